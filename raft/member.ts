@@ -1,0 +1,211 @@
+// One group member as a value: its durable state (term, vote, log), its role and everything a
+// role keeps, and the outputs collected while a step runs. Only step() changes it.
+import { invariant } from './assert.js';
+import { RaftLog } from './log.js';
+import { type Options, resolveOptions } from './options.js';
+import type { Progress } from './progress.js';
+import type {
+  Config,
+  Message,
+  NodeId,
+  Output,
+  PartialSnapshot,
+  Role,
+  Snapshot,
+  StoredMember,
+  Write,
+} from './types.js';
+
+/** A read-index round: served once a quorum echoed `seq`, at the commit index it started with. */
+export interface ReadRound {
+  readonly seq: number;
+  readonly index: number;
+  readonly ids: readonly number[];
+}
+
+export interface Transfer {
+  readonly id: number;
+  readonly target: NodeId;
+  readonly deadline: number;
+  timeoutNowSent: boolean;
+}
+
+/** An entries write not yet reported durable: the log's last index once it lands. */
+interface PendingWrite {
+  readonly seq: number;
+  lastIndex: number;
+}
+
+export class Member {
+  readonly id: NodeId;
+  readonly options: Options;
+  term: number;
+  vote: NodeId | null;
+  commit: number;
+  /** Entries up to here have been handed to the host as `apply` outputs. */
+  applied: number;
+  readonly log: RaftLog;
+  partial: PartialSnapshot | null;
+  role: Role = 'follower';
+  leader: NodeId | null = null;
+  now = 0;
+  randomState: number;
+
+  // Durability: every persist output carries a sequence number the host echoes back.
+  writeSeq = 0;
+  durableSeq = 0;
+  /** Sequence of the last write that changed term or vote: messages wait for it. */
+  termVoteSeq = 0;
+  durableIndex: number;
+  readonly pendingWrites: PendingWrite[] = [];
+
+  // Follower.
+  /** Highest index known to match the current leader's log. */
+  matched = 0;
+  /** Match last reported to the leader, so each durable report acks once. */
+  ackSent = 0;
+  leaderContactAt = Number.NEGATIVE_INFINITY;
+  electionDeadline = 0;
+
+  // Candidates.
+  readonly votes = new Map<NodeId, boolean>();
+
+  // Leader.
+  readonly progress = new Map<NodeId, Progress>();
+  termStartIndex = 0;
+  heartbeatDeadline = 0;
+  checkQuorumDeadline = 0;
+  heartbeatSeq = 0;
+  readRounds: ReadRound[] = [];
+  readsAwaitingCommit: number[] = [];
+  transfer: Transfer | null = null;
+
+  timerArmedAt: number | null = null;
+  outputs: Output[] = [];
+
+  constructor(id: NodeId, options: Options, stored: StoredMember, seed: number) {
+    this.id = id;
+    this.options = options;
+    this.term = stored.term;
+    this.vote = stored.vote;
+    this.log = new RaftLog(stored.snapshot, stored.entries);
+    this.commit = Math.max(stored.commit, this.log.snapshotIndex);
+    invariant(
+      this.commit <= this.log.lastIndex,
+      `stored commit ${this.commit} beyond log ${this.log.lastIndex}`,
+    );
+    this.applied = this.log.snapshotIndex;
+    this.durableIndex = this.log.lastIndex;
+    this.partial = stored.partial;
+    // xorshift32 must not start at zero.
+    this.randomState = seed >>> 0 || 0x9e3779b9;
+  }
+
+  get stalled(): boolean {
+    return this.log.snapshot === null;
+  }
+
+  get termVoteDurable(): boolean {
+    return this.durableSeq >= this.termVoteSeq;
+  }
+
+  random(): number {
+    let x = this.randomState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.randomState = x >>> 0;
+    return this.randomState / 0x100000000;
+  }
+
+  send(to: NodeId, message: Message, sync = false): void {
+    this.outputs.push({ type: 'send', to, message, sync: sync || !this.termVoteDurable });
+  }
+
+  persist(write: Write): void {
+    this.writeSeq += 1;
+    this.outputs.push({ type: 'persist', seq: this.writeSeq, write });
+  }
+
+  /** Persists the log's new tail; `from` below the old end is a truncation. */
+  persistEntries(from: number): void {
+    const entries = from <= this.log.lastIndex ? this.log.range(from, this.log.lastIndex) : [];
+    this.persist({ kind: 'entries', from, entries });
+    this.pendingWrites.push({ seq: this.writeSeq, lastIndex: this.log.lastIndex });
+  }
+
+  persistSnapshotInstall(snapshot: Snapshot): void {
+    this.persist({ kind: 'snapshot', snapshot, keepLaterEntries: false });
+    this.pendingWrites.push({ seq: this.writeSeq, lastIndex: snapshot.index });
+  }
+
+  /** After the log lost its tail at `from`, nothing at or past it can be reported durable by older writes. */
+  forgetFrom(from: number): void {
+    this.durableIndex = Math.min(this.durableIndex, from - 1);
+    for (const pending of this.pendingWrites) pending.lastIndex = Math.min(pending.lastIndex, from - 1);
+  }
+
+  persistState(termOrVoteChanged: boolean): void {
+    this.persist({ kind: 'state', term: this.term, vote: this.vote, commit: this.commit });
+    if (termOrVoteChanged) this.termVoteSeq = this.writeSeq;
+  }
+
+  /** Handles a durable report; returns whether the durable log index moved. */
+  markDurable(seq: number): boolean {
+    if (seq <= this.durableSeq) return false;
+    invariant(seq <= this.writeSeq, `durable report ${seq} for a write never made (${this.writeSeq})`);
+    this.durableSeq = seq;
+    let moved = false;
+    while (this.pendingWrites.length > 0 && this.pendingWrites[0]!.seq <= seq) {
+      const lastIndex = this.pendingWrites.shift()!.lastIndex;
+      if (lastIndex > this.durableIndex) {
+        this.durableIndex = lastIndex;
+        moved = true;
+      }
+    }
+    return moved;
+  }
+
+  resetElectionDeadline(): void {
+    const base = this.options.electionTimeout;
+    this.electionDeadline = this.now + base + Math.floor(this.random() * base);
+  }
+
+  /** The earliest moment this member needs to be woken, or null when it has nothing timed to do. */
+  nextDeadline(): number | null {
+    if (this.role === 'leader') {
+      let at = Math.min(this.heartbeatDeadline, this.checkQuorumDeadline);
+      if (this.transfer !== null) at = Math.min(at, this.transfer.deadline);
+      return at;
+    }
+    if (this.stalled || !this.log.config.voters.includes(this.id)) return null;
+    return this.electionDeadline;
+  }
+}
+
+export interface MemberInit {
+  readonly id: NodeId;
+  readonly stored: StoredMember;
+  /** Seeds the member's election-timeout jitter; the host supplies it so the core stays deterministic. */
+  readonly seed: number;
+  readonly options?: Partial<Options>;
+}
+
+export function createMember(init: MemberInit): Member {
+  return new Member(init.id, resolveOptions(init.options), init.stored, init.seed);
+}
+
+/** What a member with no disk state looks like: stalled until a leader sends it a snapshot. */
+export const emptyStoredMember: StoredMember = {
+  term: 0,
+  vote: null,
+  commit: 0,
+  snapshot: null,
+  entries: [],
+  partial: null,
+};
+
+/** The stored state of a group's founding member: a snapshot at index 0 holding the initial configuration. */
+export function bootstrapStoredMember(config: Config, data: Uint8Array): StoredMember {
+  return { ...emptyStoredMember, snapshot: { index: 0, term: 0, config, data } };
+}

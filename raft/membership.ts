@@ -1,0 +1,91 @@
+// Single-server membership changes: one at a time, only once the leader has committed an entry
+// of its term; new voters join as non-voters and are promoted once caught up.
+import type { Member } from './member.js';
+import { Progress } from './progress.js';
+import { isMember } from './quorum.js';
+import { broadcastAppend } from './replication.js';
+import type { Config, MembershipChange, NodeId, RejectReason } from './types.js';
+
+export function handleChangeMembers(member: Member, id: number, change: MembershipChange): void {
+  const refusal = changeRefusal(member);
+  if (refusal !== null) {
+    member.outputs.push({ type: 'rejected', id, reason: refusal, leader: member.leader });
+    return;
+  }
+  const config = nextConfig(member.log.config, change);
+  if (config === null) {
+    member.outputs.push({ type: 'rejected', id, reason: 'badArgument', leader: member.leader });
+    return;
+  }
+  const index = appendConfig(member, config);
+  member.outputs.push({ type: 'accepted', id, index, term: member.term });
+}
+
+function changeRefusal(member: Member): RejectReason | null {
+  if (member.role !== 'leader') return 'notLeader';
+  if (member.transfer !== null) return 'transferring';
+  if (member.commit < member.termStartIndex || member.log.configIndex > member.commit) return 'busy';
+  return null;
+}
+
+function without(nodes: readonly NodeId[], node: NodeId): NodeId[] {
+  return nodes.filter((candidate) => candidate !== node);
+}
+
+/** The configuration after `change`, or null when the change makes no sense for this one. */
+export function nextConfig(config: Config, change: MembershipChange): Config | null {
+  const { voters, nonVoters, promote } = config;
+  if (change.kind === 'remove') {
+    if (!isMember(config, change.node)) return null;
+    if (voters.length === 1 && voters[0] === change.node) return null;
+    return {
+      voters: without(voters, change.node),
+      nonVoters: without(nonVoters, change.node),
+      promote: without(promote, change.node),
+    };
+  }
+  if (voters.includes(change.node)) return null;
+  if (nonVoters.includes(change.node)) {
+    if (!change.voter || promote.includes(change.node)) return null;
+    return { voters, nonVoters, promote: [...promote, change.node] };
+  }
+  return {
+    voters,
+    nonVoters: [...nonVoters, change.node],
+    promote: change.voter ? [...promote, change.node] : promote,
+  };
+}
+
+/** Appends a config entry; it takes effect on append, so replication state follows at once. */
+function appendConfig(member: Member, config: Config): number {
+  const log = member.log;
+  const index = log.lastIndex + 1;
+  log.append({ index, term: member.term, kind: 'config', data: new Uint8Array(0), config, time: member.now });
+  member.persistEntries(index);
+  for (const peer of [...config.voters, ...config.nonVoters]) {
+    if (peer !== member.id && !member.progress.has(peer)) {
+      member.progress.set(peer, new Progress(log.lastIndex, member.now));
+    }
+  }
+  for (const peer of [...member.progress.keys()]) {
+    if (!isMember(config, peer)) member.progress.delete(peer);
+  }
+  broadcastAppend(member);
+  return index;
+}
+
+/** Promotes a non-voter marked for promotion once it holds everything committed. */
+export function promoteCaughtUp(member: Member): void {
+  if (changeRefusal(member) !== null) return;
+  const config = member.log.config;
+  for (const node of config.promote) {
+    const progress = member.progress.get(node);
+    if (progress === undefined || progress.match < member.commit) continue;
+    appendConfig(member, {
+      voters: [...config.voters, node],
+      nonVoters: without(config.nonVoters, node),
+      promote: without(config.promote, node),
+    });
+    return;
+  }
+}

@@ -1,0 +1,168 @@
+// The data the core consumes and produces: entries, configurations, snapshots, peer messages,
+// step inputs and step outputs. Everything here is plain data so a host can encode it as is.
+
+export type NodeId = string;
+
+export type EntryKind = 'command' | 'noop' | 'config';
+
+/** Who votes and who only follows. `promote` lists non-voters to make voters once caught up. */
+export interface Config {
+  readonly voters: readonly NodeId[];
+  readonly nonVoters: readonly NodeId[];
+  readonly promote: readonly NodeId[];
+}
+
+export interface Entry {
+  readonly index: number;
+  readonly term: number;
+  readonly kind: EntryKind;
+  readonly data: Uint8Array;
+  /** Set for config entries, null otherwise. */
+  readonly config: Config | null;
+  /** Leader's clock when it appended the entry; machines see it as `meta.time`. */
+  readonly time: number;
+}
+
+export interface Snapshot {
+  readonly index: number;
+  readonly term: number;
+  readonly config: Config;
+  readonly data: Uint8Array;
+}
+
+/** A snapshot being received chunk by chunk; persisted so a restart resumes it. */
+export interface PartialSnapshot {
+  readonly index: number;
+  readonly term: number;
+  readonly config: Config;
+  readonly size: number;
+  readonly chunks: readonly Uint8Array[];
+  readonly received: number;
+}
+
+export type Message =
+  | {
+      readonly type: 'append';
+      readonly term: number;
+      readonly prevIndex: number;
+      readonly prevTerm: number;
+      readonly entries: readonly Entry[];
+      readonly commit: number;
+    }
+  | {
+      readonly type: 'appendResponse';
+      readonly term: number;
+      readonly success: boolean;
+      /** Highest index the sender holds durably and knows to match the leader. */
+      readonly match: number;
+      /** On rejection: the prevIndex that did not match, and the sender's hint of where to retry. */
+      readonly rejectIndex: number;
+      readonly hintIndex: number;
+      readonly stalled: boolean;
+    }
+  | { readonly type: 'heartbeat'; readonly term: number; readonly commit: number; readonly seq: number }
+  | {
+      readonly type: 'heartbeatResponse';
+      readonly term: number;
+      readonly seq: number;
+      readonly match: number;
+    }
+  | {
+      readonly type: 'vote';
+      readonly term: number;
+      readonly lastIndex: number;
+      readonly lastTerm: number;
+      readonly pre: boolean;
+      readonly transfer: boolean;
+    }
+  | { readonly type: 'voteResponse'; readonly term: number; readonly granted: boolean; readonly pre: boolean }
+  | {
+      readonly type: 'snapshot';
+      readonly term: number;
+      readonly index: number;
+      readonly snapshotTerm: number;
+      readonly config: Config;
+      readonly size: number;
+      readonly offset: number;
+      readonly chunk: Uint8Array;
+    }
+  | {
+      readonly type: 'snapshotResponse';
+      readonly term: number;
+      readonly index: number;
+      /** Bytes of this snapshot held durably; equals the size once installed. */
+      readonly received: number;
+      readonly installed: boolean;
+    }
+  | { readonly type: 'timeoutNow'; readonly term: number };
+
+export type MembershipChange =
+  | { readonly kind: 'add'; readonly node: NodeId; readonly voter: boolean }
+  | { readonly kind: 'remove'; readonly node: NodeId };
+
+export interface Proposal {
+  readonly id: number;
+  readonly data: Uint8Array;
+}
+
+export type Input =
+  | { readonly type: 'start' }
+  | { readonly type: 'timeout' }
+  | { readonly type: 'message'; readonly from: NodeId; readonly message: Message }
+  | { readonly type: 'propose'; readonly proposals: readonly Proposal[] }
+  | { readonly type: 'read'; readonly ids: readonly number[] }
+  | { readonly type: 'changeMembers'; readonly id: number; readonly change: MembershipChange }
+  | { readonly type: 'transfer'; readonly id: number; readonly target: NodeId }
+  | { readonly type: 'durable'; readonly seq: number }
+  | { readonly type: 'snapshot'; readonly index: number; readonly data: Uint8Array };
+
+export type Write =
+  | { readonly kind: 'state'; readonly term: number; readonly vote: NodeId | null; readonly commit: number }
+  /** Entries from `from` on; anything stored at or after `from` is replaced (a truncation when `from` is not the next index). */
+  | { readonly kind: 'entries'; readonly from: number; readonly entries: readonly Entry[] }
+  /** Replaces the stored entries up to the snapshot's index; later ones stay only with `keepLaterEntries`. */
+  | { readonly kind: 'snapshot'; readonly snapshot: Snapshot; readonly keepLaterEntries: boolean }
+  | {
+      readonly kind: 'chunk';
+      readonly index: number;
+      readonly term: number;
+      readonly config: Config;
+      readonly size: number;
+      readonly offset: number;
+      readonly data: Uint8Array;
+    };
+
+export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
+
+export type RejectReason = 'notLeader' | 'transferring' | 'busy' | 'badArgument';
+
+export type Output =
+  /** `sync`: hold the message until every write this member emitted before it is durable. */
+  | { readonly type: 'send'; readonly to: NodeId; readonly message: Message; readonly sync: boolean }
+  | { readonly type: 'persist'; readonly seq: number; readonly write: Write }
+  | { readonly type: 'apply'; readonly entries: readonly Entry[] }
+  | { readonly type: 'restore'; readonly snapshot: Snapshot }
+  /** A proposal or membership change was appended at (index, term); the host replies when that entry applies. */
+  | { readonly type: 'accepted'; readonly id: number; readonly index: number; readonly term: number }
+  | {
+      readonly type: 'rejected';
+      readonly id: number;
+      readonly reason: RejectReason;
+      readonly leader: NodeId | null;
+    }
+  /** Reads may be served once the machine has applied `index`. */
+  | { readonly type: 'readReady'; readonly ids: readonly number[]; readonly index: number }
+  | { readonly type: 'readRejected'; readonly ids: readonly number[]; readonly leader: NodeId | null }
+  | { readonly type: 'transferred'; readonly id: number; readonly ok: boolean }
+  | { readonly type: 'timer'; readonly at: number | null }
+  | { readonly type: 'role'; readonly role: Role; readonly term: number; readonly leader: NodeId | null };
+
+/** What a host recovered from its disk for one member. */
+export interface StoredMember {
+  readonly term: number;
+  readonly vote: NodeId | null;
+  readonly commit: number;
+  readonly snapshot: Snapshot | null;
+  readonly entries: readonly Entry[];
+  readonly partial: PartialSnapshot | null;
+}
