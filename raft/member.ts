@@ -4,6 +4,7 @@ import { invariant } from './assert.js';
 import { RaftLog } from './log.js';
 import { type Options, resolveOptions } from './options.js';
 import type { Progress } from './progress.js';
+import { canCampaign } from './roles.js';
 import type {
   Config,
   Message,
@@ -178,8 +179,7 @@ export class Member {
       if (this.transfer !== null) at = Math.min(at, this.transfer.deadline);
       return at;
     }
-    if (this.stalled || !this.log.config.voters.includes(this.id)) return null;
-    return this.electionDeadline;
+    return canCampaign(this) ? this.electionDeadline : null;
   }
 }
 

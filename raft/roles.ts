@@ -142,6 +142,16 @@ export function becomeLeader(member: Member): void {
   broadcastAppend(member);
 }
 
+/**
+ * A voter of the latest configuration may campaign, and so may a voter of the committed one: a
+ * member whose log ends in an uncommitted change removing it may be the only one holding that
+ * log, and must be able to lead long enough to commit it or the group cannot elect anyone.
+ */
 export function canCampaign(member: Member): boolean {
-  return !member.stalled && isVoter(member.log.config, member.id);
+  if (member.stalled) return false;
+  const log = member.log;
+  return (
+    isVoter(log.config, member.id) ||
+    (log.configIndex > member.commit && isVoter(log.configAt(member.commit), member.id))
+  );
 }

@@ -17,6 +17,7 @@ function main(): number {
       nodes: { type: 'string', default: '3' },
       groups: { type: 'string', default: '2' },
       quiet: { type: 'boolean', default: false },
+      'stop-on-failure': { type: 'boolean', default: false },
     },
   });
   const seeds = positiveInteger('seeds', values.seeds);
@@ -41,6 +42,10 @@ function main(): number {
       failed += 1;
       console.log(`seed ${seed} FAILED: ${result.failure}`);
       console.log(`  replay: npm run sim -- --seeds 1 --seed ${seed} --nodes ${nodes} --groups ${groups}`);
+      if (values['stop-on-failure']) {
+        console.log(`stopped after ${seed - first + 1} seeds`);
+        break;
+      }
     }
     if (!values.quiet && seeds > 1 && (seed - first + 1) % 100 === 0) {
       const rate = ((seed - first + 1) / ((performance.now() - started) / 1000)).toFixed(1);
@@ -53,7 +58,7 @@ function main(): number {
   console.log(`operations checked: ${operations}`);
   console.log(`trace hash: ${batchHash.digest()}`);
   const missing = missingCoverage(total);
-  if (seeds >= coverageBatch && missing.length > 0) {
+  if (seeds >= coverageBatch && failed === 0 && missing.length > 0) {
     console.log(`coverage FAILED: never reached ${missing.join(', ')}`);
     failed += 1;
   }

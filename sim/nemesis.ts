@@ -34,6 +34,12 @@ function crashSomeNode(world: World): void {
 function partitionSomehow(world: World): void {
   const network = world.network;
   const shuffled = [...world.nodeIds].sort(() => world.prng.next() - 0.5);
+  // Half the time the cut falls around a current leader, where stale leaders and reads live.
+  const leader = world.leaderOf(world.prng.pick([...world.groups.keys()]));
+  if (leader !== null && world.prng.chance(0.5)) {
+    shuffled.splice(shuffled.indexOf(leader.node.id), 1);
+    shuffled.unshift(leader.node.id);
+  }
   const cut = world.prng.between(1, shuffled.length - 1);
   if (world.prng.chance(world.swarm.oneWayShare)) {
     network.cutOneWay(shuffled[0]!, shuffled.slice(1, cut + 1));
@@ -44,27 +50,29 @@ function partitionSomehow(world: World): void {
   world.later(world.prng.between(100, 4000), () => network.heal());
 }
 
+/** Asks the leader for a change whether or not another is still in flight: refusing is the core's job. */
 function changeSomeMembership(world: World): void {
   const group = world.prng.pick([...world.groups.values()]);
   reconcile(world, group);
   const leader = world.leaderOf(group.id);
-  if (leader === null || leader.member.log.configIndex > leader.member.commit) return;
+  if (leader === null) return;
   const config = leader.member.log.config;
-  if (group.removed !== null && group.joining === null && world.now - group.removedAt >= rejoinDelay) {
-    const candidates = world.nodeIds.filter((node) => !group.hosts.has(node));
-    const target = world.prng.pick(candidates);
+  const rejoinable = world.nodeIds.filter(
+    (node) => !group.hosts.has(node) && world.now - (group.removedAt.get(node) ?? 0) >= rejoinDelay,
+  );
+  if (rejoinable.length > 0 && (config.voters.length < 3 || world.prng.chance(0.3))) {
+    const target = world.prng.pick(rejoinable);
     const node = world.nodes.get(target)!;
     if (!node.up) return;
     group.hosts.add(target);
-    group.joining = target;
-    group.joiningSince = world.now;
+    group.joining.set(target, world.now);
     node.startMember(group.id);
     leader.node.changeMembers(group.id, { kind: 'add', node: target, voter: true }, (reply) => {
       if (reply.kind === 'ok') world.coverage.membershipChanges += 1;
     });
     return;
   }
-  if (group.removed === null && group.joining === null && config.voters.length >= 3) {
+  if (config.voters.length >= 2) {
     const target = world.prng.pick(config.voters);
     leader.node.changeMembers(group.id, { kind: 'remove', node: target }, (reply) => {
       if (reply.kind === 'ok') world.coverage.membershipChanges += 1;
@@ -77,20 +85,18 @@ export function reconcile(world: World, group: GroupState): void {
   const leader = world.leaderOf(group.id);
   if (leader === null || leader.member.log.configIndex > leader.member.commit) return;
   const config = leader.member.log.config;
-  const inConfig = (node: NodeId) => config.voters.includes(node) || config.nonVoters.includes(node);
-  if (group.joining !== null && inConfig(group.joining)) {
-    group.joining = null;
-    group.removed = null;
-  }
   for (const node of [...group.hosts]) {
-    if (inConfig(node)) continue;
-    if (node === group.joining && world.now - group.joiningSince < joinPatience) continue;
-    if (node === group.joining) group.joining = null;
+    if (config.voters.includes(node) || config.nonVoters.includes(node)) {
+      group.joining.delete(node);
+      continue;
+    }
+    const joinedAt = group.joining.get(node);
+    if (joinedAt !== undefined && world.now - joinedAt < joinPatience) continue;
+    group.joining.delete(node);
     world.nodes.get(node)!.deleteMember(group.id);
     group.checker.forget(node);
     group.hosts.delete(node);
-    group.removed = node;
-    group.removedAt = world.now;
+    group.removedAt.set(node, world.now);
   }
 }
 

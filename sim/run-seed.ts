@@ -61,8 +61,10 @@ function runPhases(world: World): string | null {
   heal(world);
   const deadline = faultEnd + livenessBound;
   while (!allLive(world)) {
-    if (world.now >= deadline)
-      return `liveness: ${stuckGroups(world).join(', ')} made no progress within ${livenessBound} ms after healing`;
+    if (world.now >= deadline) {
+      const stuck = stuckGroups(world);
+      return `liveness: ${stuck.join(', ')} made no progress within ${livenessBound} ms after healing; ${describe(world, stuck)}`;
+    }
     world.runUntil(world.now + 250, maxEvents);
     for (const group of world.groups.values()) reconcile(world, group);
   }
@@ -101,4 +103,21 @@ function stuckGroups(world: World): string[] {
     if (!committed || !group.clients.every((client) => client.madeProgress)) stuck.push(group.id);
   }
   return stuck;
+}
+
+/** Each member of the stuck groups, for the failure report. */
+function describe(world: World, groups: readonly string[]): string {
+  const parts: string[] = [];
+  for (const group of groups) {
+    for (const node of world.nodes.values()) {
+      const member = node.member(group);
+      if (member === undefined) continue;
+      const config = member.log.config;
+      parts.push(
+        `${group}@${node.id} ${member.role} t${member.term} commit ${member.commit} last ${member.log.lastIndex}` +
+          ` voters [${config.voters}] nonVoters [${config.nonVoters}]${member.stalled ? ' stalled' : ''}`,
+      );
+    }
+  }
+  return parts.join('; ');
 }

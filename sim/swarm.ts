@@ -19,6 +19,10 @@ export interface SwarmParameters {
   readonly thinkTime: number;
   /** Simulated milliseconds of faults before the liveness phase. */
   readonly faultDuration: number;
+  /** Flow-control limits of the core: tiny ones split batches and expose more interleavings. */
+  readonly maxEntriesPerMessage: number;
+  readonly maxInflightMessages: number;
+  readonly snapshotChunkBytes: number;
 }
 
 /** A rate that is off for some seeds and anywhere from gentle to harsh for the others. */
@@ -40,8 +44,11 @@ export function drawSwarm(prng: Prng): SwarmParameters {
     tearProbability: prng.next(),
     oneWayShare: prng.next(),
     snapshotEvery: prng.pick([8, 25, 100]),
-    clientsPerGroup: prng.between(1, 4),
+    clientsPerGroup: prng.between(1, 6),
     thinkTime: prng.pick([0, 5, 50]),
     faultDuration: prng.between(4000, 12000),
+    maxEntriesPerMessage: prng.pick([1, 2, 16]),
+    maxInflightMessages: prng.pick([1, 4, 16]),
+    snapshotChunkBytes: prng.pick([16, 64, 4096]),
   };
 }

@@ -38,9 +38,6 @@ export const simOptions: Partial<Options> = {
   heartbeatInterval: 60,
   retransmitTimeout: 150,
   transferTimeout: 600,
-  maxInflightMessages: 8,
-  maxEntriesPerMessage: 16,
-  snapshotChunkBytes: 64,
 };
 
 export interface GroupState {
@@ -49,16 +46,16 @@ export interface GroupState {
   /** Nodes that host a member of the group. */
   readonly hosts: Set<NodeId>;
   readonly clients: SimClient[];
-  removed: NodeId | null;
-  removedAt: number;
-  joining: NodeId | null;
-  joiningSince: number;
+  /** When each node last lost its member of the group (its data deleted). */
+  readonly removedAt: Map<NodeId, number>;
+  /** Fresh members whose addition has not shown up in a committed configuration yet, by start time. */
+  readonly joining: Map<NodeId, number>;
 }
 
 export class World implements Environment, ClientPort {
   now = 0;
   readonly prng: Prng;
-  readonly options = simOptions;
+  readonly options: Partial<Options>;
   readonly snapshotEvery: number;
   readonly trace = new TraceHash();
   readonly coverage: Coverage = emptyCoverage();
@@ -80,6 +77,12 @@ export class World implements Environment, ClientPort {
   ) {
     this.prng = prng;
     this.snapshotEvery = swarm.snapshotEvery;
+    this.options = {
+      ...simOptions,
+      maxEntriesPerMessage: swarm.maxEntriesPerMessage,
+      maxInflightMessages: swarm.maxInflightMessages,
+      snapshotChunkBytes: swarm.snapshotChunkBytes,
+    };
     this.network = new SimNetwork(prng, swarm.maxDelay);
     this.network.loss = swarm.loss;
     this.network.duplicate = swarm.duplicate;
@@ -102,10 +105,8 @@ export class World implements Environment, ClientPort {
       checker: new GroupChecker(id, this.disks),
       hosts: new Set(voters),
       clients: [],
-      removed: null,
-      removedAt: 0,
-      joining: null,
-      joiningSince: 0,
+      removedAt: new Map(),
+      joining: new Map(),
     };
     this.groups.set(id, group);
     const stored = bootstrapStoredMember({ voters, nonVoters: [], promote: [] }, new KvMachine().encode());
@@ -154,7 +155,7 @@ export class World implements Environment, ClientPort {
     return this.groups.get(group)!.checker;
   }
 
-  observe(node: NodeId, group: GroupId, member: Member, output: Output): void {
+  observe(node: NodeId, group: GroupId, _member: Member, output: Output): void {
     if (output.type === 'role') {
       this.trace.add(`r${node}${group}${output.role}${output.term}`);
       if (output.role === 'leader') this.coverage.leaderChanges += 1;

@@ -1,0 +1,54 @@
+// Bugs planted in the core, one at a time, to show the simulator's checks catch them. Each is a
+// single textual change to one file of raft/; a change that no longer applies fails loudly.
+
+export interface PlantedBug {
+  readonly name: string;
+  readonly file: string;
+  readonly find: string;
+  readonly replace: string;
+}
+
+export const plantedBugs: readonly PlantedBug[] = [
+  {
+    name: 'commit an old-term entry by counting replicas (Figure 8)',
+    file: 'raft/replication.ts',
+    find: 'if (index <= member.commit || member.log.termAt(index) !== member.term) return;',
+    replace: 'if (index <= member.commit) return;',
+  },
+  {
+    name: 'grant a vote without making it durable',
+    file: 'raft/election.ts',
+    find: 'member.vote = from;\n    member.persistState(true);',
+    replace: 'member.vote = from;',
+  },
+  {
+    name: 'keep a conflicting suffix instead of truncating it',
+    file: 'raft/follower.ts',
+    find: 'log.truncateFrom(entry.index);\n      member.forgetFrom(entry.index);\n      break;',
+    replace: 'position += 1;\n      continue;',
+  },
+  {
+    name: 'answer a read-index without a heartbeat quorum',
+    file: 'raft/read-index.ts',
+    find: 'node === member.id ? true : (member.progress.get(node)?.ackedSeq ?? 0) >= round.seq,',
+    replace: 'node === node,',
+  },
+  {
+    name: 'allow a second membership change while one is uncommitted',
+    file: 'raft/membership.ts',
+    find: 'if (member.commit < member.termStartIndex || member.log.configIndex > member.commit) return',
+    replace: 'if (member.commit < member.termStartIndex) return',
+  },
+  {
+    name: 'leader counts its own entries before they are durable',
+    file: 'raft/replication.ts',
+    find: 'node === member.id ? member.durableIndex :',
+    replace: 'node === member.id ? member.log.lastIndex :',
+  },
+  {
+    name: 'follower acknowledges entries before they are durable',
+    file: 'raft/follower.ts',
+    find: 'if (firstWritten === null) acknowledge(member, from, Math.min(member.durableIndex, member.matched));',
+    replace: 'acknowledge(member, from, member.matched);',
+  },
+];

@@ -1,0 +1,81 @@
+// npm run sim:bugs -- [--max-seeds N] [--nodes 3|5] [--groups G]: plants each bug of bugs.ts in a
+// copy of the tree, builds it, and runs seeds in order until the simulator fails one. Prints how
+// many seeds each bug needed; a bug that survives every seed fails the run.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type PlantedBug, plantedBugs } from './bugs.js';
+
+const root = resolve(import.meta.dirname, '..', '..', '..');
+
+interface Outcome {
+  readonly bug: PlantedBug;
+  readonly caughtAt: number | null;
+  readonly failure: string;
+}
+
+function plant(bug: PlantedBug, maxSeeds: number, nodes: string, groups: string): Outcome {
+  const work = mkdtempSync(join(tmpdir(), 'flotilla-bug-'));
+  try {
+    for (const entry of ['raft', 'sim', 'tsconfig.json', 'tsconfig.build.json', 'package.json']) {
+      cpSync(join(root, entry), join(work, entry), { recursive: true });
+    }
+    symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
+    const path = join(work, bug.file);
+    const source = readFileSync(path, 'utf8');
+    if (source.split(bug.find).length !== 2)
+      throw new Error(`bug "${bug.name}" no longer applies to ${bug.file}`);
+    writeFileSync(path, source.replace(bug.find, bug.replace));
+    execFileSync(join(work, 'node_modules', '.bin', 'tsc'), ['-p', join(work, 'tsconfig.build.json')], {
+      stdio: 'inherit',
+    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(work, 'dist', 'sim', 'cli.js'),
+        '--seeds',
+        String(maxSeeds),
+        '--nodes',
+        nodes,
+        '--groups',
+        groups,
+        '--quiet',
+        '--stop-on-failure',
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    const stopped = /stopped after (\d+) seeds/.exec(run.stdout);
+    const failure = /FAILED: (.*)/.exec(run.stdout)?.[1] ?? '';
+    return { bug, caughtAt: stopped === null ? null : Number(stopped[1]), failure };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function main(): number {
+  const { values } = parseArgs({
+    options: {
+      'max-seeds': { type: 'string', default: '2000' },
+      nodes: { type: 'string', default: '3' },
+      groups: { type: 'string', default: '2' },
+    },
+  });
+  const maxSeeds = Number(values['max-seeds']);
+  let survivors = 0;
+  for (const bug of plantedBugs) {
+    process.stderr.write(`planting: ${bug.name}\n`);
+    const outcome = plant(bug, maxSeeds, values.nodes, values.groups);
+    if (outcome.caughtAt === null) survivors += 1;
+    const verdict =
+      outcome.caughtAt === null ? `NOT caught in ${maxSeeds} seeds` : `caught at seed ${outcome.caughtAt}`;
+    console.log(
+      `${bug.name}: ${verdict}${outcome.failure === '' ? '' : ` (${outcome.failure.slice(0, 160)})`}`,
+    );
+  }
+  console.log(`${plantedBugs.length - survivors} passed, ${survivors} failed`);
+  return survivors === 0 ? 0 : 1;
+}
+
+process.exitCode = main();
