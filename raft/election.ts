@@ -3,13 +3,14 @@ import type { Member } from './member.js';
 import { campaign, canCampaign, tallyVotes } from './roles.js';
 import type { Message, NodeId } from './types.js';
 
-/** Check-quorum's lease: while a leader was heard recently, vote requests are ignored. */
+/**
+ * Check-quorum's lease: while a leader was heard recently, vote requests are ignored. A leader
+ * holds the lease itself until check-quorum retires it.
+ */
 export function inLeaderLease(member: Member): boolean {
-  return (
-    member.options.checkQuorum &&
-    member.leader !== null &&
-    member.now - member.leaderContactAt < member.options.electionTimeout
-  );
+  if (!member.options.checkQuorum) return false;
+  if (member.role === 'leader') return true;
+  return member.leader !== null && member.now - member.leaderContactAt < member.options.electionTimeout;
 }
 
 export function handleVoteRequest(

@@ -67,11 +67,19 @@ function appendConfig(member: Member, config: Config): number {
       member.progress.set(peer, new Progress(log.lastIndex, member.now));
     }
   }
-  for (const peer of [...member.progress.keys()]) {
-    if (!isMember(config, peer)) member.progress.delete(peer);
-  }
   broadcastAppend(member);
   return index;
+}
+
+/**
+ * Peers a committed configuration left out stop being replicated to. Until then they keep
+ * receiving entries, so they learn of their own removal and stop campaigning.
+ */
+export function forgetRemovedPeers(member: Member): void {
+  if (member.log.configIndex > member.commit) return;
+  for (const peer of [...member.progress.keys()]) {
+    if (!isMember(member.log.config, peer)) member.progress.delete(peer);
+  }
 }
 
 /** Promotes a non-voter marked for promotion once it holds everything committed. */

@@ -1,7 +1,7 @@
 // The leader's side of log replication: pipelined appends under per-peer flow control,
 // responses that move a peer forward or send it back to probing, heartbeats, and commit.
 import type { Member } from './member.js';
-import { promoteCaughtUp } from './membership.js';
+import { forgetRemovedPeers, promoteCaughtUp } from './membership.js';
 import type { Progress } from './progress.js';
 import { quorumIndex } from './quorum.js';
 import { confirmReads, startReadsAwaitingCommit } from './read-index.js';
@@ -86,8 +86,11 @@ export function handleAppendResponse(
   if (progress === undefined) return;
   progress.recentActive = true;
   if (message.stalled) {
+    // A stalled member answers heartbeats this way too, so this is also where a lost chunk is resent.
     if (progress.state !== 'snapshot') {
       progress.becomeSnapshot(member.log.snapshotIndex, member.now);
+      sendSnapshotChunk(member, from, progress);
+    } else if (member.now - progress.snapshotSentAt >= member.options.retransmitTimeout) {
       sendSnapshotChunk(member, from, progress);
     }
     return;
@@ -186,6 +189,7 @@ export function maybeCommit(member: Member): void {
   for (const [peer, progress] of member.progress) {
     if (progress.state === 'replicate' && progress.commitSent < member.commit) sendAppend(member, peer, true);
   }
+  forgetRemovedPeers(member);
 }
 
 /** Moves the commit index, persists it and hands the newly committed entries to the host. */

@@ -125,6 +125,7 @@ function install(member: Member, partial: PartialSnapshot): void {
   }
   const snapshot: Snapshot = { index: partial.index, term: partial.term, config: partial.config, data };
   const log = member.log;
+  const wasStalled = member.stalled;
   member.partial = null;
   if (!member.stalled && log.termAt(snapshot.index) === snapshot.term) {
     // Entries after the snapshot match the leader (and may have been acknowledged): keep them.
@@ -141,7 +142,7 @@ function install(member: Member, partial: PartialSnapshot): void {
     member.commit = snapshot.index;
     member.persistState(false);
   }
-  if (member.applied < snapshot.index) {
+  if (member.applied < snapshot.index || wasStalled) {
     member.outputs.push({ type: 'restore', snapshot });
     member.applied = snapshot.index;
   }

@@ -8,6 +8,7 @@ export const coverageNames = [
   'membershipChanges',
   'tornTailRecoveries',
   'readIndexUnderPartition',
+  'deposedLeaderReads',
   'transfers',
 ] as const;
 

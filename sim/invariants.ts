@@ -22,6 +22,8 @@ export class GroupChecker {
   private readonly leaders = new Map<number, NodeId>();
   private readonly created = new Map<string, Created>();
   private readonly committed = new Map<number, Entry>();
+  /** The term of the member that first committed each index. */
+  private readonly committedInTerm = new Map<number, number>();
   private maxCommitted = 0;
   /** Per node: the highest term it sent, and whom it granted a vote in each term. */
   private readonly sentTerm = new Map<NodeId, number>();
@@ -34,15 +36,15 @@ export class GroupChecker {
 
   /** Call after each step with the member's commit before it and the step's outputs. */
   afterStep(node: NodeId, member: Member, commitBefore: number, outputs: readonly Output[]): void {
+    if (member.commit < commitBefore)
+      fail(this.group, `${node} commit went back from ${commitBefore} to ${member.commit}`);
+    if (member.commit > commitBefore) this.checkCommitted(node, member, commitBefore);
     for (const output of outputs) {
       if (output.type === 'persist' && output.write.kind === 'entries')
         this.checkWritten(member, output.write.entries);
       else if (output.type === 'role' && output.role === 'leader') this.checkNewLeader(node, member);
       else if (output.type === 'apply') this.checkApplied(node, output.entries);
     }
-    if (member.commit < commitBefore)
-      fail(this.group, `${node} commit went back from ${commitBefore} to ${member.commit}`);
-    if (member.commit > commitBefore) this.checkCommitted(node, member, commitBefore);
   }
 
   /** Log matching, by induction: every entry stored is one a leader created, after the entry it was created after. */
@@ -70,10 +72,11 @@ export class GroupChecker {
     if (other !== undefined && other !== node)
       fail(this.group, `two leaders in term ${member.term}: ${other}, ${node}`);
     this.leaders.set(member.term, node);
-    // Leader completeness: the new leader's log holds every entry committed so far.
+    // Leader completeness: the new leader's log holds every entry committed in an earlier term.
     for (let index = member.log.snapshotIndex + 1; index <= this.maxCommitted; index += 1) {
       const entry = this.committed.get(index);
-      if (entry !== undefined && member.log.entryAt(index) !== entry) {
+      const term = this.committedInTerm.get(index) ?? Number.POSITIVE_INFINITY;
+      if (entry !== undefined && term < member.term && member.log.entryAt(index) !== entry) {
         fail(this.group, `leader ${node} of term ${member.term} lacks committed entry ${index}`);
       }
     }
@@ -87,7 +90,10 @@ export class GroupChecker {
       const known = this.committed.get(index);
       if (known !== undefined && known !== entry)
         fail(this.group, `${node} committed a different entry at ${index}`);
-      this.committed.set(index, entry);
+      if (known === undefined) {
+        this.committed.set(index, entry);
+        this.committedInTerm.set(index, member.term);
+      }
     }
     if (member.commit > this.maxCommitted) this.maxCommitted = member.commit;
     if (member.role !== 'leader') return;
@@ -108,9 +114,8 @@ export class GroupChecker {
   private checkApplied(node: NodeId, entries: readonly Entry[]): void {
     for (const entry of entries) {
       const known = this.committed.get(entry.index);
-      if (known !== undefined && known !== entry)
-        fail(this.group, `${node} applied a different entry at ${entry.index}`);
-      if (known === undefined) this.committed.set(entry.index, entry);
+      if (known === undefined) fail(this.group, `${node} applied ${entry.index}, which was never committed`);
+      if (known !== entry) fail(this.group, `${node} applied a different entry at ${entry.index}`);
     }
   }
 

@@ -1,7 +1,6 @@
 // The fault schedule of a seed's fault phase: crashes and restarts, symmetric and one-way
 // partitions, membership changes (remove a member, later add a fresh one) and leadership
 // transfers, each at the rate the seed's swarm drew.
-import type { NodeId } from '../raft/index.js';
 import type { GroupState, World } from './world.js';
 
 /** A removed member is re-added only after every message of its old incarnation has been delivered. */
@@ -11,15 +10,26 @@ const joinPatience = 3000;
 
 export function scheduleNemesis(world: World, until: number): void {
   const swarm = world.swarm;
-  const total = swarm.crashRate + swarm.partitionRate + swarm.membershipRate + swarm.transferRate;
+  const total =
+    swarm.crashRate + swarm.pauseRate + swarm.partitionRate + swarm.membershipRate + swarm.transferRate;
   if (total === 0) return;
   const tick = () => {
     if (world.now >= until) return;
-    const roll = world.prng.next() * total;
-    if (roll < swarm.crashRate) crashSomeNode(world);
-    else if (roll < swarm.crashRate + swarm.partitionRate) partitionSomehow(world);
-    else if (roll < swarm.crashRate + swarm.partitionRate + swarm.membershipRate) changeSomeMembership(world);
-    else transferSomeLeadership(world);
+    const faults: [number, (world: World) => void][] = [
+      [swarm.crashRate, crashSomeNode],
+      [swarm.pauseRate, pauseSomeNode],
+      [swarm.partitionRate, partitionSomehow],
+      [swarm.membershipRate, changeSomeMembership],
+      [swarm.transferRate, transferSomeLeadership],
+    ];
+    let roll = world.prng.next() * total;
+    for (const [rate, fault] of faults) {
+      roll -= rate;
+      if (roll < 0) {
+        fault(world);
+        break;
+      }
+    }
     world.later(Math.min(1000 / total, 2000) * (0.5 + world.prng.next()), tick);
   };
   world.later(world.prng.int(500), tick);
@@ -29,6 +39,13 @@ function crashSomeNode(world: World): void {
   const node = world.prng.pick(world.nodeIds);
   world.crash(node);
   world.later(world.prng.between(50, 3000), () => world.restart(node));
+}
+
+/** Pauses a node, often a leader: it wakes believing it still leads, with requests waiting. */
+function pauseSomeNode(world: World): void {
+  const leader = world.leaderOf(world.prng.pick([...world.groups.keys()]));
+  const node = leader !== null && world.prng.chance(0.7) ? leader.node.id : world.prng.pick(world.nodeIds);
+  world.pause(node, world.prng.between(100, 2000));
 }
 
 function partitionSomehow(world: World): void {

@@ -68,6 +68,8 @@ class Hosted {
 
 export class SimNode {
   up = true;
+  /** A paused process (a long GC pause, SIGSTOP) handles nothing until then. */
+  pausedUntil = 0;
   private readonly hosted = new Map<GroupId, Hosted>();
   private nextId = 1;
 
@@ -104,6 +106,7 @@ export class SimNode {
 
   crash(): void {
     this.up = false;
+    this.pausedUntil = 0;
     this.hosted.clear();
   }
 

@@ -9,6 +9,7 @@ export interface SwarmParameters {
   readonly syncLatency: number;
   /** Mean faults per simulated second, by kind. */
   readonly crashRate: number;
+  readonly pauseRate: number;
   readonly partitionRate: number;
   readonly membershipRate: number;
   readonly transferRate: number;
@@ -38,6 +39,7 @@ export function drawSwarm(prng: Prng): SwarmParameters {
     maxDelay: prng.pick([2, 10, 30, 80]),
     syncLatency: prng.pick([0.2, 1, 5]),
     crashRate: maybe(prng, 1),
+    pauseRate: maybe(prng, 1),
     partitionRate: maybe(prng, 1),
     membershipRate: maybe(prng, 1),
     transferRate: maybe(prng, 1),

@@ -183,15 +183,34 @@ export class World implements Environment, ClientPort {
     value: string,
     reply: (reply: Reply) => void,
   ): boolean {
-    return this.nodes.get(node)!.command(group, { client, seq, op: 'put', key, value }, reply);
+    const simNode = this.nodes.get(node)!;
+    const wake = simNode.up ? this.wakeTime(node) : null;
+    if (wake !== null) {
+      // A paused process still accepts connections; it handles the request when it wakes.
+      this.later(wake - this.now, () => {
+        if (!this.put(node, group, client, seq, key, value, reply)) reply({ kind: 'rejected', leader: null });
+      });
+      return true;
+    }
+    return simNode.command(group, { client, seq, op: 'put', key, value }, reply);
   }
 
   get(node: NodeId, group: GroupId, key: string, reply: (reply: Reply) => void): boolean {
-    const member = this.nodes.get(node)!.member(group);
-    if (member?.role === 'leader' && this.nodes.get(node)!.up && this.cutOffFromMajority(node, member)) {
-      this.coverage.readIndexUnderPartition += 1;
+    const simNode = this.nodes.get(node)!;
+    const wake = simNode.up ? this.wakeTime(node) : null;
+    if (wake !== null) {
+      this.later(wake - this.now, () => {
+        if (!this.get(node, group, key, reply)) reply({ kind: 'rejected', leader: null });
+      });
+      return true;
     }
-    return this.nodes.get(node)!.read(group, key, reply);
+    const member = simNode.member(group);
+    if (member?.role === 'leader' && simNode.up) {
+      if (this.cutOffFromMajority(node, member)) this.coverage.readIndexUnderPartition += 1;
+      const newest = this.leaderOf(group);
+      if (newest !== null && newest.member.term > member.term) this.coverage.deposedLeaderReads += 1;
+    }
+    return simNode.read(group, key, reply);
   }
 
   later(delay: number, action: () => void): void {
@@ -232,16 +251,18 @@ export class World implements Environment, ClientPort {
     switch (event.kind) {
       case 'deliver':
         if (this.network.isBlocked(event.from, event.to)) return;
+        if (this.deferWhilePaused(event.to, event)) return;
         this.trace.add(`d${event.from}${event.to}${event.group}${event.message.type}${event.message.term}`);
         this.nodes.get(event.to)!.receive(event.group, event.from, event.message);
         return;
       case 'timer':
+        if (this.deferWhilePaused(event.node, event)) return;
         this.nodes.get(event.node)!.timer(event.group, event.generation);
         return;
       case 'sync': {
         const disk = this.disks.get(event.node)!;
         const node = this.nodes.get(event.node)!;
-        if (disk.epoch !== event.epoch || !node.up) return;
+        if (disk.epoch !== event.epoch || !node.up || this.deferWhilePaused(event.node, event)) return;
         this.trace.add(`s${event.node}`);
         node.synced(disk.completeSync());
         if (disk.hasUnsynced) this.diskWritten(event.node);
@@ -255,6 +276,29 @@ export class World implements Environment, ClientPort {
         throw new Error(`unknown event ${JSON.stringify(exhausted)}`);
       }
     }
+  }
+
+  /**
+   * Events for a paused node wait until it wakes, then arrive in no particular order, as data
+   * waiting on several sockets does: a client's read may be handled before the news of a new term.
+   */
+  private deferWhilePaused(node: NodeId, event: Event): boolean {
+    const wake = this.wakeTime(node);
+    if (wake === null) return false;
+    this.queue.push(wake, event);
+    return true;
+  }
+
+  private wakeTime(node: NodeId): number | null {
+    const pausedUntil = this.nodes.get(node)!.pausedUntil;
+    return this.now >= pausedUntil ? null : pausedUntil + this.prng.next();
+  }
+
+  pause(node: NodeId, duration: number): void {
+    const simNode = this.nodes.get(node)!;
+    if (!simNode.up) return;
+    simNode.pausedUntil = Math.max(simNode.pausedUntil, this.now + duration);
+    this.trace.add(`z${node}${duration}`);
   }
 
   crash(node: NodeId): void {

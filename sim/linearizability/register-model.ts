@@ -1,6 +1,6 @@
 // The sequential specification each key is checked against: a register that starts absent, that a
-// put overwrites and that a get must read. Values are interned to small integers so the search
-// compares and memoizes states without touching strings.
+// put overwrites and that a get must read; values interned to small integers so the search compares
+// and memoizes states cheaply; and the reads the register rules out without any search.
 
 import type { Operation } from './history.js';
 
@@ -55,25 +55,93 @@ export function stepRegister(state: number, isPut: boolean, argument: number): n
   return state === argument ? state : illegalStep;
 }
 
+/** A get no linearization can explain, and the completed put that rules it out, if one does. */
+export interface ImpossibleRead {
+  readonly read: Operation;
+  readonly overwrittenBy: Operation | undefined;
+}
+
 /**
- * A get that read a value no put could have written in time: no put of it (among operations that
- * may have taken effect) was invoked before the get completed. The search would find this too, but
- * only after trying every order of the operations before it.
+ * A get that no linearization can explain, found without searching: every put of its value either
+ * was invoked after the get completed, or completed before some other completed put began that
+ * itself completed before the get began. (A read of nothing is ruled out by any completed put that
+ * completed before it began.) The search would find these too, but only after trying every order
+ * of the operations before them.
  */
-export function unexplainedRead(operations: readonly Operation[]): Operation | undefined {
-  const earliestPut = new Map<string, number>();
+export function impossibleRead(operations: readonly Operation[]): ImpossibleRead | undefined {
+  const completedPuts = operations.filter(
+    (operation) => operation.kind === 'put' && operation.outcome === 'ok',
+  );
+  completedPuts.sort(byInvocation);
+  const firstCompleted = firstCompletedFrom(completedPuts);
+  const putsOfValue = new Map<string, Operation[]>();
   for (const operation of operations) {
     if (operation.kind !== 'put' || operation.value === null) continue;
-    const earliest = earliestPut.get(operation.value);
-    if (earliest === undefined || operation.invokedAt < earliest) {
-      earliestPut.set(operation.value, operation.invokedAt);
+    const puts = putsOfValue.get(operation.value);
+    if (puts === undefined) putsOfValue.set(operation.value, [operation]);
+    else puts.push(operation);
+  }
+  const latestCompletions = new Map<string, number[]>();
+  for (const [value, puts] of putsOfValue)
+    latestCompletions.set(value, latestCompletionUpTo(puts.sort(byInvocation)));
+  for (const read of operations) {
+    if (read.kind !== 'get' || read.completedAt === null) continue;
+    // The last moment a put the get could have read was still taking effect.
+    let writtenBy = Number.NEGATIVE_INFINITY;
+    if (read.result !== null) {
+      const puts = putsOfValue.get(read.result) ?? [];
+      const invokedInTime = countWhile(puts, (put) => put.invokedAt <= completion(read));
+      if (invokedInTime === 0) return { read, overwrittenBy: undefined };
+      writtenBy = latestCompletions.get(read.result)?.[invokedInTime - 1] ?? Number.POSITIVE_INFINITY;
+    }
+    const overwrite = firstCompleted[countWhile(completedPuts, (put) => put.invokedAt <= writtenBy)];
+    if (overwrite !== undefined && completion(overwrite) < read.invokedAt) {
+      return { read, overwrittenBy: overwrite };
     }
   }
-  return operations.find(
-    (operation) =>
-      operation.kind === 'get' &&
-      operation.completedAt !== null &&
-      operation.result !== null &&
-      !((earliestPut.get(operation.result) ?? Number.POSITIVE_INFINITY) <= operation.completedAt),
-  );
+  return undefined;
+}
+
+/** For each index of puts sorted by invocation, the put from there on that completed first. */
+function firstCompletedFrom(puts: readonly Operation[]): Operation[] {
+  const first: Operation[] = new Array(puts.length);
+  let earliest: Operation | undefined;
+  for (let index = puts.length - 1; index >= 0; index--) {
+    const put = puts[index];
+    if (put !== undefined && (earliest === undefined || completion(put) <= completion(earliest)))
+      earliest = put;
+    if (earliest !== undefined) first[index] = earliest;
+  }
+  return first;
+}
+
+/** For each index of puts sorted by invocation, the latest completion among the puts up to it. */
+function latestCompletionUpTo(puts: readonly Operation[]): number[] {
+  let latest = Number.NEGATIVE_INFINITY;
+  return puts.map((put) => {
+    latest = Math.max(latest, completion(put));
+    return latest;
+  });
+}
+
+function byInvocation(left: Operation, right: Operation): number {
+  return left.invokedAt - right.invokedAt;
+}
+
+/** When the operation completed; a timed-out one may take effect at any time, so never. */
+function completion(operation: Operation): number {
+  return operation.completedAt ?? Number.POSITIVE_INFINITY;
+}
+
+/** How many leading items of a sorted array satisfy a predicate that holds for a prefix of it. */
+function countWhile<Item>(items: readonly Item[], holds: (item: Item) => boolean): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const item = items[middle];
+    if (item !== undefined && holds(item)) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

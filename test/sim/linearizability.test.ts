@@ -152,6 +152,25 @@ describe('checkLinearizable rejects', () => {
     expectViolation(verdict);
   });
 
+  it('with a reason naming the key, the stale read and the put that overwrote its value', () => {
+    const verdict = checkLinearizable([put(1, 'a', 0, 1), put(2, 'b', 2, 3), get(3, 'a', 4, 5)]);
+    expectViolation(verdict);
+    const reason = verdict.linearizable ? '' : verdict.reason;
+    expect(reason).toMatch(/^key "k": get #3 .* put #2 /);
+  });
+
+  it('with a reason naming the operations the search could not order', () => {
+    const verdict = checkLinearizable([
+      put(1, 'a', 0, 1),
+      put(2, 'b', 2, 10),
+      get(3, 'b', 3, 4),
+      get(4, 'a', 5, 6),
+    ]);
+    expectViolation(verdict);
+    const reason = verdict.linearizable ? '' : verdict.reason;
+    expect(reason).toMatch(/^key "k": no linearization exists.* get #3 .* get #4 /);
+  });
+
   it('the first failing key in sorted order, with its sub-history for the report', () => {
     const keyA = [put(3, 'a', 0, 1, { key: 'a' }), get(4, null, 2, 3, { key: 'a' })];
     const keyB = [put(1, 'b', 0, 1, { key: 'b' }), get(2, null, 2, 3, { key: 'b' })];
@@ -196,7 +215,16 @@ describe('checkLinearizable treats timeouts and failures', () => {
   });
 
   it('a failed put whose value is observed as not linearizable, since a definite error means not applied', () => {
-    expectViolation(checkLinearizable([put(1, 'a', 0, 1, { outcome: 'failed' }), get(2, 'a', 2, 3)]));
+    expectViolation(checkLinearizable([put(1, 'a', 0, 5, { outcome: 'failed' }), get(2, 'a', 1, 2)]));
+  });
+
+  it('a failed put as not overwriting the value before it', () => {
+    const verdict = checkLinearizable([
+      put(1, 'a', 0, 1),
+      put(2, 'b', 2, 3, { outcome: 'failed' }),
+      get(3, 'a', 4, 5),
+    ]);
+    expect(verdict).toEqual({ linearizable: true, keys: 1, operations: 2 });
   });
 
   it('a timed-out put observed by a read that completed before the put was invoked as not linearizable', () => {
@@ -234,6 +262,10 @@ describe('checkLinearizable validates its input', () => {
   it('throws a TypeError for duplicate ids', () => {
     expect(() => checkLinearizable([put(1, 'a', 0, 1), get(1, 'a', 2, 3)])).toThrow(TypeError);
   });
+
+  it('throws a TypeError for a step budget that is not a positive integer', () => {
+    expect(() => checkLinearizable([put(1, 'a', 0, 1)], { maxSteps: 0 })).toThrow(TypeError);
+  });
 });
 
 describe('checkLinearizable on histories of sequential executions', () => {
@@ -269,9 +301,40 @@ describe('checkLinearizable on histories of sequential executions', () => {
     }
   });
 
-  it('checks thousands of operations on one key from twenty concurrent clients within the default budget', () => {
+  it('accepts thousands of operations on one key from twenty concurrent clients within the default budget', () => {
     const history = generateHistory(11, concurrentKey(20, 150));
     expect(checkLinearizable(history)).toMatchObject({ linearizable: true, keys: 1 });
+  });
+
+  it('accepts thousands of operations from twenty clients writing only ten distinct values', () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      const history = generateHistory(seed, { ...concurrentKey(20, 150), distinctValues: 10 });
+      expect(checkLinearizable(history), `seed ${seed}`).toMatchObject({ linearizable: true, keys: 1 });
+    }
+  });
+
+  it('rejects, without giving up, reads that order two puts both ways after thousands of operations', () => {
+    const history = generateHistory(14, concurrentKey(20, 150));
+    const end = Math.max(...history.map((operation) => operation.completedAt ?? operation.invokedAt)) + 10;
+    const key = 'key-0';
+    const contradiction = [
+      put(10_001, 'x', end, end + 10, { key }),
+      put(10_002, 'y', end, end + 10, { key }),
+      get(10_003, 'x', end + 1, end + 2, { key, client: 1 }),
+      get(10_004, 'y', end + 3, end + 4, { key, client: 1 }),
+      get(10_005, 'y', end + 1, end + 2, { key, client: 2 }),
+      get(10_006, 'x', end + 3, end + 4, { key, client: 2 }),
+    ];
+    const verdict = checkLinearizable([...history, ...contradiction]);
+    expect(verdict).toMatchObject({ linearizable: false, gaveUp: false, key });
+  });
+
+  it('rejects, without giving up, one stale read among thousands of operations from twenty clients', () => {
+    const history = generateHistory(13, concurrentKey(20, 150));
+    const stale = staleReadIn(history.slice().reverse());
+    if (stale === undefined) throw new Error('the history has no read to make stale');
+    const verdict = checkLinearizable(withResult(history, stale.read.id, stale.value));
+    expect(verdict).toMatchObject({ linearizable: false, gaveUp: false, key: stale.read.key });
   });
 });
 

@@ -1,0 +1,167 @@
+// Single-server membership changes (thesis §4): a new member joins as a non-voter and is promoted
+// once caught up, members (the leader too) are removed one at a time, and a non-voter never
+// counts toward a quorum.
+import { describe, expect, it } from 'vitest';
+import type { Config, MembershipChange, NodeId } from '../../raft/index.js';
+import { Cluster, electionTraffic, match } from './cluster-harness.js';
+
+let nextChange = 1;
+/** Asks `leader` for a change; returns its answer (the accepted or rejected output). */
+function change(cluster: Cluster, leader: NodeId, membership: MembershipChange) {
+  const outputs = cluster.input(leader, { type: 'changeMembers', id: nextChange++, change: membership });
+  return outputs.find((output) => output.type === 'accepted' || output.type === 'rejected');
+}
+
+/** The configurations of the config entries in `id`'s log, oldest first. */
+function configs(cluster: Cluster, id: NodeId): Config[] {
+  const log = cluster.member(id).log;
+  return log
+    .range(log.firstIndex, log.lastIndex)
+    .flatMap((entry) => (entry.config === null ? [] : [entry.config]));
+}
+
+describe('membership changes', () => {
+  it('adds a member as a non-voter, promotes it once caught up, removes a follower, then removes the leader', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    cluster.propose('a', 'x', 'y');
+    cluster.deliverAll();
+
+    cluster.addNode('d');
+    expect(change(cluster, 'a', { kind: 'add', node: 'd', voter: true })).toMatchObject({ type: 'accepted' });
+    cluster.deliverAll();
+    expect(configs(cluster, 'a')).toEqual([
+      { voters: ['a', 'b', 'c'], nonVoters: ['d'], promote: ['d'] },
+      { voters: ['a', 'b', 'c', 'd'], nonVoters: [], promote: [] },
+    ]);
+    expect(cluster.member('d').log.lastIndex).toBe(cluster.member('a').log.lastIndex);
+    expect(cluster.applied('d')).toEqual(['x', 'y']);
+    expect(cluster.member('a').commit).toBe(cluster.member('a').log.lastIndex);
+
+    expect(change(cluster, 'a', { kind: 'remove', node: 'c' })).toMatchObject({ type: 'accepted' });
+    cluster.deliverAll();
+    expect(cluster.member('a').log.config.voters).toEqual(['a', 'b', 'd']);
+    expect(cluster.member('a').commit).toBe(cluster.member('a').log.lastIndex);
+    const sentMark = cluster.sent.length;
+    cluster.propose('a', 'z');
+    cluster.run(300);
+    // c never hears of its removal and keeps asking for pre-votes, but nothing is replicated to it.
+    const replication = ['append', 'heartbeat', 'snapshot'];
+    const toC = cluster.sent.slice(sentMark).filter(match({ from: 'a', to: 'c' }));
+    expect(toC.filter((sent) => replication.includes(sent.message.type))).toEqual([]);
+    expect(cluster.member('c').log.lastIndex).toBeLessThan(cluster.member('a').log.lastIndex);
+    expect(cluster.leaders()).toEqual(['a']);
+
+    // Removing the leader: it keeps leading until the new configuration, without it, commits.
+    const removal = change(cluster, 'a', { kind: 'remove', node: 'a' });
+    expect(removal).toMatchObject({ type: 'accepted' });
+    const removalIndex = cluster.member('a').log.lastIndex;
+    cluster.deliver(match({ from: 'a', to: 'b', type: 'append' }));
+    cluster.deliver(match({ from: 'b', to: 'a' }));
+    expect(cluster.member('a').role).toBe('leader');
+    expect(cluster.member('a').commit).toBeLessThan(removalIndex);
+
+    cluster.deliverAll();
+    expect(cluster.member('a').commit).toBeGreaterThanOrEqual(removalIndex);
+    expect(cluster.member('a').role).toBe('follower');
+    const term = cluster.member('a').term;
+    cluster.runUntil(() => cluster.leaders().length > 0, 1000);
+    const [leader] = cluster.leaders();
+    expect(['b', 'd']).toContain(leader);
+    expect(cluster.member(leader!).term).toBeGreaterThan(term);
+    expect(cluster.member(leader!).log.config.voters).toEqual(['b', 'd']);
+  });
+
+  it("refuses a change until the leader has committed an entry of its term, and while another is uncommitted ('busy')", () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.campaign('a');
+    cluster.deliverAll(electionTraffic);
+    expect(cluster.member('a').role).toBe('leader');
+    cluster.addNode('d');
+    expect(change(cluster, 'a', { kind: 'add', node: 'd', voter: false })).toMatchObject({
+      type: 'rejected',
+      reason: 'busy',
+    });
+
+    cluster.deliverAll();
+    expect(change(cluster, 'a', { kind: 'add', node: 'd', voter: false })).toMatchObject({
+      type: 'accepted',
+    });
+    expect(change(cluster, 'a', { kind: 'remove', node: 'c' })).toMatchObject({
+      type: 'rejected',
+      reason: 'busy',
+    });
+    cluster.deliverAll();
+    expect(change(cluster, 'a', { kind: 'remove', node: 'c' })).toMatchObject({ type: 'accepted' });
+  });
+});
+
+describe('non-voters', () => {
+  it('caught-up non-voters do not count toward a quorum: with the other voters down nothing commits', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    for (const id of ['d', 'e']) {
+      cluster.addNode(id);
+      change(cluster, 'a', { kind: 'add', node: id, voter: false });
+      cluster.run(100);
+    }
+    expect(cluster.member('a').log.config).toEqual({
+      voters: ['a', 'b', 'c'],
+      nonVoters: ['d', 'e'],
+      promote: [],
+    });
+    for (const id of ['d', 'e']) {
+      expect(cluster.member(id).log.lastIndex).toBe(cluster.member('a').log.lastIndex);
+      expect(cluster.node(id).timerAt).toBeNull();
+    }
+
+    // a, d and e are three of five members, but only one of three voters.
+    const reconnect = cluster.partition(['a', 'd', 'e'], ['b', 'c']);
+    const commit = cluster.member('a').commit;
+    cluster.propose('a', 'x');
+    cluster.deliverAll();
+    for (const id of ['d', 'e']) expect(cluster.member(id).log.lastIndex).toBe(commit + 1);
+    expect(cluster.member('a').commit).toBe(commit);
+    expect(cluster.applied('a')).toEqual([]);
+
+    reconnect();
+    cluster.run(100);
+    expect(cluster.applied('a')).toEqual(['x']);
+  });
+
+  it('a member added as a voter is promoted only once caught up, and then counts toward the quorum', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    cluster.addNode('d');
+    const reconnectD = cluster.isolate('d');
+    change(cluster, 'a', { kind: 'add', node: 'd', voter: true });
+    cluster.run(300);
+    expect(cluster.member('a').log.config).toEqual({
+      voters: ['a', 'b', 'c'],
+      nonVoters: ['d'],
+      promote: ['d'],
+    });
+    expect(cluster.member('d').stalled).toBe(true);
+
+    reconnectD();
+    cluster.run(100);
+    expect(cluster.member('a').log.config).toEqual({
+      voters: ['a', 'b', 'c', 'd'],
+      nonVoters: [],
+      promote: [],
+    });
+    expect(cluster.member('a').commit).toBe(cluster.member('a').log.lastIndex);
+    expect(cluster.node('d').timerAt).not.toBeNull();
+
+    // With four voters the quorum is three: a and b alone cannot commit, d makes the third.
+    cluster.isolate('c');
+    const reconnectAgain = cluster.isolate('d');
+    const commit = cluster.member('a').commit;
+    cluster.propose('a', 'x');
+    cluster.run(50);
+    expect(cluster.member('a').commit).toBe(commit);
+    reconnectAgain();
+    cluster.run(50);
+    expect(cluster.member('a').commit).toBe(commit + 1);
+  });
+});
