@@ -47,7 +47,7 @@ export function drawSwarm(prng: Prng): SwarmParameters {
     oneWayShare: prng.next(),
     snapshotEvery: prng.pick([8, 25, 100]),
     clientsPerGroup: prng.between(1, 6),
-    thinkTime: prng.pick([0, 5, 50]),
+    thinkTime: prng.pick([5, 20, 100]),
     faultDuration: prng.between(4000, 12000),
     maxEntriesPerMessage: prng.pick([1, 2, 16]),
     maxInflightMessages: prng.pick([1, 4, 16]),
