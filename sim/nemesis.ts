@@ -10,6 +10,19 @@ const joinPatience = 3000;
 
 export function scheduleNemesis(world: World, until: number): void {
   const swarm = world.swarm;
+  if (swarm.newLeaderIsolation > 0) {
+    // Leaders cut off right after election leave divergent tails of several terms behind:
+    // the ground Figure 8's old-term commit rule stands on.
+    world.onNewLeader = (leader) => {
+      if (world.now >= until || !world.prng.chance(swarm.newLeaderIsolation)) return;
+      const others = world.nodeIds.filter((node) => node !== leader);
+      world.later(world.prng.next() * 2, () => {
+        if (world.now >= until) return;
+        world.network.partition([leader], others);
+        world.later(world.prng.between(100, 1500), () => world.network.heal());
+      });
+    };
+  }
   const total =
     swarm.crashRate + swarm.pauseRate + swarm.partitionRate + swarm.membershipRate + swarm.transferRate;
   if (total === 0) return;

@@ -13,6 +13,8 @@ export interface SwarmParameters {
   readonly partitionRate: number;
   readonly membershipRate: number;
   readonly transferRate: number;
+  /** Chance that a newly elected leader is cut off at once, leaving an uncommitted tail of its term. */
+  readonly newLeaderIsolation: number;
   readonly tearProbability: number;
   readonly oneWayShare: number;
   readonly snapshotEvery: number;
@@ -43,6 +45,7 @@ export function drawSwarm(prng: Prng): SwarmParameters {
     partitionRate: maybe(prng, 1),
     membershipRate: maybe(prng, 1),
     transferRate: maybe(prng, 1),
+    newLeaderIsolation: maybe(prng, 0.5),
     tearProbability: prng.next(),
     oneWayShare: prng.next(),
     snapshotEvery: prng.pick([8, 25, 100]),

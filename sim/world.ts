@@ -64,6 +64,8 @@ export class World implements Environment, ClientPort {
   readonly nodeIds: NodeId[];
   readonly groups = new Map<GroupId, GroupState>();
   private readonly queue = new EventQueue<Event>();
+  /** Set by the nemesis to strike at leaders the moment they are elected. */
+  onNewLeader: ((node: NodeId) => void) | null = null;
   private readonly disks = new Map<NodeId, SimDisk>();
   private operationIds = 0;
   private steps = 0;
@@ -158,7 +160,10 @@ export class World implements Environment, ClientPort {
   observe(node: NodeId, group: GroupId, _member: Member, output: Output): void {
     if (output.type === 'role') {
       this.trace.add(`r${node}${group}${output.role}${output.term}`);
-      if (output.role === 'leader') this.coverage.leaderChanges += 1;
+      if (output.role === 'leader') {
+        this.coverage.leaderChanges += 1;
+        this.onNewLeader?.(node);
+      }
     } else if (output.type === 'persist') {
       const write = output.write;
       if (write.kind === 'snapshot' && !write.keepLaterEntries) this.coverage.snapshotInstalls += 1;

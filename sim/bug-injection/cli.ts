@@ -1,4 +1,4 @@
-// npm run sim:bugs -- [--max-seeds N] [--nodes 3|5] [--groups G]: plants each bug of bugs.ts in a
+// npm run sim:bugs -- [--max-seeds N] [--nodes 3|5] [--groups G] [--only TEXT]: plants each bug of bugs.ts in a
 // copy of the tree, builds it, and runs seeds in order until the simulator fails one. Prints how
 // many seeds each bug needed; a bug that survives every seed fails the run.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -60,11 +60,13 @@ function main(): number {
       'max-seeds': { type: 'string', default: '2000' },
       nodes: { type: 'string', default: '3' },
       groups: { type: 'string', default: '2' },
+      only: { type: 'string', default: '' },
     },
   });
   const maxSeeds = Number(values['max-seeds']);
   let survivors = 0;
-  for (const bug of plantedBugs) {
+  const bugs = plantedBugs.filter((bug) => bug.name.includes(values.only));
+  for (const bug of bugs) {
     process.stderr.write(`planting: ${bug.name}\n`);
     const outcome = plant(bug, maxSeeds, values.nodes, values.groups);
     if (outcome.caughtAt === null) survivors += 1;
@@ -74,7 +76,7 @@ function main(): number {
       `${bug.name}: ${verdict}${outcome.failure === '' ? '' : ` (${outcome.failure.slice(0, 160)})`}`,
     );
   }
-  console.log(`${plantedBugs.length - survivors} passed, ${survivors} failed`);
+  console.log(`${bugs.length - survivors} passed, ${survivors} failed`);
   return survivors === 0 ? 0 : 1;
 }
 
