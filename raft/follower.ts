@@ -32,15 +32,7 @@ export function handleAppend(
       ? message.prevTerm
       : message.entries[prevIndex - message.prevIndex - 1]!.term;
   if (log.termAt(prevIndex) !== prevTerm) {
-    member.send(from, {
-      type: 'appendResponse',
-      term: member.term,
-      success: false,
-      match: 0,
-      rejectIndex: message.prevIndex,
-      hintIndex: rejectionHint(member, prevIndex),
-      stalled: false,
-    });
+    sendAppendResponse(member, from, false, 0, message.prevIndex, rejectionHint(member, prevIndex), false);
     return;
   }
   const firstWritten = appendMatching(member, entries);
@@ -85,27 +77,32 @@ function rejectionHint(member: Member, prevIndex: number): number {
 }
 
 function replyStalled(member: Member, to: NodeId): void {
+  sendAppendResponse(member, to, false, 0, 0, 0, true);
+}
+
+/** Every append response goes through here; only the durable-ack path sets `success`. */
+export function sendAppendResponse(
+  member: Member,
+  to: NodeId,
+  success: boolean,
+  match: number,
+  rejectIndex: number,
+  hintIndex: number,
+  stalled: boolean,
+): void {
   member.send(to, {
     type: 'appendResponse',
     term: member.term,
-    success: false,
-    match: 0,
-    rejectIndex: 0,
-    hintIndex: 0,
-    stalled: true,
+    success,
+    match,
+    rejectIndex,
+    hintIndex,
+    stalled,
   });
 }
 
 function acknowledge(member: Member, to: NodeId, match: number): void {
-  member.send(to, {
-    type: 'appendResponse',
-    term: member.term,
-    success: true,
-    match,
-    rejectIndex: 0,
-    hintIndex: 0,
-    stalled: false,
-  });
+  sendAppendResponse(member, to, true, match, 0, 0, false);
   if (match > member.ackSent) member.ackSent = match;
 }
 

@@ -1,7 +1,7 @@
 // The one entry point: step(member, now, input) advances a member and returns what the host
 // must do. Time comes in as `now`; nothing here reads a clock or performs I/O.
 import { handleTimeoutNow, handleVoteRequest, handleVoteResponse, inLeaderLease } from './election.js';
-import { acknowledgeDurable, handleAppend, handleHeartbeat } from './follower.js';
+import { acknowledgeDurable, handleAppend, handleHeartbeat, sendAppendResponse } from './follower.js';
 import type { Member } from './member.js';
 import { handleChangeMembers } from './membership.js';
 import { hasQuorum } from './quorum.js';
@@ -129,15 +129,7 @@ function receive(member: Member, from: NodeId, message: Message): void {
 /** A stale leader learns the newer term from the rejection; a stale pre-candidate from the refusal. */
 function answerStale(member: Member, from: NodeId, message: Message): void {
   if (message.type === 'append' || message.type === 'heartbeat' || message.type === 'snapshot') {
-    member.send(from, {
-      type: 'appendResponse',
-      term: member.term,
-      success: false,
-      match: 0,
-      rejectIndex: 0,
-      hintIndex: 0,
-      stalled: false,
-    });
+    sendAppendResponse(member, from, false, 0, 0, 0, false);
   } else if (message.type === 'vote' && message.pre) {
     member.send(from, { type: 'voteResponse', term: member.term, granted: false, pre: true });
   }
