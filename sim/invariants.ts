@@ -16,6 +16,7 @@ function fail(group: GroupId, message: string): never {
 interface Created {
   readonly entry: Entry;
   readonly prevTerm: number;
+  readonly creator: NodeId;
 }
 
 export class GroupChecker {
@@ -57,7 +58,7 @@ export class GroupChecker {
         if (member.role !== 'leader' || entry.term !== member.term) {
           fail(this.group, `${member.id} stored ${key}, which no leader created`);
         }
-        this.created.set(key, { entry, prevTerm });
+        this.created.set(key, { entry, prevTerm, creator: member.id });
         continue;
       }
       if (known.entry !== entry) fail(this.group, `two different entries at ${key}`);
@@ -153,6 +154,7 @@ export class GroupChecker {
 
   /** After a restart: term, vote and commit are where the node left them durable, never behind. */
   onRestart(node: NodeId, member: Member, durableCommit: number): void {
+    this.forgetLostTerms(node, member.term);
     const sent = this.sentTerm.get(node) ?? 0;
     if (member.term < sent)
       fail(this.group, `${node} restarted at term ${member.term} after sending term ${sent}`);
@@ -165,6 +167,19 @@ export class GroupChecker {
     }
     if (member.commit < durableCommit)
       fail(this.group, `${node} restarted with commit ${member.commit} below ${durableCommit}`);
+  }
+
+  /**
+   * A leader that crashed before its term was durable sent nothing in that term (messages wait
+   * for it), and its entries of that term were lost with it: the term may be won again, by
+   * anyone, with other entries.
+   */
+  private forgetLostTerms(node: NodeId, restoredTerm: number): void {
+    for (const [term, leader] of this.leaders)
+      if (leader === node && term > restoredTerm) this.leaders.delete(term);
+    for (const [key, created] of this.created) {
+      if (created.creator === node && created.entry.term > restoredTerm) this.created.delete(key);
+    }
   }
 
   /** A member whose data is deleted (removed from the group) starts its record afresh. */
