@@ -153,7 +153,9 @@ export class GroupChecker {
   }
 
   /** After a restart: term, vote and commit are where the node left them durable, never behind. */
-  onRestart(node: NodeId, member: Member, durableCommit: number): void {
+  onRestart(node: NodeId, member: Member, durableCommit: number, fresh: boolean): void {
+    // A fresh member (its data deleted on removal) starts with nothing to keep or to lose.
+    if (fresh) return;
     this.forgetLostTerms(node, member.term);
     const sent = this.sentTerm.get(node) ?? 0;
     if (member.term < sent)

@@ -85,14 +85,17 @@ export class SimNode {
 
   /** Starts (or restarts) this node's member of `group` from what its disk holds. */
   startMember(group: GroupId): void {
-    const stored = this.disk.load(group) ?? emptyStoredMember;
+    const recovered = this.disk.load(group);
+    const stored = recovered ?? emptyStoredMember;
     const member = createMember({
       id: this.id,
       stored,
       seed: this.env.prng.seed(),
       options: this.env.options,
     });
-    this.env.checker(group).onRestart(this.id, member, this.disk.durableCommit(group));
+    this.env
+      .checker(group)
+      .onRestart(this.id, member, this.disk.durableCommit(group), recovered === undefined);
     const hosted = new Hosted(member);
     hosted.lastSnapshotIndex = member.log.snapshotIndex;
     this.hosted.set(group, hosted);
