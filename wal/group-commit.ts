@@ -1,0 +1,117 @@
+// Group commit: records from every group that arrive while a write and its fdatasync are running
+// are gathered into the next single write and single fdatasync. Batches are sized by what
+// arrived, never by a timer. Two buffers alternate, so encoding never waits on the disk.
+import { type RecordFields, recordSize, writeRecord } from './record.js';
+import type { WalFile } from './wal-file.js';
+
+/** A batch buffer starts here and doubles as needed; it is kept for reuse, so it costs once. */
+const initialBatchBytes = 1024 * 1024;
+
+export interface GroupCommitEvents {
+  /** The records of these groups up to these write sequences are durable. */
+  durable(reports: ReadonlyMap<string, number>, batchRecords: number, batchBytes: number): void;
+  /** Batch `batch` is in `file`; the owner may roll the file over before the next write starts. */
+  written(file: WalFile, batch: number): WalFile;
+  failed(error: Error): void;
+}
+
+class Batch {
+  /** Batches are numbered in write order, so a reader can tell which file holds an append. */
+  number = 0;
+  buffer = Buffer.allocUnsafe(initialBatchBytes);
+  length = 0;
+  records = 0;
+  readonly reports = new Map<string, number>();
+
+  reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.byteLength) return;
+    let size = this.buffer.byteLength * 2;
+    while (size < this.length + bytes) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+
+  reset(): void {
+    this.length = 0;
+    this.records = 0;
+    this.reports.clear();
+  }
+}
+
+export class GroupCommit {
+  private filling = new Batch();
+  private spare = new Batch();
+  private nextBatch = 1;
+  private writing = false;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private file: WalFile,
+    private readonly sync: boolean,
+    private readonly events: GroupCommitEvents,
+  ) {}
+
+  get currentFile(): WalFile {
+    return this.file;
+  }
+
+  /** The number of the batch the next append joins. */
+  get fillingBatch(): number {
+    return this.filling.number;
+  }
+
+  /** Bytes waiting for the next write. */
+  get queuedBytes(): number {
+    return this.filling.length;
+  }
+
+  /** Encodes `records` into the next batch; `seq` is reported durable for `group` once they are. */
+  append(group: string, seq: number, records: readonly RecordFields[]): void {
+    if (this.closed) throw new Error('the WAL is closed');
+    const batch = this.filling;
+    let bytes = 0;
+    for (const record of records) bytes += recordSize(record);
+    batch.reserve(bytes);
+    for (const record of records) batch.length = writeRecord(batch.buffer, batch.length, record);
+    batch.records += records.length;
+    if (seq >= 0) batch.reports.set(group, seq);
+    if (!this.writing) this.flush();
+  }
+
+  private flush(): void {
+    const batch = this.filling;
+    if (batch.length === 0 && batch.reports.size === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      return;
+    }
+    this.filling = this.spare;
+    this.filling.number = this.nextBatch++;
+    this.spare = batch;
+    this.writing = true;
+    this.file.append(batch.buffer, batch.length, this.sync, (error) => {
+      this.writing = false;
+      if (error !== null) {
+        this.closed = true;
+        this.events.failed(error);
+        return;
+      }
+      this.events.durable(batch.reports, batch.records, batch.length);
+      const number = batch.number;
+      batch.reset();
+      this.file = this.events.written(this.file, number);
+      this.flush();
+    });
+  }
+
+  /** Resolves once everything appended so far is written (and synced). */
+  idle(): Promise<void> {
+    if (!this.writing && this.filling.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}

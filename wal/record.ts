@@ -1,0 +1,109 @@
+// The WAL's record format. Each record: u32 length of the whole record, u32 CRC-32 of everything
+// after the checksum, u8 type, u8 flags, u16 group-name length, f64 index, f64 term, f64 extra,
+// the group name (UTF-8), then the payload. Little-endian throughout.
+import { crc32 } from 'node:zlib';
+
+export const headerBytes = 36;
+
+export const RecordType = {
+  entry: 1,
+  state: 2,
+  truncate: 3,
+  snapshot: 4,
+  chunk: 5,
+  deleteGroup: 6,
+} as const;
+
+export type RecordTypeCode = (typeof RecordType)[keyof typeof RecordType];
+
+/** A record as read back: the group and the numeric fields, with the payload as a view into the file. */
+export interface DecodedRecord {
+  readonly type: RecordTypeCode;
+  readonly flags: number;
+  readonly group: string;
+  readonly index: number;
+  readonly term: number;
+  readonly extra: number;
+  readonly payload: Uint8Array;
+  /** Offset just past this record. */
+  readonly end: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Fields of one record to encode. */
+export interface RecordFields {
+  readonly type: RecordTypeCode;
+  readonly flags: number;
+  readonly group: Uint8Array;
+  readonly index: number;
+  readonly term: number;
+  readonly extra: number;
+  readonly payload: Uint8Array;
+}
+
+export function encodeGroup(group: string): Uint8Array {
+  const bytes = encoder.encode(group);
+  if (bytes.byteLength === 0 || bytes.byteLength > 0xffff)
+    throw new RangeError(`group name must be 1..65535 bytes`);
+  return bytes;
+}
+
+export function recordSize(fields: RecordFields): number {
+  return headerBytes + fields.group.byteLength + fields.payload.byteLength;
+}
+
+/** Writes one record at `offset` of `buffer` (which must have room) and returns the offset past it. */
+export function writeRecord(buffer: Buffer, offset: number, fields: RecordFields): number {
+  const length = recordSize(fields);
+  buffer.writeUInt32LE(length, offset);
+  buffer.writeUInt8(fields.type, offset + 8);
+  buffer.writeUInt8(fields.flags, offset + 9);
+  buffer.writeUInt16LE(fields.group.byteLength, offset + 10);
+  buffer.writeDoubleLE(fields.index, offset + 12);
+  buffer.writeDoubleLE(fields.term, offset + 20);
+  buffer.writeDoubleLE(fields.extra, offset + 28);
+  buffer.set(fields.group, offset + headerBytes);
+  buffer.set(fields.payload, offset + headerBytes + fields.group.byteLength);
+  buffer.writeUInt32LE(crc32(buffer.subarray(offset + 8, offset + length)), offset + 4);
+  return offset + length;
+}
+
+export type ReadOutcome =
+  | { readonly kind: 'record'; readonly record: DecodedRecord }
+  | { readonly kind: 'end' }
+  /** The bytes at `offset` are not a whole, intact record: a torn write or corruption. */
+  | { readonly kind: 'bad'; readonly reason: string };
+
+export function readRecord(buffer: Buffer, offset: number): ReadOutcome {
+  if (offset === buffer.byteLength) return { kind: 'end' };
+  if (buffer.byteLength - offset < headerBytes) return { kind: 'bad', reason: 'a header cut short' };
+  const length = buffer.readUInt32LE(offset);
+  if (length < headerBytes || offset + length > buffer.byteLength) {
+    return { kind: 'bad', reason: `a length of ${length} bytes that does not fit` };
+  }
+  const checksum = buffer.readUInt32LE(offset + 4);
+  if (crc32(buffer.subarray(offset + 8, offset + length)) !== checksum)
+    return { kind: 'bad', reason: 'a checksum mismatch' };
+  const type = buffer.readUInt8(offset + 8);
+  if (type < RecordType.entry || type > RecordType.deleteGroup)
+    return { kind: 'bad', reason: `an unknown record type ${type}` };
+  const groupLength = buffer.readUInt16LE(offset + 10);
+  if (headerBytes + groupLength > length)
+    return { kind: 'bad', reason: 'a group name longer than the record' };
+  const groupStart = offset + headerBytes;
+  return {
+    kind: 'record',
+    record: {
+      type: type as RecordTypeCode,
+      flags: buffer.readUInt8(offset + 9),
+      group: decoder.decode(buffer.subarray(groupStart, groupStart + groupLength)),
+      index: buffer.readDoubleLE(offset + 12),
+      term: buffer.readDoubleLE(offset + 20),
+      extra: buffer.readDoubleLE(offset + 28),
+      payload: buffer.subarray(groupStart + groupLength, offset + length),
+      end: offset + length,
+    },
+  };
+}

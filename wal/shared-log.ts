@@ -1,0 +1,266 @@
+// One write-ahead log per node, shared by every group on it: writes from all groups go through
+// one group commit; WAL files roll over and segment writers (piscina tasks) move them into LMDB;
+// reads see LMDB overlaid by what is still in WAL files; opening recovers what a crash left.
+import { mkdirSync, truncateSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import type { StoredMember, Write } from '../raft/index.js';
+import { GroupCommit } from './group-commit.js';
+import { LmdbStore } from './lmdb-store.js';
+import { defaultMaxBacklogBytes, defaultRolloverBytes, type SharedLogOptions } from './options.js';
+import { encodeGroup, type RecordFields } from './record.js';
+import type { SegmentResult, SegmentTask } from './segment-writer.js';
+import { StoredGroup } from './stored-group.js';
+import { listWalFiles, WalFile, walFilePath } from './wal-file.js';
+import { readWalFile } from './wal-reader.js';
+import { deleteGroupRecord, recordsOf } from './write-codec.js';
+
+/** A write still in a WAL file (or in flight to one), for reads; null deletes the group. */
+interface JournalEntry {
+  readonly batch: number;
+  readonly group: string;
+  readonly write: Write | null;
+}
+
+export interface WalStats {
+  readonly writes: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly syncs: number;
+  readonly segmentFlushes: number;
+  readonly segmentRecords: number;
+  readonly walFiles: number;
+  readonly backlogBytes: number;
+}
+
+export class SharedLog {
+  private readonly commit: GroupCommit;
+  private readonly pool: Piscina<SegmentTask, SegmentResult>;
+  private readonly groupNames = new Map<string, Uint8Array>();
+  private readonly lastIndex = new Map<string, number>();
+  private journal: JournalEntry[] = [];
+  /** Which file each written batch went to, oldest first, until that file is flushed. */
+  private writtenBatches: { readonly batch: number; readonly file: number }[] = [];
+  private readonly flushQueue: WalFile[] = [];
+  private flushing: Promise<void> | null = null;
+  private backlogBytes = 0;
+  private wasCongested = false;
+  private failure: Error | null = null;
+  private counters = { writes: 0, records: 0, bytes: 0, syncs: 0, segmentFlushes: 0, segmentRecords: 0 };
+
+  private constructor(
+    private readonly options: SharedLogOptions,
+    private readonly store: LmdbStore,
+    private readonly walDirectory: string,
+    private readonly lmdbPath: string,
+    firstGeneration: number,
+  ) {
+    this.pool = new Piscina({
+      filename: new URL('./segment-writer.js', import.meta.url).href,
+      minThreads: 1,
+      maxThreads: 1,
+    });
+    const file = new WalFile(firstGeneration, walFilePath(walDirectory, firstGeneration));
+    this.commit = new GroupCommit(file, options.sync ?? true, {
+      durable: (reports, records, bytes) => {
+        this.counters.syncs += 1;
+        this.counters.records += records;
+        this.counters.bytes += bytes;
+        options.onDurable(reports);
+      },
+      written: (current, batch) => {
+        this.writtenBatches.push({ batch, file: current.generation });
+        return this.maybeRollOver(current);
+      },
+      failed: (error) => this.fail(error),
+    });
+  }
+
+  /** Opens (creating if need be) the log in `options.directory`, replaying what a crash left behind. */
+  static async open(options: SharedLogOptions): Promise<SharedLog> {
+    const walDirectory = join(options.directory, 'wal');
+    const lmdbPath = join(options.directory, 'lmdb');
+    mkdirSync(walDirectory, { recursive: true });
+    const store = new LmdbStore(lmdbPath);
+    const files = listWalFiles(walDirectory);
+    files.forEach((file, position) => {
+      options.onRecoveryProgress?.(file.path, position + 1, files.length);
+      const contents = readWalFile(file.path);
+      if (contents.badRecord !== null) {
+        if (position !== files.length - 1) {
+          throw new Error(
+            `corrupt WAL record in ${file.path}: ${contents.badRecord}; only the last file may end torn`,
+          );
+        }
+        if (contents.intactAfterBad !== null) {
+          throw new Error(
+            `corrupt WAL record in ${file.path}: ${contents.badRecord}, followed by an intact record at offset ${contents.intactAfterBad}`,
+          );
+        }
+        // A torn tail: the write never completed, so nothing past it was ever acknowledged.
+        truncateSync(file.path, contents.goodBytes);
+      }
+      store.apply(contents.changes);
+      unlinkSync(file.path);
+    });
+    const next = (files.at(-1)?.generation ?? 0) + 1;
+    return new SharedLog(options, store, walDirectory, lmdbPath, next);
+  }
+
+  /** Groups with anything stored (as of the last segment flush or recovery). */
+  groups(): string[] {
+    const names = new Set(this.store.groups());
+    for (const entry of this.journal) {
+      if (entry.write === null) names.delete(entry.group);
+      else names.add(entry.group);
+    }
+    return [...names].sort();
+  }
+
+  /** A group's stored state: LMDB overlaid by its writes still in WAL files. */
+  load(group: string): StoredMember | undefined {
+    const stored = this.store.load(group);
+    let state = stored === undefined ? undefined : StoredGroup.from(stored);
+    for (const entry of this.journal) {
+      if (entry.group !== group) continue;
+      if (entry.write === null) {
+        state = undefined;
+        continue;
+      }
+      state ??= new StoredGroup();
+      state.applyWrite(entry.write);
+    }
+    return state?.toStored();
+  }
+
+  /**
+   * Queues a write of `group`; `seq` is reported to onDurable once it is durable. Returns false
+   * while segment flushing is behind: the caller should hold back new work until onDrain.
+   */
+  write(group: string, seq: number, write: Write): boolean {
+    this.throwIfFailed();
+    const name = this.nameOf(group);
+    const records = recordsOf(name, write, this.lastIndexOf(group));
+    this.trackLastIndex(group, write);
+    this.append(group, seq, write, records);
+    return !this.congested;
+  }
+
+  /** Removes everything the group had; recovery will not bring it back. */
+  deleteGroup(group: string): void {
+    this.throwIfFailed();
+    this.append(group, -1, null, [deleteGroupRecord(this.nameOf(group))]);
+    this.lastIndex.set(group, 0);
+  }
+
+  private append(group: string, seq: number, write: Write | null, records: RecordFields[]): void {
+    this.counters.writes += 1;
+    this.journal.push({ batch: this.commit.fillingBatch, group, write });
+    this.commit.append(group, seq, records);
+  }
+
+  get congested(): boolean {
+    return this.backlogBytes > (this.options.maxBacklogBytes ?? defaultMaxBacklogBytes);
+  }
+
+  stats(): WalStats {
+    return { ...this.counters, walFiles: this.flushQueue.length + 1, backlogBytes: this.backlogBytes };
+  }
+
+  /** Waits for queued writes to be durable and for segment flushes under way, then closes. */
+  async close(): Promise<void> {
+    await this.commit.idle();
+    this.commit.close();
+    this.commit.currentFile.close();
+    while (this.flushing !== null) await this.flushing;
+    await this.pool.destroy();
+    await this.store.close();
+  }
+
+  private nameOf(group: string): Uint8Array {
+    let name = this.groupNames.get(group);
+    if (name === undefined) {
+      name = encodeGroup(group);
+      this.groupNames.set(group, name);
+    }
+    return name;
+  }
+
+  private lastIndexOf(group: string): number {
+    let last = this.lastIndex.get(group);
+    if (last === undefined) {
+      const stored = this.load(group);
+      last = stored === undefined ? 0 : StoredGroup.from(stored).lastIndex;
+      this.lastIndex.set(group, last);
+    }
+    return last;
+  }
+
+  private trackLastIndex(group: string, write: Write): void {
+    if (write.kind === 'entries') this.lastIndex.set(group, write.from + write.entries.length - 1);
+    else if (write.kind === 'snapshot' && !write.keepLaterEntries)
+      this.lastIndex.set(group, write.snapshot.index);
+  }
+
+  /** After each write: past the rollover size, the file goes to a segment writer and a new one starts. */
+  private maybeRollOver(current: WalFile): WalFile {
+    if (current.size < (this.options.rolloverBytes ?? defaultRolloverBytes)) return current;
+    current.close();
+    this.flushQueue.push(current);
+    this.backlogBytes += current.size;
+    if (this.congested) this.wasCongested = true;
+    this.flushing ??= this.flushSegments();
+    const generation = current.generation + 1;
+    return new WalFile(generation, walFilePath(this.walDirectory, generation));
+  }
+
+  /** Moves closed files into LMDB one at a time, in order, so later records land after earlier ones. */
+  private async flushSegments(): Promise<void> {
+    try {
+      for (let file = this.flushQueue[0]; file !== undefined; file = this.flushQueue[0]) {
+        const result = await this.pool.run({ walPath: file.path, lmdbPath: this.lmdbPath });
+        unlinkSync(file.path);
+        this.flushQueue.shift();
+        this.backlogBytes -= file.size;
+        this.counters.segmentFlushes += 1;
+        this.counters.segmentRecords += result.records;
+        this.dropJournalThrough(file.generation);
+        if (
+          this.wasCongested &&
+          this.backlogBytes <= (this.options.maxBacklogBytes ?? defaultMaxBacklogBytes) / 2
+        ) {
+          this.wasCongested = false;
+          this.options.onDrain?.();
+        }
+      }
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  /** Writes in files now in LMDB need no overlay any more. */
+  private dropJournalThrough(generation: number): void {
+    let lastBatch = 0;
+    let flushed = 0;
+    while (flushed < this.writtenBatches.length && this.writtenBatches[flushed]!.file <= generation) {
+      lastBatch = this.writtenBatches[flushed]!.batch;
+      flushed += 1;
+    }
+    this.writtenBatches = this.writtenBatches.slice(flushed);
+    let dropped = 0;
+    while (dropped < this.journal.length && this.journal[dropped]!.batch <= lastBatch) dropped += 1;
+    this.journal = this.journal.slice(dropped);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    this.options.onError?.(error);
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw new Error(`the shared log has failed: ${this.failure.message}`);
+  }
+}

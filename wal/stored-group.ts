@@ -1,0 +1,118 @@
+// A group's stored state as plain data, built up change by change: recovery and reads that overlay
+// the changes still waiting in WAL files on what LMDB holds use it.
+import type { Entry, NodeId, PartialSnapshot, Snapshot, StoredMember, Write } from '../raft/index.js';
+import type { StoredChange } from './write-codec.js';
+
+export class StoredGroup {
+  term = 0;
+  vote: NodeId | null = null;
+  commit = 0;
+  snapshot: Snapshot | null = null;
+  entries: Entry[] = [];
+  partial: PartialSnapshot | null = null;
+
+  static from(stored: StoredMember): StoredGroup {
+    const group = new StoredGroup();
+    group.term = stored.term;
+    group.vote = stored.vote;
+    group.commit = stored.commit;
+    group.snapshot = stored.snapshot;
+    group.entries = [...stored.entries];
+    group.partial = stored.partial;
+    return group;
+  }
+
+  get lastIndex(): number {
+    const last = this.entries[this.entries.length - 1];
+    return last?.index ?? this.snapshot?.index ?? 0;
+  }
+
+  apply(change: Exclude<StoredChange, { kind: 'deleteGroup' }>): void {
+    switch (change.kind) {
+      case 'state':
+        this.term = change.term;
+        this.vote = change.vote;
+        this.commit = change.commit;
+        return;
+      case 'truncate':
+        this.dropFrom(change.from);
+        return;
+      case 'entry':
+        this.dropFrom(change.entry.index);
+        this.entries.push(change.entry);
+        return;
+      case 'snapshot': {
+        const { snapshot } = change;
+        this.entries = change.keepLaterEntries
+          ? this.entries.filter((entry) => entry.index > snapshot.index)
+          : [];
+        this.snapshot = snapshot;
+        this.partial = null;
+        return;
+      }
+      case 'chunk':
+        this.applyChunk(change);
+        return;
+      default: {
+        const exhausted: never = change;
+        throw new Error(`unknown change ${JSON.stringify(exhausted)}`);
+      }
+    }
+  }
+
+  /** The same, for a write not yet encoded: what a read sees of writes still in WAL files. */
+  applyWrite(write: Write): void {
+    switch (write.kind) {
+      case 'state':
+        this.apply({ kind: 'state', term: write.term, vote: write.vote, commit: write.commit });
+        return;
+      case 'entries':
+        this.dropFrom(write.from);
+        this.entries.push(...write.entries);
+        return;
+      case 'snapshot':
+        this.apply({ kind: 'snapshot', snapshot: write.snapshot, keepLaterEntries: write.keepLaterEntries });
+        return;
+      case 'chunk':
+        this.applyChunk(write);
+        return;
+      default: {
+        const exhausted: never = write;
+        throw new Error(`unknown write ${JSON.stringify(exhausted)}`);
+      }
+    }
+  }
+
+  private dropFrom(index: number): void {
+    let keep = this.entries.length;
+    while (keep > 0 && this.entries[keep - 1]!.index >= index) keep -= 1;
+    this.entries.length = keep;
+  }
+
+  private applyChunk(change: Omit<Extract<StoredChange, { kind: 'chunk' }>, 'kind'>): void {
+    const { index, term, config, size, offset, data } = change;
+    if (offset === 0) {
+      this.partial = { index, term, config, size, chunks: [data], received: data.byteLength };
+      return;
+    }
+    const partial = this.partial;
+    if (partial === null || partial.index !== index || partial.term !== term || partial.received !== offset)
+      return;
+    this.partial = {
+      ...partial,
+      chunks: [...partial.chunks, data],
+      received: partial.received + data.byteLength,
+    };
+  }
+
+  toStored(): StoredMember {
+    return {
+      term: this.term,
+      vote: this.vote,
+      commit: this.commit,
+      snapshot: this.snapshot,
+      entries: this.entries,
+      partial: this.partial,
+    };
+  }
+}

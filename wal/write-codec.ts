@@ -1,0 +1,173 @@
+// Turns the core's writes into WAL records and WAL records back into stored state changes, so the
+// writer, the segment flusher and recovery agree on one meaning for every record.
+import { Packr } from 'msgpackr';
+import type { Config, Entry, EntryKind, NodeId, Snapshot, Write } from '../raft/index.js';
+import { type DecodedRecord, type RecordFields, RecordType } from './record.js';
+
+const packr = new Packr({ useRecords: false });
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const empty = new Uint8Array(0);
+
+const entryKinds: readonly EntryKind[] = ['command', 'noop', 'config'];
+
+/** A change to one group's stored state, as a record means it. */
+export type StoredChange =
+  | { readonly kind: 'state'; readonly term: number; readonly vote: NodeId | null; readonly commit: number }
+  | { readonly kind: 'truncate'; readonly from: number }
+  | { readonly kind: 'entry'; readonly entry: Entry }
+  | { readonly kind: 'snapshot'; readonly snapshot: Snapshot; readonly keepLaterEntries: boolean }
+  | {
+      readonly kind: 'chunk';
+      readonly index: number;
+      readonly term: number;
+      readonly config: Config;
+      readonly size: number;
+      readonly offset: number;
+      readonly data: Uint8Array;
+    }
+  | { readonly kind: 'deleteGroup' };
+
+/**
+ * The records for one write. `lastIndex` is the group's last written index, so an entries write
+ * that starts at or below it is recorded as the truncation it is.
+ */
+export function recordsOf(group: Uint8Array, write: Write, lastIndex: number): RecordFields[] {
+  switch (write.kind) {
+    case 'state':
+      return [
+        {
+          type: RecordType.state,
+          flags: write.vote === null ? 1 : 0,
+          group,
+          index: write.commit,
+          term: write.term,
+          extra: 0,
+          payload: write.vote === null ? empty : encoder.encode(write.vote),
+        },
+      ];
+    case 'entries': {
+      const records: RecordFields[] = [];
+      if (write.from <= lastIndex) {
+        records.push({
+          type: RecordType.truncate,
+          flags: 0,
+          group,
+          index: write.from,
+          term: 0,
+          extra: 0,
+          payload: empty,
+        });
+      }
+      for (const entry of write.entries) records.push(entryRecord(group, entry));
+      return records;
+    }
+    case 'snapshot': {
+      const { snapshot } = write;
+      return [
+        {
+          type: RecordType.snapshot,
+          flags: write.keepLaterEntries ? 1 : 0,
+          group,
+          index: snapshot.index,
+          term: snapshot.term,
+          extra: 0,
+          payload: packr.pack({ config: snapshot.config, data: snapshot.data }),
+        },
+      ];
+    }
+    case 'chunk':
+      return [
+        {
+          type: RecordType.chunk,
+          flags: 0,
+          group,
+          index: write.index,
+          term: write.term,
+          extra: write.offset,
+          payload: packr.pack({ config: write.config, size: write.size, data: write.data }),
+        },
+      ];
+    default: {
+      const exhausted: never = write;
+      throw new Error(`unknown write ${JSON.stringify(exhausted)}`);
+    }
+  }
+}
+
+function entryRecord(group: Uint8Array, entry: Entry): RecordFields {
+  return {
+    type: RecordType.entry,
+    flags: entryKinds.indexOf(entry.kind),
+    group,
+    index: entry.index,
+    term: entry.term,
+    extra: entry.time,
+    payload: entry.config === null ? entry.data : packr.pack(entry.config),
+  };
+}
+
+export function deleteGroupRecord(group: Uint8Array): RecordFields {
+  return { type: RecordType.deleteGroup, flags: 0, group, index: 0, term: 0, extra: 0, payload: empty };
+}
+
+/** What a record read back from a WAL file changes. Payload bytes are copied out of the file's buffer. */
+export function changeOf(record: DecodedRecord): StoredChange {
+  switch (record.type) {
+    case RecordType.state:
+      return {
+        kind: 'state',
+        term: record.term,
+        vote: record.flags === 1 ? null : decoder.decode(record.payload),
+        commit: record.index,
+      };
+    case RecordType.truncate:
+      return { kind: 'truncate', from: record.index };
+    case RecordType.entry: {
+      const kind = entryKinds[record.flags];
+      if (kind === undefined) throw new Error(`entry record with unknown kind ${record.flags}`);
+      const config = kind === 'config' ? (packr.unpack(record.payload) as Config) : null;
+      return {
+        kind: 'entry',
+        entry: {
+          index: record.index,
+          term: record.term,
+          kind,
+          data: config === null ? record.payload.slice() : empty,
+          config,
+          time: record.extra,
+        },
+      };
+    }
+    case RecordType.snapshot: {
+      const { config, data } = packr.unpack(record.payload) as { config: Config; data: Uint8Array };
+      return {
+        kind: 'snapshot',
+        snapshot: { index: record.index, term: record.term, config, data },
+        keepLaterEntries: record.flags === 1,
+      };
+    }
+    case RecordType.chunk: {
+      const { config, size, data } = packr.unpack(record.payload) as {
+        config: Config;
+        size: number;
+        data: Uint8Array;
+      };
+      return {
+        kind: 'chunk',
+        index: record.index,
+        term: record.term,
+        config,
+        size,
+        offset: record.extra,
+        data,
+      };
+    }
+    case RecordType.deleteGroup:
+      return { kind: 'deleteGroup' };
+    default: {
+      const exhausted: never = record.type;
+      throw new Error(`unknown record type ${exhausted}`);
+    }
+  }
+}
