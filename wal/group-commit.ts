@@ -91,16 +91,19 @@ export class GroupCommit {
     this.spare = batch;
     this.writing = true;
     this.file.append(batch.buffer, batch.length, this.sync, (error) => {
-      this.writing = false;
       if (error !== null) {
+        this.writing = false;
         this.closed = true;
         this.events.failed(error);
         return;
       }
+      // Still marked as writing while the owner hears of durability, so whatever it appends in
+      // response joins the filling batch instead of starting a write into the batch being reported.
       this.events.durable(batch.reports, batch.records, batch.length);
       const number = batch.number;
       batch.reset();
       this.file = this.events.written(this.file, number);
+      this.writing = false;
       this.flush();
     });
   }

@@ -1,4 +1,9 @@
 // The shared write-ahead log: one per node, group commit for every group on it, LMDB segments.
+export type { Entry, Write } from '../raft/index.js';
 export type { SharedLogOptions } from './options.js';
 export { defaultMaxBacklogBytes, defaultRolloverBytes } from './options.js';
+// The on-disk format, for tools that write or inspect WAL files (benchmarks, recovery drills).
+export { encodeGroup, recordSize, writeRecord } from './record.js';
 export { SharedLog, type WalStats } from './shared-log.js';
+export { walFilePath } from './wal-file.js';
+export { recordsOf } from './write-codec.js';

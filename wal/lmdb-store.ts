@@ -44,7 +44,9 @@ export class LmdbStore {
   private readonly partial: Database<Buffer | SnapshotHeader, Key>;
 
   constructor(path: string) {
-    this.env = open({ path, compression: false });
+    // With overlapping sync (lmdb's default on Linux) a commit returns before it is on disk; a WAL
+    // file must not be deleted before its records are, so commits here sync before returning.
+    this.env = open({ path, compression: false, overlappingSync: false });
     this.log = this.env.openDB<Buffer, Key>({
       name: 'log',
       keyEncoding: 'ordered-binary',

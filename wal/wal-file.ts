@@ -1,7 +1,7 @@
 // WAL files on disk: their names (a generation number each, so order is the name order), listing
 // them, and the one file being appended to.
-import { closeSync, fdatasync, openSync, readdirSync, write } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fdatasync, fsyncSync, openSync, readdirSync, write } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface WalFileName {
   readonly generation: number;
@@ -33,6 +33,13 @@ export class WalFile {
     readonly path: string,
   ) {
     this.fd = openSync(path, 'a');
+    // The new file's name must survive a crash as surely as the records later synced into it.
+    const directory = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(directory);
+    } finally {
+      closeSync(directory);
+    }
   }
 
   /** Writes `length` bytes of `buffer` at the end, then (with `sync`) makes them durable. */

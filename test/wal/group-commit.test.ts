@@ -79,6 +79,32 @@ describe('group commit', () => {
     expect(reports[1]!.size).toBe(8);
   });
 
+  it('loses nothing appended from inside the durable callback, as a replicating member does', () => {
+    const file = new HeldFile();
+    const durable = new Map<string, number>();
+    let next = 1;
+    const commit: GroupCommit = new GroupCommit(file as unknown as WalFile, true, {
+      durable: (reports) => {
+        for (const [group, seq] of reports) durable.set(group, seq);
+        // Each durable report lets the member send the next append at once.
+        if (next < 20) {
+          next += 1;
+          commit.append('a', next, [record('a')]);
+          commit.append('b', next, [record('b')]);
+        }
+      },
+      written: (current) => current,
+      failed: (error) => {
+        throw error;
+      },
+    });
+    commit.append('a', 1, [record('a')]);
+    for (let round = 0; round < 100 && file.writes.length > 0; round += 1) file.complete();
+    expect(file.writes).toHaveLength(0);
+    expect(durable.get('a')).toBe(20);
+    expect(durable.get('b')).toBe(20);
+  });
+
   it('resolves idle only once everything appended is written', async () => {
     const { file, commit } = harness();
     commit.append('a', 1, [record('a')]);

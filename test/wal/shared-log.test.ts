@@ -4,9 +4,9 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Entry, Write } from 'flotilla/raft';
+import { SharedLog } from 'flotilla/wal';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Entry, Write } from '../../dist/raft/index.js';
-import { SharedLog } from '../../dist/wal/index.js';
 
 const directories: string[] = [];
 afterEach(() => {

@@ -1,0 +1,145 @@
+// Drives the shared log the way many Raft groups would: each group keeps a few appends of
+// 100-byte entries in flight and sends the next once the log reports the last durable. With an
+// offered rate it runs open loop instead, for latency at a given load.
+import { type Entry, SharedLog, type WalStats } from 'flotilla/wal';
+import { LatencySample } from './latency.js';
+
+export interface LoadOptions {
+  readonly directory: string;
+  readonly groups: number;
+  readonly seconds: number;
+  /** Entries per second to offer (open loop); omitted, every group keeps its window full. */
+  readonly offeredRate?: number;
+}
+
+export interface LoadResult {
+  readonly groups: number;
+  readonly entriesPerSecond: number;
+  readonly megabytesPerSecond: number;
+  readonly syncsPerSecond: number;
+  readonly entriesPerSync: number;
+  readonly batchBytes: number;
+  readonly latencyP50: number;
+  readonly latencyP99: number;
+  /** Most WAL files waiting at once: if segment flushing keeps pace this stays small. */
+  readonly maxWalFiles: number;
+  readonly stats: WalStats;
+}
+
+const entryBytes = 100;
+/** Entries in flight across all groups in closed loop: enough to keep group commit's batches full. */
+const windowEntries = 32_768;
+
+interface GroupLoad {
+  readonly name: string;
+  nextIndex: number;
+  seq: number;
+  inflight: number;
+  readonly submitted: { seq: number; at: number; entries: number }[];
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const data = new Uint8Array(entryBytes).fill(7);
+  const latencies = new LatencySample();
+  const groups: GroupLoad[] = Array.from({ length: options.groups }, (_, index) => ({
+    name: `group-${index}`,
+    nextIndex: 1,
+    seq: 0,
+    inflight: 0,
+    submitted: [],
+  }));
+  const byName = new Map(groups.map((group) => [group.name, group]));
+  const perWrite = Math.max(1, Math.min(256, Math.floor(windowEntries / options.groups / 4)));
+  const depth = options.groups >= windowEntries ? 1 : 4;
+  let durableEntries = 0;
+  let measuring = false;
+  let stopped = false;
+  let maxWalFiles = 0;
+  let log: SharedLog | null = null;
+
+  const submit = (group: GroupLoad, count: number) => {
+    const entries: Entry[] = [];
+    for (let offset = 0; offset < count; offset += 1) {
+      entries.push({
+        index: group.nextIndex + offset,
+        term: 1,
+        kind: 'command',
+        data,
+        config: null,
+        time: 0,
+      });
+    }
+    group.seq += 1;
+    group.inflight += 1;
+    group.submitted.push({ seq: group.seq, at: performance.now(), entries: count });
+    log!.write(group.name, group.seq, { kind: 'entries', from: group.nextIndex, entries });
+    group.nextIndex += count;
+  };
+
+  log = await SharedLog.open({
+    directory: options.directory,
+    onDurable: (reports) => {
+      const now = performance.now();
+      for (const [name, seq] of reports) {
+        const group = byName.get(name)!;
+        while (group.submitted.length > 0 && group.submitted[0]!.seq <= seq) {
+          const write = group.submitted.shift()!;
+          group.inflight -= 1;
+          if (measuring) {
+            durableEntries += write.entries;
+            latencies.add(now - write.at);
+          }
+        }
+        if (options.offeredRate === undefined && !stopped)
+          while (group.inflight < depth) submit(group, perWrite);
+      }
+      maxWalFiles = Math.max(maxWalFiles, log!.stats().walFiles);
+    },
+  });
+
+  let ticker: NodeJS.Timeout | null = null;
+  if (options.offeredRate === undefined) {
+    for (const group of groups) while (group.inflight < depth) submit(group, perWrite);
+  } else {
+    const perMillisecond = options.offeredRate / 1000;
+    let owed = 0;
+    let cursor = 0;
+    let last = performance.now();
+    ticker = setInterval(() => {
+      const now = performance.now();
+      owed += (now - last) * perMillisecond;
+      last = now;
+      while (owed >= 1 && !stopped) {
+        submit(groups[cursor]!, 1);
+        cursor = (cursor + 1) % groups.length;
+        owed -= 1;
+      }
+    }, 1);
+  }
+  // A short warm-up, then the measured window.
+  await new Promise((resolve) => setTimeout(resolve, Math.min(1000, options.seconds * 200)));
+  const before = log.stats();
+  measuring = true;
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - started) / 1000;
+  const after = log.stats();
+  stopped = true;
+  if (ticker !== null) clearInterval(ticker);
+  await log.close();
+  const syncs = after.syncs - before.syncs;
+  const bytes = after.bytes - before.bytes;
+  return {
+    groups: options.groups,
+    entriesPerSecond: durableEntries / elapsed,
+    megabytesPerSecond: bytes / elapsed / 1e6,
+    syncsPerSecond: syncs / elapsed,
+    entriesPerSync: (after.records - before.records) / Math.max(1, syncs),
+    batchBytes: bytes / Math.max(1, syncs),
+    latencyP50: latencies.percentile(0.5),
+    latencyP99: latencies.percentile(0.99),
+    maxWalFiles,
+    stats: after,
+  };
+}
