@@ -1,7 +1,7 @@
 // One write-ahead log per node, shared by every group on it: writes from all groups go through
 // one group commit; WAL files roll over and segment writers (piscina tasks) move them into LMDB;
 // reads see LMDB overlaid by what is still in WAL files; opening recovers what a crash left.
-import { mkdirSync, truncateSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { StoredMember, Write } from '../raft/index.js';
@@ -9,10 +9,10 @@ import { GroupCommit } from './group-commit.js';
 import { LmdbStore } from './lmdb-store.js';
 import { defaultMaxBacklogBytes, defaultRolloverBytes, type SharedLogOptions } from './options.js';
 import { encodeGroup, type RecordFields } from './record.js';
+import { type RecoveredFile, scanWalFile } from './recovered-file.js';
 import type { SegmentResult, SegmentTask } from './segment-writer.js';
 import { StoredGroup } from './stored-group.js';
 import { listWalFiles, WalFile, walFilePath } from './wal-file.js';
-import { readWalFile } from './wal-reader.js';
 import { deleteGroupRecord, recordsOf } from './write-codec.js';
 
 /** A write still in a WAL file (or in flight to one), for reads; null deletes the group. */
@@ -20,6 +20,13 @@ interface JournalEntry {
   readonly batch: number;
   readonly group: string;
   readonly write: Write | null;
+}
+
+/** A WAL file waiting for its segment flush. */
+interface ClosedFile {
+  readonly generation: number;
+  readonly path: string;
+  readonly size: number;
 }
 
 export interface WalStats {
@@ -43,7 +50,7 @@ export class SharedLog {
   private journal: JournalEntry[] = [];
   /** Which file each written batch went to, oldest first, until that file is flushed. */
   private writtenBatches: { readonly batch: number; readonly file: number }[] = [];
-  private readonly flushQueue: WalFile[] = [];
+  private readonly flushQueue: ClosedFile[] = [];
   private flushing: Promise<void> | null = null;
   private backlogBytes = 0;
   private wasCongested = false;
@@ -64,6 +71,8 @@ export class SharedLog {
     private readonly walDirectory: string,
     private readonly lmdbPath: string,
     firstGeneration: number,
+    /** Files found at startup, oldest first, until each is flushed. */
+    private recovered: RecoveredFile[],
   ) {
     this.pool = new Piscina({
       filename: new URL('./segment-writer.js', import.meta.url).href,
@@ -84,6 +93,11 @@ export class SharedLog {
       },
       failed: (error) => this.fail(error),
     });
+    for (const file of recovered) {
+      this.flushQueue.push({ generation: file.generation, path: file.path, size: file.buffer.byteLength });
+      this.backlogBytes += file.buffer.byteLength;
+    }
+    if (this.flushQueue.length > 0) this.flushing = this.flushSegments();
   }
 
   /** Opens (creating if need be) the log in `options.directory`, replaying what a crash left behind. */
@@ -93,33 +107,40 @@ export class SharedLog {
     mkdirSync(walDirectory, { recursive: true });
     const store = new LmdbStore(lmdbPath);
     const files = listWalFiles(walDirectory);
+    const recovered: RecoveredFile[] = [];
     files.forEach((file, position) => {
       options.onRecoveryProgress?.(file.path, position + 1, files.length);
-      const contents = readWalFile(file.path);
-      if (contents.badRecord !== null) {
+      const scanned = scanWalFile(file.generation, file.path, readFileSync(file.path));
+      if (scanned.badRecord !== null) {
         if (position !== files.length - 1) {
           throw new Error(
-            `corrupt WAL record in ${file.path}: ${contents.badRecord}; only the last file may end torn`,
+            `corrupt WAL record in ${file.path}: ${scanned.badRecord}; only the last file may end torn`,
           );
         }
-        if (contents.intactAfterBad !== null) {
+        if (scanned.intactAfterBad !== null) {
           throw new Error(
-            `corrupt WAL record in ${file.path}: ${contents.badRecord}, followed by an intact record at offset ${contents.intactAfterBad}`,
+            `corrupt WAL record in ${file.path}: ${scanned.badRecord}, followed by an intact record at offset ${scanned.intactAfterBad}`,
           );
         }
         // A torn tail: the write never completed, so nothing past it was ever acknowledged.
-        truncateSync(file.path, contents.goodBytes);
+        truncateSync(file.path, scanned.goodBytes);
       }
-      store.apply(contents.changes);
-      unlinkSync(file.path);
+      if (scanned.goodBytes === 0) unlinkSync(file.path);
+      else recovered.push(scanned.file);
     });
     const next = (files.at(-1)?.generation ?? 0) + 1;
-    return new SharedLog(options, store, walDirectory, lmdbPath, next);
+    return new SharedLog(options, store, walDirectory, lmdbPath, next, recovered);
   }
 
   /** Groups with anything stored (as of the last segment flush or recovery). */
   groups(): string[] {
     const names = new Set(this.store.groups());
+    for (const file of this.recovered) {
+      for (const group of file.offsets.keys()) {
+        if (file.deleted.has(group)) names.delete(group);
+        else names.add(group);
+      }
+    }
     for (const entry of this.journal) {
       if (entry.write === null) names.delete(entry.group);
       else names.add(entry.group);
@@ -131,6 +152,12 @@ export class SharedLog {
   load(group: string): StoredMember | undefined {
     const stored = this.store.load(group);
     let state = stored === undefined ? undefined : StoredGroup.from(stored);
+    for (const file of this.recovered) {
+      for (const change of file.changes(group)) {
+        if (change.kind === 'deleteGroup') state = undefined;
+        else (state ??= new StoredGroup()).apply(change);
+      }
+    }
     for (const entry of this.journal) {
       if (entry.group !== group) continue;
       if (entry.write === null) {
@@ -198,6 +225,9 @@ export class SharedLog {
 
   private lastIndexOf(group: string): number {
     let last = this.lastIndex.get(group);
+    for (let position = this.recovered.length - 1; last === undefined && position >= 0; position -= 1) {
+      last = this.recovered[position]!.lastIndex.get(group);
+    }
     if (last === undefined) {
       const stored = this.load(group);
       last = stored === undefined ? 0 : StoredGroup.from(stored).lastIndex;
@@ -237,6 +267,7 @@ export class SharedLog {
         this.counters.segmentFlushes += 1;
         this.counters.segmentRecords += result.records;
         this.dropJournalThrough(file.generation);
+        this.recovered = this.recovered.filter((recovered) => recovered.generation !== file.generation);
         if (
           this.wasCongested &&
           this.backlogBytes <= (this.options.maxBacklogBytes ?? defaultMaxBacklogBytes) / 2

@@ -106,6 +106,11 @@ export class StoredGroup {
   }
 
   toStored(): StoredMember {
+    // Entries the snapshot covers are not part of the log, as LMDB reads leave them out too.
+    const base = this.snapshot?.index ?? 0;
+    if (this.entries.length > 0 && this.entries[0]!.index <= base) {
+      this.entries = this.entries.filter((entry) => entry.index > base);
+    }
     return {
       term: this.term,
       vote: this.vote,

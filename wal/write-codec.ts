@@ -133,7 +133,7 @@ export function changeOf(record: DecodedRecord): StoredChange {
           index: record.index,
           term: record.term,
           kind,
-          data: config === null ? record.payload.slice() : empty,
+          data: config === null ? new Uint8Array(record.payload) : empty,
           config,
           time: record.extra,
         },
@@ -143,7 +143,8 @@ export function changeOf(record: DecodedRecord): StoredChange {
       const { config, data } = packr.unpack(record.payload) as { config: Config; data: Uint8Array };
       return {
         kind: 'snapshot',
-        snapshot: { index: record.index, term: record.term, config, data },
+        // Copied out: a view would keep the whole WAL file's buffer alive.
+        snapshot: { index: record.index, term: record.term, config, data: new Uint8Array(data) },
         keepLaterEntries: record.flags === 1,
       };
     }
@@ -160,7 +161,7 @@ export function changeOf(record: DecodedRecord): StoredChange {
         config,
         size,
         offset: record.extra,
-        data,
+        data: new Uint8Array(data),
       };
     }
     case RecordType.deleteGroup:

@@ -100,24 +100,30 @@ function walFiles(directory) {
     .map((name) => join(wal, name));
 }
 
-/** A write cut short: the first part of a record's bytes, as a crash mid-write leaves them. */
+/** A write cut short: the first bytes of a record, never the whole of one, as a crash mid-write leaves them. */
 function tearTail(directory, random) {
   const last = walFiles(directory).at(-1);
   if (last === undefined) return;
   const bytes = readFileSync(last);
-  if (bytes.byteLength < 200) return;
-  const start = random % (bytes.byteLength - 100);
-  appendFileSync(last, bytes.subarray(start, start + 1 + (random % 99)));
+  const starts = recordStarts(bytes);
+  if (starts.length === 0) return;
+  const start = starts[random % starts.length];
+  const length = bytes.readUInt32LE(start);
+  appendFileSync(last, bytes.subarray(start, start + 1 + (random % (length - 1))));
+}
+
+function recordStarts(bytes) {
+  const starts = [];
+  let offset = 0;
+  for (let outcome = readRecord(bytes, 0); outcome.kind === 'record'; outcome = readRecord(bytes, offset)) {
+    starts.push(offset);
+    offset = outcome.record.end;
+  }
+  return starts;
 }
 
 function lastRecordStart(bytes) {
-  let offset = 0;
-  let start = 0;
-  for (let outcome = readRecord(bytes, 0); outcome.kind === 'record'; outcome = readRecord(bytes, offset)) {
-    start = offset;
-    offset = outcome.record.end;
-  }
-  return start;
+  return recordStarts(bytes).at(-1) ?? 0;
 }
 
 /** Opens a copy of the directory with one bit flipped; returns problems (a clear refusal is none). */

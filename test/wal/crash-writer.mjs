@@ -53,6 +53,7 @@ for (let index = 0; index < Number(groupCount); index += 1) {
     last: last?.index ?? stored?.snapshot?.index ?? 0,
     lastTerm: last?.term ?? stored?.snapshot?.term ?? 0,
     term: stored?.term ?? 0,
+    snapshot: stored?.snapshot?.index ?? 0,
   };
   states.set(group, state);
   pending.set(group, []);
@@ -95,7 +96,8 @@ for (;;) {
       open =
         write(group, state, { kind: 'entries', from, entries: entries(group, from, count, state.term) }) &&
         open;
-    } else if (roll < 0.9) {
+    } else if (roll < 0.9 && state.last - 2 > state.snapshot) {
+      // As in Raft, a conflicting suffix only ever lies above the snapshot.
       state.term += 1;
       write(group, state, { kind: 'state', term: state.term, vote: null, commit: 0 });
       const from = state.last - 2;
@@ -105,7 +107,8 @@ for (;;) {
     } else if (roll < 0.95) {
       open =
         write(group, state, { kind: 'state', term: state.term, vote: 'n1', commit: state.last - 1 }) && open;
-    } else {
+    } else if (roll >= 0.95) {
+      state.snapshot = state.last - 1;
       const snapshot = {
         index: state.last - 1,
         term: state.term,
