@@ -154,8 +154,12 @@ export class SharedLog {
     let state = stored === undefined ? undefined : StoredGroup.from(stored);
     for (const file of this.recovered) {
       for (const change of file.changes(group)) {
-        if (change.kind === 'deleteGroup') state = undefined;
-        else (state ??= new StoredGroup()).apply(change);
+        if (change.kind === 'deleteGroup') {
+          state = undefined;
+          continue;
+        }
+        state ??= new StoredGroup();
+        state.apply(change);
       }
     }
     for (const entry of this.journal) {
