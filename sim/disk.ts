@@ -1,19 +1,11 @@
 // A node's simulated disk: writes queue up and become durable together when a sync completes
 // (group commit); a crash loses every write not yet synced, or, when it tears, keeps a prefix
 // of them with the last one cut short, as a real log's torn tail would be after recovery.
-import type { Entry, NodeId, PartialSnapshot, Snapshot, StoredMember, Write } from '../raft/index.js';
+import type { Entry, StoredMember, Write } from '../raft/index.js';
+import { StoredGroup } from '../wal/stored-group.js';
 import type { Prng } from './prng.js';
 
 export type GroupId = string;
-
-interface StoredGroup {
-  term: number;
-  vote: NodeId | null;
-  commit: number;
-  snapshot: Snapshot | null;
-  entries: Entry[];
-  partial: PartialSnapshot | null;
-}
 
 interface QueuedWrite {
   readonly group: GroupId;
@@ -89,13 +81,13 @@ export class SimDisk {
 
   /** Seeds a group's durable state directly (a founding member's bootstrap). */
   install(group: GroupId, member: StoredMember): void {
-    this.stored.set(group, { ...member, entries: [...member.entries] });
+    this.stored.set(group, StoredGroup.from(member));
   }
 
   load(group: GroupId): StoredMember | undefined {
     const stored = this.stored.get(group);
     if (stored === undefined) return undefined;
-    return { ...stored, entries: [...stored.entries] };
+    return { ...stored.toStored(), entries: [...stored.entries] };
   }
 
   /** The durable entry at `index`, or whether a durable snapshot covers it. */
@@ -114,59 +106,16 @@ export class SimDisk {
   private apply(group: GroupId, write: Write): void {
     let stored = this.stored.get(group);
     if (stored === undefined) {
-      stored = { term: 0, vote: null, commit: 0, snapshot: null, entries: [], partial: null };
+      stored = new StoredGroup();
       this.stored.set(group, stored);
     }
-    const base = stored.snapshot === null ? 0 : stored.snapshot.index;
-    switch (write.kind) {
-      case 'state':
-        stored.term = write.term;
-        stored.vote = write.vote;
-        stored.commit = write.commit;
-        return;
-      case 'entries':
-        if (write.from - base - 1 > stored.entries.length || write.from <= base) {
-          throw new Error(
-            `entries write at ${write.from} leaves a gap after ${base + stored.entries.length}`,
-          );
-        }
-        stored.entries.length = write.from - base - 1;
-        stored.entries.push(...write.entries);
-        return;
-      case 'snapshot': {
-        const { snapshot } = write;
-        stored.entries = write.keepLaterEntries
-          ? stored.entries.filter((entry) => entry.index > snapshot.index)
-          : [];
-        stored.snapshot = snapshot;
-        stored.partial = null;
-        return;
-      }
-      case 'chunk': {
-        const partial = stored.partial;
-        if (write.offset === 0) {
-          const { index, term, config, size } = write;
-          stored.partial = {
-            index,
-            term,
-            config,
-            size,
-            chunks: [write.data],
-            received: write.data.byteLength,
-          };
-        } else if (partial !== null && partial.index === write.index && partial.received === write.offset) {
-          stored.partial = {
-            ...partial,
-            chunks: [...partial.chunks, write.data],
-            received: partial.received + write.data.byteLength,
-          };
-        }
-        return;
-      }
-      default: {
-        const exhausted: never = write;
-        throw new Error(`unknown write ${JSON.stringify(exhausted)}`);
+    if (write.kind === 'entries') {
+      // The core only ever writes entries right after what it holds, or over part of it.
+      const base = stored.snapshot?.index ?? 0;
+      if (write.from > stored.lastIndex + 1 || write.from <= base) {
+        throw new Error(`entries write at ${write.from} leaves a gap after ${stored.lastIndex}`);
       }
     }
+    stored.applyWrite(write);
   }
 }
