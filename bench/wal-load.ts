@@ -27,8 +27,11 @@ export interface LoadResult {
 }
 
 const entryBytes = 100;
-/** Entries in flight across all groups in closed loop: enough to keep group commit's batches full. */
-const windowEntries = 32_768;
+/**
+ * Entries in flight across all groups in closed loop. Throughput is this window over the time of
+ * one write and fdatasync, so it is sized to keep the disk's large sequential writes busy.
+ */
+const windowEntries = 131_072;
 
 interface GroupLoad {
   readonly name: string;

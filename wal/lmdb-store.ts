@@ -158,6 +158,19 @@ export class LmdbStore {
     return [...names].sort();
   }
 
+  /** The last index the group holds: its last stored entry, else its snapshot's index, else 0. */
+  lastIndex(group: string): number {
+    for (const key of this.log.getKeys({
+      start: [group, Number.POSITIVE_INFINITY],
+      end: [group],
+      reverse: true,
+      limit: 1,
+    })) {
+      return key[1];
+    }
+    return (this.snapshots.get([group, 0]) as SnapshotHeader | undefined)?.index ?? 0;
+  }
+
   load(group: string): StoredMember | undefined {
     const meta = this.meta.get(group);
     const snapshot = this.readSnapshot(group);

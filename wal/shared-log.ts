@@ -18,7 +18,6 @@ import { deleteGroupRecord, recordsOf } from './write-codec.js';
 /** A write still in a WAL file (or in flight to one), for reads; null deletes the group. */
 interface JournalEntry {
   readonly batch: number;
-  readonly group: string;
   readonly write: Write | null;
 }
 
@@ -47,7 +46,8 @@ export class SharedLog {
   private readonly pool: Piscina<SegmentTask, SegmentResult>;
   private readonly groupNames = new Map<string, Uint8Array>();
   private readonly lastIndex = new Map<string, number>();
-  private journal: JournalEntry[] = [];
+  /** Per group, its writes not yet in LMDB, oldest first: the in-memory tables reads overlay. */
+  private readonly journal = new Map<string, JournalEntry[]>();
   /** Which file each written batch went to, oldest first, until that file is flushed. */
   private writtenBatches: { readonly batch: number; readonly file: number }[] = [];
   private readonly flushQueue: ClosedFile[] = [];
@@ -141,9 +141,9 @@ export class SharedLog {
         else names.add(group);
       }
     }
-    for (const entry of this.journal) {
-      if (entry.write === null) names.delete(entry.group);
-      else names.add(entry.group);
+    for (const [group, entries] of this.journal) {
+      if (entries.at(-1)?.write === null) names.delete(group);
+      else names.add(group);
     }
     return [...names].sort();
   }
@@ -162,8 +162,7 @@ export class SharedLog {
         state.apply(change);
       }
     }
-    for (const entry of this.journal) {
-      if (entry.group !== group) continue;
+    for (const entry of this.journal.get(group) ?? []) {
       if (entry.write === null) {
         state = undefined;
         continue;
@@ -196,7 +195,12 @@ export class SharedLog {
 
   private append(group: string, seq: number, write: Write | null, records: RecordFields[]): void {
     this.counters.writes += 1;
-    this.journal.push({ batch: this.commit.fillingBatch, group, write });
+    let entries = this.journal.get(group);
+    if (entries === undefined) {
+      entries = [];
+      this.journal.set(group, entries);
+    }
+    entries.push({ batch: this.commit.fillingBatch, write });
     this.commit.append(group, seq, records);
   }
 
@@ -233,8 +237,12 @@ export class SharedLog {
       last = this.recovered[position]!.lastIndex.get(group);
     }
     if (last === undefined) {
-      const stored = this.load(group);
-      last = stored === undefined ? 0 : StoredGroup.from(stored).lastIndex;
+      if (this.journal.has(group)) {
+        const stored = this.load(group);
+        last = stored === undefined ? 0 : StoredGroup.from(stored).lastIndex;
+      } else {
+        last = this.store.lastIndex(group);
+      }
       this.lastIndex.set(group, last);
     }
     return last;
@@ -296,9 +304,12 @@ export class SharedLog {
       flushed += 1;
     }
     this.writtenBatches = this.writtenBatches.slice(flushed);
-    let dropped = 0;
-    while (dropped < this.journal.length && this.journal[dropped]!.batch <= lastBatch) dropped += 1;
-    this.journal = this.journal.slice(dropped);
+    for (const [group, entries] of this.journal) {
+      let dropped = 0;
+      while (dropped < entries.length && entries[dropped]!.batch <= lastBatch) dropped += 1;
+      if (dropped === entries.length) this.journal.delete(group);
+      else if (dropped > 0) entries.splice(0, dropped);
+    }
   }
 
   private fail(error: Error): void {
