@@ -12,6 +12,7 @@ import type {
   Snapshot,
   StoredMember,
 } from '../raft/index.js';
+import type { DecodedRecord } from './record.js';
 import type { StoredChange } from './write-codec.js';
 
 /** Snapshot data is split into values of at most this size, well under LMDB's comfortable value size. */
@@ -72,7 +73,25 @@ export class LmdbStore {
     });
   }
 
-  private applyOne(group: string, change: StoredChange): void {
+  /** Runs `work` in one durable write transaction. */
+  transaction(work: () => void): void {
+    this.env.transactionSync(work);
+  }
+
+  /**
+   * Stores an entry record straight from its WAL bytes, inside transaction(): the segment
+   * writer's hot path, with no entry object built and no payload copied twice.
+   */
+  putEntryRecord(record: DecodedRecord): void {
+    const value = Buffer.allocUnsafe(entryHeaderBytes + record.payload.byteLength);
+    value.writeUInt8(record.flags, 0);
+    value.writeDoubleLE(record.term, 1);
+    value.writeDoubleLE(record.extra, 9);
+    value.set(record.payload, entryHeaderBytes);
+    this.log.put([record.group, record.index], value);
+  }
+
+  applyOne(group: string, change: StoredChange): void {
     switch (change.kind) {
       case 'state':
         this.meta.putSync(group, { term: change.term, vote: change.vote, commit: change.commit });

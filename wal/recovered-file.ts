@@ -4,7 +4,6 @@
 // background segment writer.
 import { crc32 } from 'node:zlib';
 import { headerBytes, RecordType, readRecord } from './record.js';
-import { intactRecordAfter } from './wal-reader.js';
 import { changeOf, type StoredChange } from './write-codec.js';
 
 export interface ScannedFile {
@@ -118,4 +117,20 @@ function trackLastIndex(
   else if (type === RecordType.truncate) file.lastIndex.set(group, index - 1);
   else if (type === RecordType.snapshot && flags === 0) file.lastIndex.set(group, index);
   else if (type === RecordType.deleteGroup) file.lastIndex.set(group, 0);
+}
+
+/**
+ * Whether any intact record starts past `offset`: damage followed by good records is corruption,
+ * while a torn tail has nothing good after it. Only candidates whose header is plausible pay
+ * for a checksum, so the scan is cheap on the garbage a torn write leaves.
+ */
+function intactRecordAfter(buffer: Buffer, offset: number): number | null {
+  for (let start = offset + 1; start + headerBytes <= buffer.byteLength; start += 1) {
+    const length = buffer.readUInt32LE(start);
+    if (length < headerBytes || start + length > buffer.byteLength) continue;
+    const type = buffer.readUInt8(start + 8);
+    if (type < RecordType.entry || type > RecordType.deleteGroup) continue;
+    if (readRecord(buffer, start).kind === 'record') return start;
+  }
+  return null;
 }
