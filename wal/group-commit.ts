@@ -69,13 +69,28 @@ export class GroupCommit {
 
   /** Encodes `records` into the next batch; `seq` is reported durable for `group` once they are. */
   append(group: string, seq: number, records: readonly RecordFields[]): void {
-    if (this.closed) throw new Error('the WAL is closed');
-    const batch = this.filling;
     let bytes = 0;
     for (const record of records) bytes += recordSize(record);
+    this.appendEncoded(group, seq, bytes, records.length, (buffer, offset) => {
+      let end = offset;
+      for (const record of records) end = writeRecord(buffer, end, record);
+      return end;
+    });
+  }
+
+  /** Appends `count` records of `bytes` in all, written by `encode` at `offset`; it returns the offset past them. */
+  appendEncoded(
+    group: string,
+    seq: number,
+    bytes: number,
+    count: number,
+    encode: (buffer: Buffer, offset: number) => number,
+  ): void {
+    if (this.closed) throw new Error('the WAL is closed');
+    const batch = this.filling;
     batch.reserve(bytes);
-    for (const record of records) batch.length = writeRecord(batch.buffer, batch.length, record);
-    batch.records += records.length;
+    batch.length = encode(batch.buffer, batch.length);
+    batch.records += count;
     if (seq >= 0) batch.reports.set(group, seq);
     if (!this.writing) this.flush();
   }

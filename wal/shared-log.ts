@@ -13,7 +13,7 @@ import { type RecoveredFile, scanWalFile } from './recovered-file.js';
 import type { SegmentResult, SegmentTask } from './segment-writer.js';
 import { StoredGroup } from './stored-group.js';
 import { listWalFiles, WalFile, walFilePath } from './wal-file.js';
-import { deleteGroupRecord, recordsOf } from './write-codec.js';
+import { deleteGroupRecord, encodeEntries, entriesSize, plainEntries, recordsOf } from './write-codec.js';
 
 /** A write still in a WAL file (or in flight to one), for reads; null deletes the group. */
 interface JournalEntry {
@@ -180,9 +180,19 @@ export class SharedLog {
   write(group: string, seq: number, write: Write): boolean {
     this.throwIfFailed();
     const name = this.nameOf(group);
-    const records = recordsOf(name, write, this.lastIndexOf(group));
+    const lastIndex = this.lastIndexOf(group);
     this.trackLastIndex(group, write);
-    this.append(group, seq, write, records);
+    if (plainEntries(write)) {
+      // The common case, encoded straight into the batch with no record objects in between.
+      const bytes = entriesSize(name, write, lastIndex);
+      const count = write.entries.length + (write.from <= lastIndex ? 1 : 0);
+      this.journalWrite(group, write);
+      this.commit.appendEncoded(group, seq, bytes, count, (buffer, offset) =>
+        encodeEntries(buffer, offset, name, write, lastIndex),
+      );
+    } else {
+      this.append(group, seq, write, recordsOf(name, write, lastIndex));
+    }
     return !this.congested;
   }
 
@@ -194,6 +204,11 @@ export class SharedLog {
   }
 
   private append(group: string, seq: number, write: Write | null, records: RecordFields[]): void {
+    this.journalWrite(group, write);
+    this.commit.append(group, seq, records);
+  }
+
+  private journalWrite(group: string, write: Write | null): void {
     this.counters.writes += 1;
     let entries = this.journal.get(group);
     if (entries === undefined) {
@@ -201,7 +216,6 @@ export class SharedLog {
       this.journal.set(group, entries);
     }
     entries.push({ batch: this.commit.fillingBatch, write });
-    this.commit.append(group, seq, records);
   }
 
   get congested(): boolean {

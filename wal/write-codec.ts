@@ -2,7 +2,13 @@
 // writer, the segment flusher and recovery agree on one meaning for every record.
 import { Packr } from 'msgpackr';
 import type { Config, Entry, EntryKind, NodeId, Snapshot, Write } from '../raft/index.js';
-import { type DecodedRecord, type RecordFields, RecordType } from './record.js';
+import {
+  type DecodedRecord,
+  headerBytes,
+  type RecordFields,
+  RecordType,
+  writeRecordParts,
+} from './record.js';
 
 const packr = new Packr({ useRecords: false });
 const encoder = new TextEncoder();
@@ -93,6 +99,50 @@ export function recordsOf(group: Uint8Array, write: Write, lastIndex: number): R
       throw new Error(`unknown write ${JSON.stringify(exhausted)}`);
     }
   }
+}
+
+type EntriesWrite = Extract<Write, { kind: 'entries' }>;
+
+/** Whether an entries write can take the fast path: no config entry, whose payload needs packing. */
+export function plainEntries(write: Write): write is EntriesWrite {
+  if (write.kind !== 'entries') return false;
+  for (const entry of write.entries) if (entry.config !== null) return false;
+  return true;
+}
+
+/** Bytes `encodeEntries` will write, truncation record included. */
+export function entriesSize(group: Uint8Array, write: EntriesWrite, lastIndex: number): number {
+  let bytes = write.from <= lastIndex ? headerBytes + group.byteLength : 0;
+  for (const entry of write.entries) bytes += headerBytes + group.byteLength + entry.data.byteLength;
+  return bytes;
+}
+
+/** Encodes the records of a plain entries write straight into `buffer`, as recordsOf would describe them. */
+export function encodeEntries(
+  buffer: Buffer,
+  offset: number,
+  group: Uint8Array,
+  write: EntriesWrite,
+  lastIndex: number,
+): number {
+  let end = offset;
+  if (write.from <= lastIndex)
+    end = writeRecordParts(buffer, end, RecordType.truncate, 0, group, write.from, 0, 0, empty);
+  for (const entry of write.entries) {
+    const kind = entryKinds.indexOf(entry.kind);
+    end = writeRecordParts(
+      buffer,
+      end,
+      RecordType.entry,
+      kind,
+      group,
+      entry.index,
+      entry.term,
+      entry.time,
+      entry.data,
+    );
+  }
+  return end;
 }
 
 function entryRecord(group: Uint8Array, entry: Entry): RecordFields {

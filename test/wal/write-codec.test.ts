@@ -1,0 +1,46 @@
+// The fast path for entries writes must put exactly the bytes the general encoder would.
+import { describe, expect, it } from 'vitest';
+import type { Entry, Write } from '../../raft/index.js';
+import { encodeGroup, readRecord, recordSize, writeRecord } from '../../wal/record.js';
+import { changeOf, encodeEntries, entriesSize, plainEntries, recordsOf } from '../../wal/write-codec.js';
+
+const group = encodeGroup('orders');
+
+function entry(index: number, term: number, kind: Entry['kind'] = 'command'): Entry {
+  return { index, term, kind, data: new Uint8Array([index, term, 7]), config: null, time: index * 1.5 };
+}
+
+function general(write: Write, lastIndex: number): Buffer {
+  const records = recordsOf(group, write, lastIndex);
+  const buffer = Buffer.alloc(records.reduce((sum, record) => sum + recordSize(record), 0));
+  let offset = 0;
+  for (const record of records) offset = writeRecord(buffer, offset, record);
+  return buffer;
+}
+
+describe('entries encoding', () => {
+  it.each([
+    ['an append', { kind: 'entries', from: 5, entries: [entry(5, 2), entry(6, 2, 'noop')] } as const, 4],
+    ['a truncation', { kind: 'entries', from: 3, entries: [entry(3, 4), entry(4, 4)] } as const, 9],
+    ['an empty truncation', { kind: 'entries', from: 3, entries: [] } as const, 9],
+  ])('writes the same bytes on the fast path as the general encoder for %s', (_name, write, lastIndex) => {
+    expect(plainEntries(write)).toBe(true);
+    const fast = Buffer.alloc(entriesSize(group, write, lastIndex));
+    expect(encodeEntries(fast, 0, group, write, lastIndex)).toBe(fast.byteLength);
+    expect(fast.equals(general(write, lastIndex))).toBe(true);
+  });
+
+  it('sends config entries the general way and reads them back whole', () => {
+    const config = { voters: ['a', 'b'], nonVoters: ['c'], promote: ['c'] };
+    const write: Write = {
+      kind: 'entries',
+      from: 2,
+      entries: [{ index: 2, term: 3, kind: 'config', data: new Uint8Array(0), config, time: 9 }],
+    };
+    expect(plainEntries(write)).toBe(false);
+    const outcome = readRecord(general(write, 1), 0);
+    expect(outcome.kind).toBe('record');
+    if (outcome.kind !== 'record') return;
+    expect(changeOf(outcome.record)).toEqual({ kind: 'entry', entry: write.entries[0] });
+  });
+});
