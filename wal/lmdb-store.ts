@@ -3,22 +3,13 @@
 // commit), `snapshots` and `partial` ([group, 0] → header, [group, n] → the n-th data chunk).
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
-import type {
-  Config,
-  Entry,
-  EntryKind,
-  NodeId,
-  PartialSnapshot,
-  Snapshot,
-  StoredMember,
-} from '../raft/index.js';
+import type { Config, Entry, NodeId, PartialSnapshot, Snapshot, StoredMember } from '../raft/index.js';
 import type { DecodedRecord } from './record.js';
-import type { StoredChange } from './write-codec.js';
+import { entryKinds, type StoredChange } from './write-codec.js';
 
 /** Snapshot data is split into values of at most this size, well under LMDB's comfortable value size. */
 const snapshotPartBytes = 1024 * 1024;
 const entryHeaderBytes = 17;
-const entryKinds: readonly EntryKind[] = ['command', 'noop', 'config'];
 const packr = new Packr({ useRecords: false });
 
 interface Meta {

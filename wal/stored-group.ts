@@ -62,25 +62,12 @@ export class StoredGroup {
 
   /** The same, for a write not yet encoded: what a read sees of writes still in WAL files. */
   applyWrite(write: Write): void {
-    switch (write.kind) {
-      case 'state':
-        this.apply({ kind: 'state', term: write.term, vote: write.vote, commit: write.commit });
-        return;
-      case 'entries':
-        this.dropFrom(write.from);
-        this.entries.push(...write.entries);
-        return;
-      case 'snapshot':
-        this.apply({ kind: 'snapshot', snapshot: write.snapshot, keepLaterEntries: write.keepLaterEntries });
-        return;
-      case 'chunk':
-        this.applyChunk(write);
-        return;
-      default: {
-        const exhausted: never = write;
-        throw new Error(`unknown write ${JSON.stringify(exhausted)}`);
-      }
+    if (write.kind !== 'entries') {
+      this.apply(write);
+      return;
     }
+    this.dropFrom(write.from);
+    this.entries.push(...write.entries);
   }
 
   private dropFrom(index: number): void {
@@ -89,7 +76,7 @@ export class StoredGroup {
     this.entries.length = keep;
   }
 
-  private applyChunk(change: Omit<Extract<StoredChange, { kind: 'chunk' }>, 'kind'>): void {
+  private applyChunk(change: Extract<StoredChange, { kind: 'chunk' }>): void {
     const { index, term, config, size, offset, data } = change;
     if (offset === 0) {
       this.partial = { index, term, config, size, chunks: [data], received: data.byteLength };

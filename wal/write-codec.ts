@@ -1,7 +1,7 @@
 // Turns the core's writes into WAL records and WAL records back into stored state changes, so the
 // writer, the segment flusher and recovery agree on one meaning for every record.
 import { Packr } from 'msgpackr';
-import type { Config, Entry, EntryKind, NodeId, Snapshot, Write } from '../raft/index.js';
+import type { Config, Entry, EntryKind, Write } from '../raft/index.js';
 import {
   type DecodedRecord,
   headerBytes,
@@ -15,23 +15,17 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const empty = new Uint8Array(0);
 
-const entryKinds: readonly EntryKind[] = ['command', 'noop', 'config'];
+/** An entry's kind as the byte stored for it, in the WAL and in LMDB alike. */
+export const entryKinds: readonly EntryKind[] = ['command', 'noop', 'config'];
 
-/** A change to one group's stored state, as a record means it. */
+/**
+ * A change to one group's stored state, as a record means it: the core's state, snapshot and
+ * chunk writes as they are, an entries write split into a truncation and single entries.
+ */
 export type StoredChange =
-  | { readonly kind: 'state'; readonly term: number; readonly vote: NodeId | null; readonly commit: number }
+  | Exclude<Write, { readonly kind: 'entries' }>
   | { readonly kind: 'truncate'; readonly from: number }
   | { readonly kind: 'entry'; readonly entry: Entry }
-  | { readonly kind: 'snapshot'; readonly snapshot: Snapshot; readonly keepLaterEntries: boolean }
-  | {
-      readonly kind: 'chunk';
-      readonly index: number;
-      readonly term: number;
-      readonly config: Config;
-      readonly size: number;
-      readonly offset: number;
-      readonly data: Uint8Array;
-    }
   | { readonly kind: 'deleteGroup' };
 
 /**
