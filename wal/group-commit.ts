@@ -1,7 +1,8 @@
 // Group commit: records from every group that arrive while a write and its fdatasync are running
 // are gathered into the next single write and single fdatasync. Batches are sized by what
 // arrived, never by a timer. Two buffers alternate, so encoding never waits on the disk.
-import { type RecordFields, recordSize, writeRecord } from './record.js';
+import { type BatchIndex, recordAt } from './indexed-file.js';
+import { type DecodedRecord, type RecordFields, recordSize, writeRecord } from './record.js';
 import type { WalFile } from './wal-file.js';
 
 /** A batch buffer starts here and doubles as needed; it is kept for reuse, so it costs once. */
@@ -10,18 +11,35 @@ const initialBatchBytes = 1024 * 1024;
 export interface GroupCommitEvents {
   /** The records of these groups up to these write sequences are durable. */
   durable(reports: ReadonlyMap<string, number>, batchRecords: number, batchBytes: number): void;
-  /** Batch `batch` is in `file`; the owner may roll the file over before the next write starts. */
-  written(file: WalFile, batch: number): WalFile;
+  /** `batch` is now in `file`; the owner may roll the file over before the next write starts. */
+  written(file: WalFile, batch: Batch): WalFile;
   failed(error: Error): void;
 }
 
-class Batch {
-  /** Batches are numbered in write order, so a reader can tell which file holds an append. */
-  number = 0;
+/** Appends gathered for one write, with where each group's records are in it. */
+export class Batch implements BatchIndex {
   buffer = Buffer.allocUnsafe(initialBatchBytes);
   length = 0;
   records = 0;
-  readonly reports = new Map<string, number>();
+  reports = new Map<string, number>();
+  writes = 0;
+  // Reused from batch to batch: writing over them allocates nothing.
+  readonly groups: string[] = [];
+  readonly starts: number[] = [];
+  readonly counts: number[] = [];
+
+  /** Its records of `group`, in order. */
+  *recordsOf(group: string): Generator<DecodedRecord> {
+    for (let write = 0; write < this.writes; write += 1) {
+      if (this.groups[write] !== group) continue;
+      let offset = this.starts[write]!;
+      for (let record = 0; record < this.counts[write]!; record += 1) {
+        const decoded = recordAt(this.buffer, offset, 'a batch');
+        yield decoded;
+        offset = decoded.end;
+      }
+    }
+  }
 
   reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.byteLength) return;
@@ -35,6 +53,7 @@ class Batch {
   reset(): void {
     this.length = 0;
     this.records = 0;
+    this.writes = 0;
     this.reports.clear();
   }
 }
@@ -42,7 +61,6 @@ class Batch {
 export class GroupCommit {
   private filling = new Batch();
   private spare = new Batch();
-  private nextBatch = 1;
   private writing = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -57,9 +75,19 @@ export class GroupCommit {
     return this.file;
   }
 
-  /** The number of the batch the next append joins. */
-  get fillingBatch(): number {
-    return this.filling.number;
+  /** Groups with appends not yet written. */
+  pendingGroups(): Set<string> {
+    const groups = new Set<string>();
+    for (const batch of this.writing ? [this.spare, this.filling] : [this.filling]) {
+      for (let write = 0; write < batch.writes; write += 1) groups.add(batch.groups[write]!);
+    }
+    return groups;
+  }
+
+  /** Records of `group` appended but not yet written: in the batch being written, then the next. */
+  *pending(group: string): Generator<DecodedRecord> {
+    if (this.writing) yield* this.spare.recordsOf(group);
+    yield* this.filling.recordsOf(group);
   }
 
   /** Bytes waiting for the next write. */
@@ -89,6 +117,10 @@ export class GroupCommit {
     if (this.closed) throw new Error('the WAL is closed');
     const batch = this.filling;
     batch.reserve(bytes);
+    batch.groups[batch.writes] = group;
+    batch.starts[batch.writes] = batch.length;
+    batch.counts[batch.writes] = count;
+    batch.writes += 1;
     batch.length = encode(batch.buffer, batch.length);
     batch.records += count;
     if (seq >= 0) batch.reports.set(group, seq);
@@ -96,13 +128,14 @@ export class GroupCommit {
   }
 
   private flush(): void {
+    if (!this.startWrite()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Starts writing the filling batch, if it holds anything; says whether it did. */
+  private startWrite(): boolean {
     const batch = this.filling;
-    if (batch.length === 0 && batch.reports.size === 0) {
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
-      return;
-    }
+    if (batch.length === 0 && batch.reports.size === 0) return false;
     this.filling = this.spare;
-    this.filling.number = this.nextBatch++;
     this.spare = batch;
     this.writing = true;
     this.file.append(batch.buffer, batch.length, this.sync, (error) => {
@@ -112,15 +145,23 @@ export class GroupCommit {
         this.events.failed(error);
         return;
       }
-      // Still marked as writing while the owner hears of durability, so whatever it appends in
-      // response joins the filling batch instead of starting a write into the batch being reported.
-      this.events.durable(batch.reports, batch.records, batch.length);
-      const number = batch.number;
+      this.file = this.events.written(this.file, batch);
+      const { reports, records, length } = batch;
+      batch.reports = new Map();
       batch.reset();
-      this.file = this.events.written(this.file, number);
+      // The next batch goes to the disk before the owner hears of this one, so whatever the owner
+      // appends in response is encoded while that write runs. With nothing to write, appends
+      // made in response are held until the owner returns, then go out as one batch.
       this.writing = false;
-      this.flush();
+      const started = this.startWrite();
+      this.writing = true;
+      this.events.durable(reports, records, length);
+      if (!started) {
+        this.writing = false;
+        this.flush();
+      }
     });
+    return true;
   }
 
   /** Resolves once everything appended so far is written (and synced). */

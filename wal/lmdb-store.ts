@@ -1,16 +1,14 @@
 // The LMDB side of the log: what segment flushes and recovery write, and what a group's stored
-// state is read back from. Databases: `log` ([group, index] → entry), `meta` (group → term, vote,
-// commit), `snapshots` and `partial` ([group, 0] → header, [group, n] → the n-th data chunk).
+// state is read back from. Databases: `log` ([group, first index] → a run of entries, see
+// entry-runs.ts), `meta` (group → term, vote, commit), `snapshots` and `partial` ([group, 0] →
+// header, [group, n] → the n-th data chunk).
 import { type Database, open, type RootDatabase } from 'lmdb';
-import { Packr } from 'msgpackr';
 import type { Config, Entry, NodeId, PartialSnapshot, Snapshot, StoredMember } from '../raft/index.js';
-import type { DecodedRecord } from './record.js';
-import { entryKinds, type StoredChange } from './write-codec.js';
+import { decodeRun, type Run, RunBuilder, runCount, sliceRun } from './entry-runs.js';
+import type { StoredChange } from './write-codec.js';
 
 /** Snapshot data is split into values of at most this size, well under LMDB's comfortable value size. */
 const snapshotPartBytes = 1024 * 1024;
-const entryHeaderBytes = 17;
-const packr = new Packr({ useRecords: false });
 
 interface Meta {
   readonly term: number;
@@ -57,29 +55,18 @@ export class LmdbStore {
     });
   }
 
-  /** Applies changes in order, in one durable transaction. */
-  apply(changes: readonly (readonly [string, StoredChange])[]): void {
-    this.env.transactionSync(() => {
-      for (const [group, change] of changes) this.applyOne(group, change);
-    });
-  }
-
   /** Runs `work` in one durable write transaction. */
   transaction(work: () => void): void {
     this.env.transactionSync(work);
   }
 
   /**
-   * Stores an entry record straight from its WAL bytes, inside transaction(): the segment
-   * writer's hot path, with no entry object built and no payload copied twice.
+   * Stores a run of consecutive entries, replacing whatever the group held from the run's first
+   * index on (as appending at an index does in Raft). Call inside transaction().
    */
-  putEntryRecord(record: DecodedRecord): void {
-    const value = Buffer.allocUnsafe(entryHeaderBytes + record.payload.byteLength);
-    value.writeUInt8(record.flags, 0);
-    value.writeDoubleLE(record.term, 1);
-    value.writeDoubleLE(record.extra, 9);
-    value.set(record.payload, entryHeaderBytes);
-    this.log.put([record.group, record.index], value);
+  putRun(group: string, run: Run): void {
+    this.cutFrom(group, run.first);
+    this.log.putSync([group, run.first], run.encode());
   }
 
   applyOne(group: string, change: StoredChange): void {
@@ -88,18 +75,21 @@ export class LmdbStore {
         this.meta.putSync(group, { term: change.term, vote: change.vote, commit: change.commit });
         return;
       case 'truncate':
-        this.removeRange(this.log, group, change.from, Number.POSITIVE_INFINITY);
+        this.cutFrom(group, change.from);
         return;
-      case 'entry':
-        this.log.putSync([group, change.entry.index], encodeEntry(change.entry));
+      case 'entry': {
+        const run = new RunBuilder(change.entry.index);
+        run.addEntry(change.entry);
+        this.putRun(group, run);
         return;
+      }
       case 'snapshot': {
         const { snapshot } = change;
         this.removeRange(this.snapshots, group, 0, Number.POSITIVE_INFINITY);
         this.writeParts(this.snapshots, group, snapshot, snapshot.data);
         this.removeRange(this.partial, group, 0, Number.POSITIVE_INFINITY);
-        const end = change.keepLaterEntries ? snapshot.index + 1 : Number.POSITIVE_INFINITY;
-        this.removeRange(this.log, group, 0, end);
+        if (change.keepLaterEntries) this.dropThrough(group, snapshot.index);
+        else this.removeRange(this.log, group, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
         return;
       }
       case 'chunk':
@@ -115,6 +105,38 @@ export class LmdbStore {
         const exhausted: never = change;
         throw new Error(`unknown change ${JSON.stringify(exhausted)}`);
       }
+    }
+  }
+
+  /** Removes the group's entries from index `from` on, cutting the run that holds it. */
+  private cutFrom(group: string, from: number): void {
+    for (const { key, value } of this.log.getRange({
+      start: [group, from],
+      end: [group],
+      reverse: true,
+      limit: 1,
+    })) {
+      const first = key[1];
+      if (first < from && first + runCount(value) > from) {
+        this.log.putSync(key, sliceRun(first, value, first, from).encode());
+      }
+    }
+    this.removeRange(this.log, group, from, Number.POSITIVE_INFINITY);
+  }
+
+  /** Removes the group's entries up to and including `index`, keeping the rest of the run that holds it. */
+  private dropThrough(group: string, index: number): void {
+    for (const { key, value } of [
+      ...this.log.getRange({ start: [group, Number.NEGATIVE_INFINITY], end: [group, index + 1] }),
+    ]) {
+      const first = key[1];
+      if (first + runCount(value) - 1 > index) {
+        this.log.putSync(
+          [group, index + 1],
+          sliceRun(first, value, index + 1, Number.POSITIVE_INFINITY).encode(),
+        );
+      }
+      this.log.removeSync(key);
     }
   }
 
@@ -170,13 +192,13 @@ export class LmdbStore {
 
   /** The last index the group holds: its last stored entry, else its snapshot's index, else 0. */
   lastIndex(group: string): number {
-    for (const key of this.log.getKeys({
+    for (const { key, value } of this.log.getRange({
       start: [group, Number.POSITIVE_INFINITY],
       end: [group],
       reverse: true,
       limit: 1,
     })) {
-      return key[1];
+      return key[1] + runCount(value) - 1;
     }
     return (this.snapshots.get([group, 0]) as SnapshotHeader | undefined)?.index ?? 0;
   }
@@ -187,10 +209,10 @@ export class LmdbStore {
     const entries: Entry[] = [];
     const first = snapshot === null ? 1 : snapshot.index + 1;
     for (const { key, value } of this.log.getRange({
-      start: [group, first],
+      start: [group, Number.NEGATIVE_INFINITY],
       end: [group, Number.POSITIVE_INFINITY],
     })) {
-      entries.push(decodeEntry(key[1], value));
+      entries.push(...decodeRun(key[1], value, first));
     }
     const partial = this.readPartial(group);
     if (meta === undefined && snapshot === null && entries.length === 0 && partial === null) return undefined;
@@ -272,29 +294,4 @@ function headerOf(
   size: number,
 ) {
   return { index: source.index, term: source.term, config: source.config, size };
-}
-
-function encodeEntry(entry: Entry): Buffer {
-  const payload = entry.config === null ? entry.data : packr.pack(entry.config);
-  const value = Buffer.allocUnsafe(entryHeaderBytes + payload.byteLength);
-  value.writeUInt8(entryKinds.indexOf(entry.kind), 0);
-  value.writeDoubleLE(entry.term, 1);
-  value.writeDoubleLE(entry.time, 9);
-  value.set(payload, entryHeaderBytes);
-  return value;
-}
-
-function decodeEntry(index: number, value: Buffer): Entry {
-  const kind = entryKinds[value.readUInt8(0)];
-  if (kind === undefined) throw new Error(`stored entry ${index} has an unknown kind`);
-  const payload = value.subarray(entryHeaderBytes);
-  const config = kind === 'config' ? (packr.unpack(payload) as Config) : null;
-  return {
-    index,
-    term: value.readDoubleLE(1),
-    kind,
-    data: config === null ? new Uint8Array(payload) : new Uint8Array(0),
-    config,
-    time: value.readDoubleLE(9),
-  };
 }

@@ -86,6 +86,27 @@ export function writeRecordParts(
   return offset + length;
 }
 
+/**
+ * The length of the intact record at `offset`, or 0 when the bytes there are not one (readRecord
+ * says why). Scans call this on every record, so it builds nothing but the checksum's view.
+ */
+export function intactRecordLength(buffer: Buffer, offset: number): number {
+  if (buffer.byteLength - offset < headerBytes) return 0;
+  const length = buffer.readUInt32LE(offset);
+  if (length < headerBytes || offset + length > buffer.byteLength) return 0;
+  const type = buffer.readUInt8(offset + 8);
+  if (type < RecordType.entry || type > RecordType.deleteGroup) return 0;
+  if (headerBytes + buffer.readUInt16LE(offset + 10) > length) return 0;
+  if (crc32(buffer.subarray(offset + 8, offset + length)) !== buffer.readUInt32LE(offset + 4)) return 0;
+  return length;
+}
+
+/** Why the record at `offset` is not intact, with the offset, for an error message. */
+export function badRecordReason(buffer: Buffer, offset: number): string {
+  const outcome = readRecord(buffer, offset);
+  return `${outcome.kind === 'bad' ? outcome.reason : 'an unreadable record'} at offset ${offset}`;
+}
+
 export type ReadOutcome =
   | { readonly kind: 'record'; readonly record: DecodedRecord }
   | { readonly kind: 'end' }

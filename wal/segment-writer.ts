@@ -1,8 +1,12 @@
 // The segment writer, run as a piscina task on a worker thread: moves one closed WAL file into
-// LMDB in one transaction. The main thread deletes the file once this resolves.
+// LMDB in one transaction, each group's consecutive entries gathered into runs. The main thread
+// deletes the file once this resolves.
 import { readFileSync } from 'node:fs';
+import { RecordRun } from './entry-runs.js';
+import { GroupNames } from './group-names.js';
+import { recordAt } from './indexed-file.js';
 import { LmdbStore } from './lmdb-store.js';
-import { RecordType, readRecord } from './record.js';
+import { badRecordReason, headerBytes, intactRecordLength, RecordType } from './record.js';
 import { changeOf } from './write-codec.js';
 
 export interface SegmentTask {
@@ -24,21 +28,45 @@ export default function flushSegment(task: SegmentTask): SegmentResult {
     store = new LmdbStore(task.lmdbPath);
     stores.set(task.lmdbPath, store);
   }
-  let records = 0;
   const target = store;
+  const names = new GroupNames();
+  const runs = new Map<string, RecordRun>();
+  const putRun = (group: string) => {
+    const run = runs.get(group);
+    if (run === undefined) return;
+    runs.delete(group);
+    target.putRun(group, run);
+  };
+  let records = 0;
   target.transaction(() => {
-    let offset = 0;
-    for (let outcome = readRecord(buffer, 0); outcome.kind !== 'end'; outcome = readRecord(buffer, offset)) {
-      if (outcome.kind === 'bad') {
+    for (let offset = 0; offset < buffer.byteLength; records += 1) {
+      const length = intactRecordLength(buffer, offset);
+      if (length === 0) {
         // A closed file was fully synced before it was closed: damage here is corruption, not a torn tail.
-        throw new Error(`corrupt WAL file ${task.walPath}: ${outcome.reason} at offset ${offset}`);
+        throw new Error(`corrupt WAL file ${task.walPath}: ${badRecordReason(buffer, offset)}`);
       }
-      const { record } = outcome;
-      if (record.type === RecordType.entry) target.putEntryRecord(record);
-      else target.applyOne(record.group, changeOf(record));
-      records += 1;
-      offset = record.end;
+      const groupBytes = buffer.readUInt16LE(offset + 10);
+      const group = names.at(buffer, offset + headerBytes, groupBytes);
+      if (buffer.readUInt8(offset + 8) === RecordType.entry) {
+        const index = buffer.readDoubleLE(offset + 12);
+        let run = runs.get(group);
+        if (run !== undefined && (run.next !== index || run.full)) {
+          putRun(group);
+          run = undefined;
+        }
+        if (run === undefined) {
+          run = new RecordRun(buffer, index);
+          runs.set(group, run);
+        }
+        run.add(offset, length, groupBytes);
+      } else {
+        // The group's other changes are ordered against its entries: what came before goes first.
+        putRun(group);
+        target.applyOne(group, changeOf(recordAt(buffer, offset, task.walPath)));
+      }
+      offset += length;
     }
+    for (const group of [...runs.keys()]) putRun(group);
   });
   return { records, bytes: buffer.byteLength };
 }

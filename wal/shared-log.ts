@@ -2,31 +2,26 @@
 // one group commit; WAL files roll over and segment writers (piscina tasks) move them into LMDB;
 // reads see LMDB overlaid by what is still in WAL files; opening recovers what a crash left.
 import { mkdirSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { StoredMember, Write } from '../raft/index.js';
 import { GroupCommit } from './group-commit.js';
+import { IndexedFile } from './indexed-file.js';
 import { LmdbStore } from './lmdb-store.js';
 import { defaultMaxBacklogBytes, defaultRolloverBytes, type SharedLogOptions } from './options.js';
-import { encodeGroup, type RecordFields } from './record.js';
-import { type RecoveredFile, scanWalFile } from './recovered-file.js';
+import { encodeGroup, type RecordFields, RecordType } from './record.js';
 import type { SegmentResult, SegmentTask } from './segment-writer.js';
 import { StoredGroup } from './stored-group.js';
 import { listWalFiles, WalFile, walFilePath } from './wal-file.js';
-import { deleteGroupRecord, encodeEntries, entriesSize, plainEntries, recordsOf } from './write-codec.js';
-
-/** A write still in a WAL file (or in flight to one), for reads; null deletes the group. */
-interface JournalEntry {
-  readonly batch: number;
-  readonly write: Write | null;
-}
-
-/** A WAL file waiting for its segment flush. */
-interface ClosedFile {
-  readonly generation: number;
-  readonly path: string;
-  readonly size: number;
-}
+import {
+  changeOf,
+  deleteGroupRecord,
+  encodeEntries,
+  entriesSize,
+  plainEntries,
+  recordsOf,
+} from './write-codec.js';
 
 export interface WalStats {
   readonly writes: number;
@@ -46,11 +41,15 @@ export class SharedLog {
   private readonly pool: Piscina<SegmentTask, SegmentResult>;
   private readonly groupNames = new Map<string, Uint8Array>();
   private readonly lastIndex = new Map<string, number>();
-  /** Per group, its writes not yet in LMDB, oldest first: the in-memory tables reads overlay. */
-  private readonly journal = new Map<string, JournalEntry[]>();
-  /** Which file each written batch went to, oldest first, until that file is flushed. */
-  private writtenBatches: { readonly batch: number; readonly file: number }[] = [];
-  private readonly flushQueue: ClosedFile[] = [];
+  /**
+   * WAL files not yet in LMDB, oldest first, the live one last: the in-memory tables that reads
+   * overlay. Files found at startup come first; each leaves once its segment flush is done.
+   */
+  private files: IndexedFile[];
+  /** Buffers of files already in LMDB, for the next live files to reuse. */
+  private readonly spareBuffers: Buffer[] = [];
+  /** Closed files waiting for their segment flush, oldest first. */
+  private readonly flushQueue: IndexedFile[] = [];
   private flushing: Promise<void> | null = null;
   private backlogBytes = 0;
   private wasCongested = false;
@@ -71,8 +70,7 @@ export class SharedLog {
     private readonly walDirectory: string,
     private readonly lmdbPath: string,
     firstGeneration: number,
-    /** Files found at startup, oldest first, until each is flushed. */
-    private recovered: RecoveredFile[],
+    recovered: IndexedFile[],
   ) {
     this.pool = new Piscina({
       filename: new URL('./segment-writer.js', import.meta.url).href,
@@ -80,6 +78,7 @@ export class SharedLog {
       maxThreads: 1,
     });
     const file = new WalFile(firstGeneration, walFilePath(walDirectory, firstGeneration));
+    this.files = [...recovered, IndexedFile.live(file.generation, file.path)];
     this.commit = new GroupCommit(file, options.sync ?? true, {
       durable: (reports, records, bytes) => {
         this.counters.syncs += 1;
@@ -88,14 +87,14 @@ export class SharedLog {
         options.onDurable(reports);
       },
       written: (current, batch) => {
-        this.writtenBatches.push({ batch, file: current.generation });
+        this.files.at(-1)!.appendBatch(batch.buffer, batch.length, batch);
         return this.maybeRollOver(current);
       },
       failed: (error) => this.fail(error),
     });
     for (const file of recovered) {
-      this.flushQueue.push({ generation: file.generation, path: file.path, size: file.buffer.byteLength });
-      this.backlogBytes += file.buffer.byteLength;
+      this.flushQueue.push(file);
+      this.backlogBytes += file.size;
     }
     if (this.flushQueue.length > 0) this.flushing = this.flushSegments();
   }
@@ -107,10 +106,10 @@ export class SharedLog {
     mkdirSync(walDirectory, { recursive: true });
     const store = new LmdbStore(lmdbPath);
     const files = listWalFiles(walDirectory);
-    const recovered: RecoveredFile[] = [];
+    const recovered: IndexedFile[] = [];
     files.forEach((file, position) => {
       options.onRecoveryProgress?.(file.path, position + 1, files.length);
-      const scanned = scanWalFile(file.generation, file.path, readFileSync(file.path));
+      const scanned = IndexedFile.scan(file.generation, file.path, readFileSync(file.path));
       if (scanned.badRecord !== null) {
         if (position !== files.length - 1) {
           throw new Error(
@@ -135,14 +134,14 @@ export class SharedLog {
   /** Groups with anything stored (as of the last segment flush or recovery). */
   groups(): string[] {
     const names = new Set(this.store.groups());
-    for (const file of this.recovered) {
+    for (const file of this.files) {
       for (const group of file.offsets.keys()) {
         if (file.deleted.has(group)) names.delete(group);
         else names.add(group);
       }
     }
-    for (const [group, entries] of this.journal) {
-      if (entries.at(-1)?.write === null) names.delete(group);
+    for (const group of this.commit.pendingGroups()) {
+      if (this.lastWasDelete(group)) names.delete(group);
       else names.add(group);
     }
     return [...names].sort();
@@ -152,23 +151,15 @@ export class SharedLog {
   load(group: string): StoredMember | undefined {
     const stored = this.store.load(group);
     let state = stored === undefined ? undefined : StoredGroup.from(stored);
-    for (const file of this.recovered) {
-      for (const change of file.changes(group)) {
-        if (change.kind === 'deleteGroup') {
-          state = undefined;
-          continue;
-        }
-        state ??= new StoredGroup();
-        state.apply(change);
-      }
-    }
-    for (const entry of this.journal.get(group) ?? []) {
-      if (entry.write === null) {
+    const changes = [...this.files.flatMap((file) => [...file.changes(group)])];
+    for (const record of this.commit.pending(group)) changes.push(changeOf(record));
+    for (const change of changes) {
+      if (change.kind === 'deleteGroup') {
         state = undefined;
         continue;
       }
       state ??= new StoredGroup();
-      state.applyWrite(entry.write);
+      state.apply(change);
     }
     return state?.toStored();
   }
@@ -186,12 +177,13 @@ export class SharedLog {
       // The common case, encoded straight into the batch with no record objects in between.
       const bytes = entriesSize(name, write, lastIndex);
       const count = write.entries.length + (write.from <= lastIndex ? 1 : 0);
-      this.journalWrite(group, write);
+      this.counters.writes += 1;
       this.commit.appendEncoded(group, seq, bytes, count, (buffer, offset) =>
         encodeEntries(buffer, offset, name, write, lastIndex),
       );
     } else {
-      this.append(group, seq, write, recordsOf(name, write, lastIndex));
+      this.counters.writes += 1;
+      this.commit.append(group, seq, recordsOf(name, write, lastIndex));
     }
     return !this.congested;
   }
@@ -199,23 +191,15 @@ export class SharedLog {
   /** Removes everything the group had; recovery will not bring it back. */
   deleteGroup(group: string): void {
     this.throwIfFailed();
-    this.append(group, -1, null, [deleteGroupRecord(this.nameOf(group))]);
+    this.counters.writes += 1;
+    this.commit.append(group, -1, [deleteGroupRecord(this.nameOf(group))]);
     this.lastIndex.set(group, 0);
   }
 
-  private append(group: string, seq: number, write: Write | null, records: RecordFields[]): void {
-    this.journalWrite(group, write);
-    this.commit.append(group, seq, records);
-  }
-
-  private journalWrite(group: string, write: Write | null): void {
-    this.counters.writes += 1;
-    let entries = this.journal.get(group);
-    if (entries === undefined) {
-      entries = [];
-      this.journal.set(group, entries);
-    }
-    entries.push({ batch: this.commit.fillingBatch, write });
+  private lastWasDelete(group: string): boolean {
+    let last: RecordFields['type'] | undefined;
+    for (const record of this.commit.pending(group)) last = record.type;
+    return last === RecordType.deleteGroup;
   }
 
   get congested(): boolean {
@@ -246,17 +230,13 @@ export class SharedLog {
   }
 
   private lastIndexOf(group: string): number {
+    // Groups written since opening are always in the map; others end where startup left them.
     let last = this.lastIndex.get(group);
-    for (let position = this.recovered.length - 1; last === undefined && position >= 0; position -= 1) {
-      last = this.recovered[position]!.lastIndex.get(group);
+    for (let position = this.files.length - 1; last === undefined && position >= 0; position -= 1) {
+      last = this.files[position]!.lastIndex.get(group);
     }
     if (last === undefined) {
-      if (this.journal.has(group)) {
-        const stored = this.load(group);
-        last = stored === undefined ? 0 : StoredGroup.from(stored).lastIndex;
-      } else {
-        last = this.store.lastIndex(group);
-      }
+      last = this.store.lastIndex(group);
       this.lastIndex.set(group, last);
     }
     return last;
@@ -272,12 +252,13 @@ export class SharedLog {
   private maybeRollOver(current: WalFile): WalFile {
     if (current.size < (this.options.rolloverBytes ?? defaultRolloverBytes)) return current;
     current.close();
-    this.flushQueue.push(current);
+    this.flushQueue.push(this.files.at(-1)!);
     this.backlogBytes += current.size;
     if (this.congested) this.wasCongested = true;
     this.flushing ??= this.flushSegments();
-    const generation = current.generation + 1;
-    return new WalFile(generation, walFilePath(this.walDirectory, generation));
+    const next = new WalFile(current.generation + 1, walFilePath(this.walDirectory, current.generation + 1));
+    this.files.push(IndexedFile.live(next.generation, next.path, this.spareBuffers.pop()));
+    return next;
   }
 
   /** Moves closed files into LMDB one at a time, in order, so later records land after earlier ones. */
@@ -287,13 +268,16 @@ export class SharedLog {
         const started = performance.now();
         const result = await this.pool.run({ walPath: file.path, lmdbPath: this.lmdbPath });
         this.counters.segmentMillis += performance.now() - started;
-        unlinkSync(file.path);
+        // Off the event loop: freeing a large file's blocks takes the kernel a while.
+        await unlink(file.path);
         this.flushQueue.shift();
         this.backlogBytes -= file.size;
         this.counters.segmentFlushes += 1;
         this.counters.segmentRecords += result.records;
-        this.dropJournalThrough(file.generation);
-        this.recovered = this.recovered.filter((recovered) => recovered.generation !== file.generation);
+        // Its records are in LMDB now: reads need no overlay from it.
+        this.files = this.files.filter((pending) => pending !== file);
+        const buffer = file.release();
+        if (this.spareBuffers.length === 0) this.spareBuffers.push(buffer);
         if (
           this.wasCongested &&
           this.backlogBytes <= (this.options.maxBacklogBytes ?? defaultMaxBacklogBytes) / 2
@@ -306,23 +290,6 @@ export class SharedLog {
       this.fail(error instanceof Error ? error : new Error(String(error)));
     } finally {
       this.flushing = null;
-    }
-  }
-
-  /** Writes in files now in LMDB need no overlay any more. */
-  private dropJournalThrough(generation: number): void {
-    let lastBatch = 0;
-    let flushed = 0;
-    while (flushed < this.writtenBatches.length && this.writtenBatches[flushed]!.file <= generation) {
-      lastBatch = this.writtenBatches[flushed]!.batch;
-      flushed += 1;
-    }
-    this.writtenBatches = this.writtenBatches.slice(flushed);
-    for (const [group, entries] of this.journal) {
-      let dropped = 0;
-      while (dropped < entries.length && entries[dropped]!.batch <= lastBatch) dropped += 1;
-      if (dropped === entries.length) this.journal.delete(group);
-      else if (dropped > 0) entries.splice(0, dropped);
     }
   }
 

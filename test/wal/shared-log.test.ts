@@ -165,6 +165,29 @@ describe('the shared log', () => {
     await reopened.close();
   });
 
+  it('reads the same from pending writes, the live file and LMDB', async () => {
+    const directory = freshDirectory();
+    const recorder = new Recorder();
+    const log = await openLog(directory, recorder, 64 * 1024);
+    log.write('x', 1, { kind: 'entries', from: 1, entries: entries(1, 600, 1) });
+    await until(() => recorder.durable.get('x') === 1, 'the first entries');
+    await until(() => log.stats().segmentFlushes >= 1, 'a segment flush');
+    log.write('x', 2, { kind: 'entries', from: 601, entries: entries(601, 650, 1) });
+    await until(() => recorder.durable.get('x') === 2, 'entries in the live file');
+    log.write('x', 3, { kind: 'entries', from: 640, entries: entries(640, 645, 2) });
+    log.write('x', 4, { kind: 'state', term: 2, vote: 'b', commit: 630 });
+    const expected = [...entries(1, 639, 1), ...entries(640, 645, 2)];
+    const pending = log.load('x')!;
+    expect(pending.entries).toEqual(expected);
+    expect(pending).toMatchObject({ term: 2, vote: 'b', commit: 630 });
+    await until(() => recorder.durable.get('x') === 4, 'the truncation');
+    expect(log.load('x')!.entries).toEqual(expected);
+    await log.close();
+    const reopened = await openLog(directory);
+    expect(reopened.load('x')!.entries).toEqual(expected);
+    await reopened.close();
+  });
+
   it('forgets a deleted group for good, even though older records of it remain in earlier files', async () => {
     const directory = freshDirectory();
     const log = await openLog(directory, new Recorder(), 8 * 1024);

@@ -1,0 +1,159 @@
+// How LMDB holds a group's entries: in runs of consecutive entries, one value per run keyed by
+// the group and the run's first index. A segment flush then costs one LMDB put per run instead
+// of one per entry, which is what lets it keep pace with the WAL.
+// A run: u32 count, then per entry u32 payload length, u8 kind, f64 term, f64 time, payload.
+import { Packr } from 'msgpackr';
+import type { Config, Entry } from '../raft/index.js';
+import { headerBytes } from './record.js';
+import { entryKinds } from './write-codec.js';
+
+const countBytes = 4;
+const entryHeaderBytes = 21;
+/** A run is closed at about this size, so reading one entry back never decodes much more. */
+export const runBytes = 64 * 1024;
+const packr = new Packr({ useRecords: false });
+
+/** Consecutive entries of one group, ready to be stored as one value. */
+export interface Run {
+  readonly first: number;
+  encode(): Buffer;
+}
+
+/**
+ * A run gathered from entry records of one WAL file: it holds only their offsets and copies the
+ * fields straight from the file's bytes when encoded, so a segment flush builds no entry objects.
+ */
+export class RecordRun implements Run {
+  private readonly offsets: number[] = [];
+  private bytes = countBytes;
+
+  constructor(
+    private readonly file: Buffer,
+    readonly first: number,
+  ) {}
+
+  get next(): number {
+    return this.first + this.offsets.length;
+  }
+
+  get full(): boolean {
+    return this.bytes >= runBytes;
+  }
+
+  /** Adds the entry record at `offset` of the file, `length` bytes long, its name `groupBytes` long. */
+  add(offset: number, length: number, groupBytes: number): void {
+    this.offsets.push(offset);
+    this.bytes += entryHeaderBytes + length - headerBytes - groupBytes;
+  }
+
+  encode(): Buffer {
+    const { file } = this;
+    const value = Buffer.allocUnsafe(this.bytes);
+    value.writeUInt32LE(this.offsets.length, 0);
+    let at = countBytes;
+    for (const offset of this.offsets) {
+      const payloadStart = offset + headerBytes + file.readUInt16LE(offset + 10);
+      const payloadEnd = offset + file.readUInt32LE(offset);
+      value.writeUInt32LE(payloadEnd - payloadStart, at);
+      value.writeUInt8(file.readUInt8(offset + 9), at + 4);
+      // The record's term and extra (the entry's time) sit side by side, as in a run.
+      file.copy(value, at + 5, offset + 20, offset + 36);
+      file.copy(value, at + entryHeaderBytes, payloadStart, payloadEnd);
+      at += entryHeaderBytes + payloadEnd - payloadStart;
+    }
+    return value;
+  }
+}
+
+/** Gathers consecutive entries of one group, from entry objects, into a run. */
+export class RunBuilder implements Run {
+  private readonly payloads: Uint8Array[] = [];
+  private readonly kinds: number[] = [];
+  private readonly terms: number[] = [];
+  private readonly times: number[] = [];
+  private bytes = countBytes;
+
+  constructor(readonly first: number) {}
+
+  get next(): number {
+    return this.first + this.payloads.length;
+  }
+
+  get full(): boolean {
+    return this.bytes >= runBytes;
+  }
+
+  add(kind: number, term: number, time: number, payload: Uint8Array): void {
+    this.payloads.push(payload);
+    this.kinds.push(kind);
+    this.terms.push(term);
+    this.times.push(time);
+    this.bytes += entryHeaderBytes + payload.byteLength;
+  }
+
+  addEntry(entry: Entry): void {
+    const payload = entry.config === null ? entry.data : packr.pack(entry.config);
+    this.add(entryKinds.indexOf(entry.kind), entry.term, entry.time, payload);
+  }
+
+  encode(): Buffer {
+    const value = Buffer.allocUnsafe(this.bytes);
+    value.writeUInt32LE(this.payloads.length, 0);
+    let offset = countBytes;
+    this.payloads.forEach((payload, position) => {
+      value.writeUInt32LE(payload.byteLength, offset);
+      value.writeUInt8(this.kinds[position]!, offset + 4);
+      value.writeDoubleLE(this.terms[position]!, offset + 5);
+      value.writeDoubleLE(this.times[position]!, offset + 13);
+      value.set(payload, offset + entryHeaderBytes);
+      offset += entryHeaderBytes + payload.byteLength;
+    });
+    return value;
+  }
+}
+
+export function runCount(run: Uint8Array): number {
+  return Buffer.from(run.buffer, run.byteOffset, run.byteLength).readUInt32LE(0);
+}
+
+/** The run's entries from index `from` on (`first` is the run's first index). */
+export function decodeRun(first: number, run: Uint8Array, from = first): Entry[] {
+  const view = Buffer.from(run.buffer, run.byteOffset, run.byteLength);
+  const count = view.readUInt32LE(0);
+  const entries: Entry[] = [];
+  let offset = countBytes;
+  for (let position = 0; position < count; position += 1) {
+    const length = view.readUInt32LE(offset);
+    const start = offset + entryHeaderBytes;
+    const index = first + position;
+    if (index >= from) entries.push(decodeOne(index, view, offset, view.subarray(start, start + length)));
+    offset = start + length;
+  }
+  return entries;
+}
+
+function decodeOne(index: number, view: Buffer, offset: number, payload: Uint8Array): Entry {
+  const kind = entryKinds[view.readUInt8(offset + 4)];
+  if (kind === undefined) throw new Error(`stored entry ${index} has an unknown kind`);
+  const config = kind === 'config' ? (packr.unpack(payload) as Config) : null;
+  return {
+    index,
+    term: view.readDoubleLE(offset + 5),
+    kind,
+    // Copied out: a view would keep LMDB's read buffer (or the whole run) alive.
+    data: config === null ? new Uint8Array(payload) : new Uint8Array(0),
+    config,
+    time: view.readDoubleLE(offset + 13),
+  };
+}
+
+/** The run re-encoded with only its entries in [from, to). */
+export function sliceRun(first: number, run: Uint8Array, from: number, to: number): RunBuilder {
+  const start = Math.max(first, from);
+  const builder = new RunBuilder(start);
+  for (const entry of decodeRun(first, run, start)) {
+    if (entry.index >= to) break;
+    builder.addEntry(entry);
+  }
+  return builder;
+}
