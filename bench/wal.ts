@@ -105,6 +105,11 @@ function walFigures(
         reference: { name: 'raw fdatasync p99', value: ceiling.syncP99 },
       },
       { name: `most WAL files waiting, ${at}`, value: load.maxWalFiles, unit: 'files' },
+      {
+        name: `time held back by segment flushing, ${at}`,
+        value: load.heldFraction * 100,
+        unit: '%',
+      },
     );
   });
   figures.push(
@@ -121,6 +126,18 @@ function walFigures(
       unit: 'ms',
       reference: { name: 'raw fdatasync p99', value: halfCeiling.syncP99 },
     },
+    {
+      name: 'half load: p99 while a segment flush runs',
+      value: half.latencyP99DuringFlush,
+      unit: 'ms',
+      reference: { name: 'p99 while none runs', value: half.latencyP99OutsideFlush },
+    },
+    {
+      name: 'half load: garbage-collection pauses',
+      value: half.gcPauseFraction * 100,
+      unit: '% of time',
+    },
+    { name: 'half load: longest garbage-collection pause', value: half.gcLongestPause, unit: 'ms' },
   );
   const flushed = loads.reduce((sum, load) => sum + load.stats.segmentRecords, 0);
   const flushMillis = loads.reduce((sum, load) => sum + load.stats.segmentMillis, 0);
