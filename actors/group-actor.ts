@@ -1,0 +1,425 @@
+// One group's member on this node as an actor: its Raft member, its machine's state, and the
+// client requests waiting on it. It turns inputs into step() calls and performs the outputs
+// through its shard; effects of applied entries go back to the node, led by the leader only.
+import { Packr } from 'msgpackr';
+import {
+  type Config,
+  createMember,
+  type Entry,
+  type Member,
+  type MembershipChange,
+  type Message,
+  type NodeId,
+  type Input as RaftInput,
+  type Output as RaftOutput,
+  type StoredMember,
+  step,
+  type Write,
+} from '../raft/index.js';
+import type { ErrorCode } from '../runtime/errors.js';
+import type { Effect, Machine, MachineRole, SystemEvent } from '../runtime/machine.js';
+import { Mailbox } from './scheduler.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: true });
+
+/** Commands waiting for their entry to apply, per group: past it, callers get OVERLOADED. */
+export const maxPendingCommands = 4096;
+/** Consistent reads waiting for their read-index round, per group. */
+export const maxPendingReads = 4096;
+
+export type Consistency = 'local' | 'leader' | 'consistent';
+
+export type ActorInput =
+  | { readonly kind: 'message'; readonly from: NodeId; readonly message: Message }
+  | { readonly kind: 'durable'; readonly seq: number }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'command'; readonly request: number; readonly command: unknown }
+  | { readonly kind: 'system'; readonly event: SystemEvent }
+  | {
+      readonly kind: 'query';
+      readonly request: number;
+      readonly name: string;
+      readonly arg: unknown;
+      readonly consistency: Consistency;
+    }
+  | { readonly kind: 'changeMembers'; readonly request: number; readonly change: MembershipChange }
+  | { readonly kind: 'transfer'; readonly request: number; readonly target: NodeId };
+
+/** How a request ended, as the node sees it. */
+export type Outcome =
+  | { readonly kind: 'ok'; readonly value: unknown }
+  /** Not accepted here; `leader` is where to try instead. Nothing was appended. */
+  | { readonly kind: 'notLeader'; readonly leader: NodeId | null }
+  /** Appended, then replaced by another leader's entry: it will never apply. */
+  | { readonly kind: 'dropped' }
+  | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string };
+
+/** What an actor needs from its shard. */
+export interface ShardContext {
+  readonly node: NodeId;
+  now(): number;
+  send(group: string, to: NodeId, message: Message): void;
+  persist(group: string, seq: number, write: Write): void;
+  armTimer(actor: GroupActor, at: number | null): void;
+  reply(request: number, outcome: Outcome): void;
+  leaderChanged(group: string, leader: NodeId | null, term: number): void;
+  /** Effects the leader runs: sends, monitors and timers. */
+  effects(actor: GroupActor, effects: readonly Effect[]): void;
+}
+
+interface PendingCommand {
+  readonly request: number;
+  index: number;
+  term: number;
+}
+
+interface HeldSend {
+  readonly seq: number;
+  readonly to: NodeId;
+  readonly message: Message;
+}
+
+type Encoded = readonly [0, unknown] | readonly [1, SystemEvent];
+
+export function encodeCommand(command: unknown): Uint8Array {
+  return packr.pack([0, command] satisfies Encoded);
+}
+
+function encodeSystem(event: SystemEvent): Uint8Array {
+  return packr.pack([1, event] satisfies Encoded);
+}
+
+export function encodeState(version: number, state: unknown): Uint8Array {
+  return packr.pack({ version, state });
+}
+
+function decodeState(data: Uint8Array): { version: number; state: unknown } {
+  return packr.unpack(data) as { version: number; state: unknown };
+}
+
+/** A founding member's stored state: the initial configuration and the machine's initial state. */
+export function foundingState(machine: Machine, config: unknown, voters: readonly NodeId[]): StoredMember {
+  const membership: Config = { voters, nonVoters: [], promote: [] };
+  return {
+    term: 0,
+    vote: null,
+    commit: 0,
+    snapshot: {
+      index: 0,
+      term: 0,
+      config: membership,
+      data: encodeState(machine.version ?? 0, machine.init(config)),
+    },
+    entries: [],
+    partial: null,
+  };
+}
+
+export class GroupActor {
+  readonly mailbox = new Mailbox<ActorInput>();
+  readonly member: Member;
+  state: unknown;
+  private readonly pending = new Map<number, PendingCommand>();
+  /** Request ids by the index their entry was appended at. */
+  private readonly acceptedAt = new Map<number, number>();
+  private readonly reads = new Map<number, { readonly name: string; readonly arg: unknown }>();
+  private readonly changes = new Set<number>();
+  private held: HeldSend[] = [];
+  private lastPersistSeq = 0;
+  /** Entries up to here were applied before this start: their effects already ran. */
+  private readonly effectsFrom: number;
+
+  constructor(
+    readonly group: string,
+    readonly machine: Machine,
+    private readonly config: unknown,
+    stored: StoredMember,
+    seed: number,
+    private readonly context: ShardContext,
+  ) {
+    this.member = createMember({ id: context.node, stored, seed });
+    this.state = machine.init(config);
+    this.effectsFrom = stored.commit;
+  }
+
+  get pendingCommands(): number {
+    return this.pending.size;
+  }
+
+  start(): void {
+    this.step({ type: 'start' });
+  }
+
+  handle(input: ActorInput): void {
+    switch (input.kind) {
+      case 'message':
+        this.step({ type: 'message', from: input.from, message: input.message });
+        return;
+      case 'durable':
+        this.step({ type: 'durable', seq: input.seq });
+        this.releaseHeld();
+        return;
+      case 'timeout':
+        this.step({ type: 'timeout' });
+        return;
+      case 'command':
+        this.propose(input.request, encodeCommand(input.command));
+        return;
+      case 'system':
+        if (this.member.role === 'leader') this.propose(-1, encodeSystem(input.event));
+        return;
+      case 'query':
+        this.query(input.request, input.name, input.arg, input.consistency);
+        return;
+      case 'changeMembers':
+        this.changes.add(input.request);
+        this.step({ type: 'changeMembers', id: input.request, change: input.change });
+        return;
+      case 'transfer':
+        this.changes.add(input.request);
+        this.step({ type: 'transfer', id: input.request, target: input.target });
+        return;
+      default: {
+        const exhausted: never = input;
+        throw new Error(`unknown actor input ${JSON.stringify(exhausted)}`);
+      }
+    }
+  }
+
+  private propose(request: number, data: Uint8Array): void {
+    if (request >= 0) {
+      if (this.pending.size >= maxPendingCommands) {
+        this.context.reply(request, {
+          kind: 'error',
+          code: 'OVERLOADED',
+          message: 'too many commands pending',
+        });
+        return;
+      }
+      this.pending.set(request, { request, index: 0, term: 0 });
+    }
+    this.step({ type: 'propose', proposals: [{ id: request, data }] });
+  }
+
+  private query(request: number, name: string, arg: unknown, consistency: Consistency): void {
+    const query = this.machine.queries?.[name];
+    if (query === undefined) {
+      this.context.reply(request, { kind: 'error', code: 'BAD_ARGUMENT', message: `no query named ${name}` });
+      return;
+    }
+    if (consistency === 'local') {
+      this.answer(request, name, arg);
+    } else if (this.member.role !== 'leader') {
+      this.context.reply(request, { kind: 'notLeader', leader: this.member.leader });
+    } else if (consistency === 'leader') {
+      this.answer(request, name, arg);
+    } else if (this.reads.size >= maxPendingReads) {
+      this.context.reply(request, { kind: 'error', code: 'OVERLOADED', message: 'too many reads pending' });
+    } else {
+      this.reads.set(request, { name, arg });
+      this.step({ type: 'read', ids: [request] });
+    }
+  }
+
+  private answer(request: number, name: string, arg: unknown): void {
+    try {
+      this.context.reply(request, { kind: 'ok', value: this.machine.queries![name]!(this.state, arg) });
+    } catch (error) {
+      this.context.reply(request, { kind: 'error', code: 'MACHINE_ERROR', message: String(error) });
+    }
+  }
+
+  private step(input: RaftInput): void {
+    const outputs = step(this.member, this.context.now(), input);
+    for (const output of outputs) this.perform(output);
+  }
+
+  private perform(output: RaftOutput): void {
+    switch (output.type) {
+      case 'send':
+        if (output.sync && this.lastPersistSeq > this.member.durableSeq) {
+          this.held.push({ seq: this.lastPersistSeq, to: output.to, message: output.message });
+        } else {
+          this.context.send(this.group, output.to, output.message);
+        }
+        return;
+      case 'persist':
+        this.lastPersistSeq = output.seq;
+        this.context.persist(this.group, output.seq, output.write);
+        return;
+      case 'apply':
+        for (const entry of output.entries) this.apply(entry);
+        return;
+      case 'restore':
+        this.state = this.restoreState(output.snapshot.data);
+        return;
+      case 'accepted': {
+        const pending = this.pending.get(output.id);
+        if (pending === undefined) return;
+        pending.index = output.index;
+        pending.term = output.term;
+        this.acceptedAt.set(output.index, output.id);
+        return;
+      }
+      case 'rejected':
+        this.rejected(output.id, output.reason, output.leader);
+        return;
+      case 'readReady':
+        for (const id of output.ids) {
+          const read = this.reads.get(id);
+          this.reads.delete(id);
+          if (read !== undefined) this.answer(id, read.name, read.arg);
+        }
+        return;
+      case 'readRejected':
+        for (const id of output.ids) {
+          if (this.reads.delete(id)) this.context.reply(id, { kind: 'notLeader', leader: output.leader });
+        }
+        return;
+      case 'transferred':
+        if (this.changes.delete(output.id))
+          this.context.reply(output.id, output.ok ? { kind: 'ok', value: undefined } : { kind: 'dropped' });
+        return;
+      case 'timer':
+        this.context.armTimer(this, output.at);
+        return;
+      case 'role':
+        this.roleChanged(output.role, output.leader, output.term);
+        return;
+      default: {
+        const exhausted: never = output;
+        throw new Error(`unknown output ${JSON.stringify(exhausted)}`);
+      }
+    }
+  }
+
+  private rejected(id: number, reason: string, leader: NodeId | null): void {
+    const known = this.pending.delete(id) || this.changes.delete(id);
+    if (!known) return;
+    if (reason === 'notLeader' || reason === 'transferring') {
+      this.context.reply(id, { kind: 'notLeader', leader });
+    } else if (reason === 'busy') {
+      this.context.reply(id, {
+        kind: 'error',
+        code: 'OVERLOADED',
+        message: 'the group is busy (a change is in progress)',
+      });
+    } else {
+      this.context.reply(id, { kind: 'error', code: 'BAD_ARGUMENT', message: `rejected: ${reason}` });
+    }
+  }
+
+  private roleChanged(role: string, leader: NodeId | null, term: number): void {
+    this.context.leaderChanged(this.group, leader, term);
+    if (role === 'preCandidate') return;
+    const effects = this.machine.stateEnter?.(role as MachineRole, this.state);
+    if (role === 'leader' && effects !== undefined && effects.length > 0) this.context.effects(this, effects);
+  }
+
+  private apply(entry: Entry): void {
+    const request = this.acceptedAt.get(entry.index);
+    let pending: PendingCommand | undefined;
+    if (request !== undefined) {
+      this.acceptedAt.delete(entry.index);
+      pending = this.pending.get(request);
+      this.pending.delete(request);
+      if (pending !== undefined && pending.term !== entry.term) {
+        this.context.reply(request, { kind: 'dropped' });
+        pending = undefined;
+      }
+    }
+    if (entry.kind === 'config') {
+      if (pending !== undefined) this.context.reply(pending.request, { kind: 'ok', value: undefined });
+      return;
+    }
+    if (entry.kind !== 'command') return;
+    const meta = { index: entry.index, term: entry.term, time: entry.time };
+    const [tag, payload] = packr.unpack(entry.data) as Encoded;
+    try {
+      const result =
+        tag === 0
+          ? this.machine.apply(meta, payload, this.state)
+          : (this.machine.system?.(meta, payload as SystemEvent, this.state) ?? { state: this.state });
+      this.state = result.state;
+      if (pending !== undefined) this.context.reply(pending.request, { kind: 'ok', value: result.reply });
+      if (result.effects !== undefined && result.effects.length > 0)
+        this.runEffects(entry.index, result.effects);
+    } catch (error) {
+      // The same command throws on every member, so every member keeps the state it had.
+      if (pending !== undefined)
+        this.context.reply(pending.request, { kind: 'error', code: 'MACHINE_ERROR', message: String(error) });
+    }
+  }
+
+  private runEffects(index: number, effects: readonly Effect[]): void {
+    const leaderEffects: Effect[] = [];
+    for (const effect of effects) {
+      // Every member truncates its own log; everything else is the leader's to do, once.
+      if (effect.type === 'releaseCursor') {
+        if (effect.index <= this.member.applied && effect.index > this.member.log.snapshotIndex)
+          this.step({
+            type: 'snapshot',
+            index: effect.index,
+            data: encodeState(this.machine.version ?? 0, effect.state),
+          });
+      } else if (this.member.role === 'leader' && index > this.effectsFrom) {
+        leaderEffects.push(effect);
+      }
+    }
+    if (leaderEffects.length > 0) this.context.effects(this, leaderEffects);
+  }
+
+  private restoreState(data: Uint8Array): unknown {
+    const { version, state } = decodeState(data);
+    const current = this.machine.version ?? 0;
+    if (version === current || this.machine.upgrade === undefined) return state;
+    return this.machine.upgrade(version, state);
+  }
+
+  private releaseHeld(): void {
+    if (this.held.length === 0) return;
+    const durable = this.member.durableSeq;
+    const ready = this.held.filter((held) => held.seq <= durable);
+    this.held = this.held.filter((held) => held.seq > durable);
+    for (const held of ready) this.context.send(this.group, held.to, held.message);
+  }
+
+  /**
+   * The requests still waiting on this member, forgotten as it closes: those whose entry may
+   * have been appended (and may yet apply elsewhere), and reads, which changed nothing.
+   */
+  abandon(): { readonly appended: number[]; readonly reads: number[] } {
+    const requests = { appended: [...this.pending.keys(), ...this.changes], reads: [...this.reads.keys()] };
+    this.pending.clear();
+    this.acceptedAt.clear();
+    this.reads.clear();
+    this.changes.clear();
+    return requests;
+  }
+
+  /** Status figures for this member. */
+  status() {
+    const member = this.member;
+    return {
+      role: member.role,
+      term: member.term,
+      leader: member.leader,
+      commitIndex: member.commit,
+      appliedIndex: member.applied,
+      logSize: member.log.lastIndex - member.log.snapshotIndex,
+      snapshotIndex: member.log.snapshotIndex,
+      pendingCommands: this.pending.size,
+    };
+  }
+
+  /** The group's configuration as this member knows it. */
+  membership(): { leader: NodeId | null; voters: readonly NodeId[]; nonVoters: readonly NodeId[] } {
+    const config = this.member.log.config;
+    return { leader: this.member.leader, voters: config.voters, nonVoters: config.nonVoters };
+  }
+
+  /** The config the machine was created with, for members created elsewhere. */
+  get machineConfig(): unknown {
+    return this.config;
+  }
+}

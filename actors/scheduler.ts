@@ -1,0 +1,96 @@
+// The run queue of one shard: actors with mail run in turn, each for a bounded budget of
+// inputs, so a busy group cannot starve the others; between rounds the event loop serves I/O.
+// Every mailbox has a bound: a full one refuses, and the caller turns that into OVERLOADED.
+
+/** Inputs one actor handles before the next actor's turn. */
+export const actorBudget = 64;
+/** Inputs a round handles across all actors before yielding to I/O. */
+export const roundBudget = 4096;
+/** Inputs that may wait in one actor's mailbox. */
+export const mailboxBound = 8192;
+
+export interface Actor<I> {
+  readonly mailbox: Mailbox<I>;
+  handle(input: I): void;
+}
+
+export class Mailbox<I> {
+  /** Set once the actor is gone: nothing more is delivered or run. */
+  closed = false;
+  readonly items: I[] = [];
+  head = 0;
+  queued = false;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  take(): I {
+    const item = this.items[this.head]!;
+    this.head += 1;
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+export class Scheduler<I> {
+  private runQueue: Actor<I>[] = [];
+  private scheduled = false;
+
+  /** `afterRound` runs once per round: where a shard flushes what the round produced. */
+  constructor(private readonly afterRound: () => void) {}
+
+  /** Queues `input` for `actor`; false when its mailbox is full. */
+  deliver(actor: Actor<I>, input: I): boolean {
+    const mailbox = actor.mailbox;
+    if (mailbox.closed || mailbox.size >= mailboxBound) return false;
+    mailbox.items.push(input);
+    if (!mailbox.queued) {
+      mailbox.queued = true;
+      this.runQueue.push(actor);
+      this.schedule();
+    }
+    return true;
+  }
+
+  /** Drops what the actor had queued; it is never run again. */
+  remove(actor: Actor<I>): void {
+    actor.mailbox.closed = true;
+    actor.mailbox.items.length = 0;
+    actor.mailbox.head = 0;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.round());
+  }
+
+  private round(): void {
+    this.scheduled = false;
+    let handled = 0;
+    const queue = this.runQueue;
+    this.runQueue = [];
+    let position = 0;
+    for (; position < queue.length && handled < roundBudget; position += 1) {
+      const actor = queue[position]!;
+      const mailbox = actor.mailbox;
+      for (let turn = 0; turn < actorBudget && mailbox.size > 0 && !mailbox.closed; turn += 1) {
+        actor.handle(mailbox.take());
+        handled += 1;
+      }
+      if (mailbox.size > 0 && !mailbox.closed) this.runQueue.push(actor);
+      else mailbox.queued = false;
+    }
+    // Actors this round had no budget left for go first next round.
+    if (position < queue.length) this.runQueue = [...queue.slice(position), ...this.runQueue];
+    this.afterRound();
+    if (this.runQueue.length > 0) this.schedule();
+  }
+}

@@ -1,0 +1,156 @@
+// A shard: the group actors of one scheduler, their timers on one wheel, and the host (the
+// node) they reach the disk, the network and their callers through. With `threads: 0` a node
+// runs one shard inline on its own thread.
+import {
+  emptyStoredMember,
+  type Message,
+  type NodeId,
+  type StoredMember,
+  type Write,
+} from '../raft/index.js';
+import { type Effect, loadMachine } from '../runtime/machine.js';
+import {
+  type ActorInput,
+  foundingState,
+  GroupActor,
+  type Outcome,
+  type ShardContext,
+} from './group-actor.js';
+import { Scheduler } from './scheduler.js';
+import { TimerWheel } from './timer-wheel.js';
+
+/** What a shard needs from its node. */
+export interface ShardHost {
+  send(group: string, to: NodeId, message: Message): void;
+  persist(group: string, seq: number, write: Write): void;
+  reply(request: number, outcome: Outcome): void;
+  leaderChanged(group: string, leader: NodeId | null, term: number): void;
+  effects(group: string, effects: readonly Effect[]): void;
+}
+
+export interface MemberSpec {
+  readonly group: string;
+  readonly module: string;
+  readonly config: unknown;
+  /** The founding voters when this member starts a new group, or null to join as an empty member. */
+  readonly founders: readonly NodeId[] | null;
+}
+
+export class Shard implements ShardContext {
+  private readonly actors = new Map<string, GroupActor>();
+  private readonly scheduler = new Scheduler<ActorInput>(() => {});
+  private readonly timers: TimerWheel<GroupActor>;
+
+  constructor(
+    readonly node: NodeId,
+    private readonly host: ShardHost,
+  ) {
+    this.timers = new TimerWheel<GroupActor>((due) => {
+      for (const actor of due) this.scheduler.deliver(actor, { kind: 'timeout' });
+    });
+  }
+
+  get size(): number {
+    return this.actors.size;
+  }
+
+  get armedTimers(): number {
+    return this.timers.armed;
+  }
+
+  has(group: string): boolean {
+    return this.actors.has(group);
+  }
+
+  /** Starts this node's member of a group from what the WAL holds (or as a founder or joiner). */
+  async open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void> {
+    const machine = await loadMachine(spec.module);
+    if (this.actors.has(spec.group)) return;
+    const initial =
+      stored ?? (spec.founders === null ? undefined : foundingState(machine, spec.config, spec.founders));
+    const actor = new GroupActor(
+      spec.group,
+      machine,
+      spec.config,
+      initial ?? emptyStoredMember,
+      (Math.random() * 0x7fffffff) | 0,
+      this,
+    );
+    this.actors.set(spec.group, actor);
+    actor.start();
+  }
+
+  /** Queues an input for a group's actor; false if the group is not here or its mailbox is full. */
+  deliver(group: string, input: ActorInput): boolean {
+    const actor = this.actors.get(group);
+    return actor !== undefined && this.scheduler.deliver(actor, input);
+  }
+
+  durable(group: string, seq: number): void {
+    this.deliver(group, { kind: 'durable', seq });
+  }
+
+  close(group: string): void {
+    const actor = this.actors.get(group);
+    if (actor === undefined) return;
+    this.actors.delete(group);
+    this.timers.cancel(actor);
+    this.scheduler.remove(actor);
+    const { appended, reads } = actor.abandon();
+    // An appended command may still be applied by the other members: its caller cannot know.
+    for (const request of appended)
+      this.host.reply(request, {
+        kind: 'error',
+        code: 'TIMEOUT',
+        message: `the member of ${group} here stopped`,
+      });
+    for (const request of reads)
+      this.host.reply(request, {
+        kind: 'error',
+        code: 'STOPPED',
+        message: `the member of ${group} here stopped`,
+      });
+  }
+
+  closeAll(): void {
+    for (const group of [...this.actors.keys()]) this.close(group);
+    this.timers.stop();
+  }
+
+  actor(group: string): GroupActor | undefined {
+    return this.actors.get(group);
+  }
+
+  groups(): IterableIterator<GroupActor> {
+    return this.actors.values();
+  }
+
+  // ShardContext: what actors do, passed to the host.
+  now(): number {
+    return Date.now();
+  }
+
+  send(group: string, to: NodeId, message: Message): void {
+    this.host.send(group, to, message);
+  }
+
+  persist(group: string, seq: number, write: Write): void {
+    this.host.persist(group, seq, write);
+  }
+
+  armTimer(actor: GroupActor, at: number | null): void {
+    if (this.actors.get(actor.group) === actor) this.timers.arm(actor, at);
+  }
+
+  reply(request: number, outcome: Outcome): void {
+    this.host.reply(request, outcome);
+  }
+
+  leaderChanged(group: string, leader: NodeId | null, term: number): void {
+    this.host.leaderChanged(group, leader, term);
+  }
+
+  effects(actor: GroupActor, effects: readonly Effect[]): void {
+    this.host.effects(actor.group, effects);
+  }
+}

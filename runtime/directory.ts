@@ -1,0 +1,54 @@
+// The groups with a member on this node, persisted so a restart brings every one of them back.
+// One LMDB environment beside the WAL; writes are batched by lmdb-js into one transaction a turn.
+import { open, type RootDatabase } from 'lmdb';
+
+export interface GroupRecord {
+  readonly name: string;
+  readonly module: string;
+  readonly config: unknown;
+  /** The founding members, as given to createGroup. */
+  readonly members: readonly string[];
+  readonly stopped: boolean;
+}
+
+export class Directory {
+  private readonly database: RootDatabase<GroupRecord, string>;
+  private readonly records = new Map<string, GroupRecord>();
+
+  constructor(path: string) {
+    this.database = open<GroupRecord, string>({
+      path,
+      encoding: 'msgpack',
+      compression: false,
+      overlappingSync: false,
+    });
+    for (const { key, value } of this.database.getRange()) this.records.set(key, value);
+  }
+
+  get(name: string): GroupRecord | undefined {
+    return this.records.get(name);
+  }
+
+  all(): IterableIterator<GroupRecord> {
+    return this.records.values();
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** Resolves once the record is durable. */
+  async put(record: GroupRecord): Promise<void> {
+    this.records.set(record.name, record);
+    await this.database.put(record.name, record);
+  }
+
+  async remove(name: string): Promise<void> {
+    this.records.delete(name);
+    await this.database.remove(name);
+  }
+
+  close(): Promise<void> {
+    return this.database.close();
+  }
+}

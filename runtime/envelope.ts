@@ -1,0 +1,26 @@
+// What nodes say to each other: Raft messages for their groups, calls one node makes on another
+// (a client request routed to the leader, a member to create), and the calls' results.
+import type { Consistency, Outcome } from '../actors/index.js';
+import type { MembershipChange, Message } from '../raft/index.js';
+import type { GroupRecord } from './directory.js';
+
+export type RemoteCall =
+  | { readonly op: 'createMember'; readonly record: GroupRecord; readonly founding: boolean }
+  | { readonly op: 'deleteMember'; readonly group: string }
+  | { readonly op: 'command'; readonly group: string; readonly command: unknown }
+  | {
+      readonly op: 'query';
+      readonly group: string;
+      readonly name: string;
+      readonly arg: unknown;
+      readonly consistency: Consistency;
+    }
+  | { readonly op: 'changeMembers'; readonly group: string; readonly change: MembershipChange }
+  | { readonly op: 'transfer'; readonly group: string; readonly target: string }
+  | { readonly op: 'members'; readonly group: string }
+  | { readonly op: 'mailbox'; readonly mailbox: string; readonly message: unknown };
+
+export type Envelope =
+  | { readonly kind: 'raft'; readonly group: string; readonly message: Message }
+  | { readonly kind: 'call'; readonly id: number; readonly call: RemoteCall }
+  | { readonly kind: 'result'; readonly id: number; readonly outcome: Outcome };

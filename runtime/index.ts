@@ -1,0 +1,17 @@
+// The package's public entry: start a node, define machines, and the one error class.
+export type { ErrorCode } from './errors.js';
+export { FlotillaError } from './errors.js';
+export type {
+  ApplyMeta,
+  ApplyResult,
+  Effect,
+  Machine,
+  MachineRole,
+  SystemEvent,
+  Target,
+} from './machine.js';
+export { defineMachine } from './machine.js';
+export type { CallOptions, FlotillaNode, GroupSpec, Members, QueryOptions } from './node.js';
+export { startNode } from './node.js';
+export type { NodeOptions } from './options.js';
+export type { Overview } from './overview.js';

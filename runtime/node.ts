@@ -1,0 +1,591 @@
+// A Flotilla node: the public API of API.md over a shard of group actors, the shared WAL, the
+// directory of groups and the transport to the other nodes. Client calls are routed to the
+// group's leader, retried only where the command is known not to have been appended.
+import { join } from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import {
+  type ActorInput,
+  type Consistency,
+  type MemberSpec,
+  type Outcome,
+  Shard,
+  type ShardHost,
+} from '../actors/index.js';
+import type { MembershipChange, Message, NodeId, Write } from '../raft/index.js';
+import { SharedLog } from '../wal/index.js';
+import { Directory, type GroupRecord } from './directory.js';
+import { EffectsHost, type MailboxHandler } from './effects-host.js';
+import type { Envelope, RemoteCall } from './envelope.js';
+import { badArgument, FlotillaError } from './errors.js';
+import { InProcessTransport } from './in-process-transport.js';
+import type { Effect, SystemEvent } from './machine.js';
+import { type NodeOptions, validateNodeOptions } from './options.js';
+import { nodeOverview, type Overview } from './overview.js';
+
+/** How long a call waits by default before TIMEOUT. */
+export const defaultTimeoutMs = 5000;
+/** Calls from this node waiting on another node or on a local member. */
+export const maxPendingCalls = 100_000;
+/** Pause before asking again when no leader is known yet. */
+const noLeaderBackoffMs = 20;
+
+export interface GroupSpec {
+  readonly machine: { readonly module: string; readonly config?: unknown };
+  readonly members: readonly string[];
+}
+
+export interface CallOptions {
+  readonly timeoutMs?: number;
+}
+
+export interface QueryOptions extends CallOptions {
+  readonly consistency?: Consistency;
+}
+
+export interface Members {
+  readonly leader: NodeId | null;
+  readonly voters: readonly NodeId[];
+  readonly nonVoters: readonly NodeId[];
+}
+
+interface PendingCall {
+  readonly resolve: (outcome: Outcome) => void;
+  /** Null for requests handed to a local member: the member always answers, or is closed and says so. */
+  readonly timer: NodeJS.Timeout | null;
+}
+
+export interface NodeEvents {
+  leader: (group: string, node: NodeId | null, term: number) => void;
+  down: (node: string) => void;
+  up: (node: string) => void;
+  error: (error: Error) => void;
+}
+
+export class FlotillaNode extends EventEmitter<NodeEvents> {
+  readonly name: string;
+  private readonly shard: Shard;
+  private readonly transport: InProcessTransport;
+  private readonly effects: EffectsHost;
+  private readonly calls = new Map<number, PendingCall>();
+  private readonly leaders = new Map<string, NodeId>();
+  private nextCall = 1;
+  private closed = false;
+  private walCongested = false;
+
+  private constructor(
+    readonly options: NodeOptions,
+    private readonly wal: SharedLog,
+    private readonly directory: Directory,
+  ) {
+    super();
+    this.name = options.name;
+    const host: ShardHost = {
+      send: (group, to, message) => this.transport.send(to, { kind: 'raft', group, message }),
+      persist: (group, seq, write) => this.persist(group, seq, write),
+      reply: (request, outcome) => this.settle(request, outcome),
+      leaderChanged: (group, leader, term) => this.leaderChanged(group, leader, term),
+      effects: (group, effects) => this.runEffects(group, effects),
+    };
+    this.shard = new Shard(this.name, host);
+    this.effects = new EffectsHost({
+      name: this.name,
+      isUp: (node) => this.transport.isUp(node),
+      sendRemote: (node, mailbox, message) =>
+        this.transport.send(node, { kind: 'call', id: 0, call: { op: 'mailbox', mailbox, message } }),
+      system: (group, event) => this.shard.deliver(group, { kind: 'system', event }),
+      error: (error) => this.emit('error', error),
+    });
+    this.transport = new InProcessTransport(this.name, {
+      receive: (from, envelopes) => this.receive(from, envelopes),
+      peerUp: (peer) => this.emit('up', peer),
+      peerDown: (peer) => {
+        this.effects.nodeDown(peer);
+        this.emit('down', peer);
+      },
+    });
+  }
+
+  static async start(input: NodeOptions): Promise<FlotillaNode> {
+    const options = validateNodeOptions(input);
+    let node: FlotillaNode | undefined;
+    const wal = await SharedLog.open({
+      directory: options.dataDir,
+      sync: options.sync ?? true,
+      onDurable: (reports) => {
+        for (const [group, seq] of reports) node?.shard.durable(group, seq);
+      },
+      onDrain: () => {
+        if (node !== undefined) node.walCongested = false;
+      },
+      onError: (error) => node?.emit('error', error),
+    });
+    const directory = new Directory(join(options.dataDir, 'directory'));
+    node = new FlotillaNode(options, wal, directory);
+    for (const record of directory.all()) {
+      if (!record.stopped) await node.openMember(record, false);
+    }
+    return node;
+  }
+
+  // ---- Groups -------------------------------------------------------------------------------
+
+  async createGroup(name: string, spec: GroupSpec, options: CallOptions = {}): Promise<void> {
+    this.ensureOpen();
+    checkGroupName(name);
+    const record = recordOf(name, spec);
+    const deadline = this.deadline(options);
+    const existing = this.directory.get(name);
+    if (existing !== undefined && !sameSpec(existing, record))
+      throw badArgument(`group ${name} exists with a different spec`);
+    await Promise.all(
+      record.members.map(async (member) => {
+        const outcome = await this.callOn(member, { op: 'createMember', record, founding: true }, deadline);
+        throwIfFailed(outcome, `create ${name} on ${member}`);
+      }),
+    );
+    await this.waitForLeader(name, record.members, deadline);
+  }
+
+  async deleteGroup(name: string, options: CallOptions = {}): Promise<void> {
+    this.ensureOpen();
+    const deadline = this.deadline(options);
+    const members = await this.members(name, options);
+    await Promise.all(
+      [...new Set([...members.voters, ...members.nonVoters])].map(async (member) => {
+        const outcome = await this.callOn(member, { op: 'deleteMember', group: name }, deadline);
+        if (outcome.kind === 'error' && outcome.code === 'NO_SUCH_GROUP') return;
+        throwIfFailed(outcome, `delete ${name} on ${member}`);
+      }),
+    );
+  }
+
+  groups(): string[] {
+    return [...this.directory.all()].map((record) => record.name).sort();
+  }
+
+  async stopGroup(name: string): Promise<void> {
+    this.ensureOpen();
+    const record = this.requireLocal(name);
+    this.shard.close(name);
+    this.effects.forget(name);
+    await this.directory.put({ ...record, stopped: true });
+  }
+
+  async restartGroup(name: string): Promise<void> {
+    this.ensureOpen();
+    const record = this.requireLocal(name);
+    this.shard.close(name);
+    this.effects.forget(name);
+    await this.directory.put({ ...record, stopped: false });
+    await this.openMember({ ...record, stopped: false }, false);
+  }
+
+  status(name: string) {
+    this.ensureOpen();
+    const record = this.requireLocal(name);
+    const actor = this.shard.actor(name);
+    if (actor === undefined)
+      return { group: name, node: this.name, role: 'stopped' as const, stopped: record.stopped };
+    return { group: name, node: this.name, stopped: false, ...actor.status() };
+  }
+
+  overview(): Overview {
+    return nodeOverview(this.name, this.shard, this.wal, this.transport, this.directory.size, this.effects);
+  }
+
+  // ---- Commands and queries -----------------------------------------------------------------
+
+  async command<R = unknown>(name: string, command: unknown, options: CallOptions = {}): Promise<R> {
+    this.ensureOpen();
+    if (this.walCongested) throw new FlotillaError('OVERLOADED', 'the WAL is behind: try later');
+    return (await this.routed(name, { op: 'command', group: name, command }, options)) as R;
+  }
+
+  async query<T = unknown>(
+    name: string,
+    query: string,
+    arg?: unknown,
+    options: QueryOptions = {},
+  ): Promise<T> {
+    this.ensureOpen();
+    if (typeof query !== 'string') throw badArgument('a query is named by a string');
+    const consistency = options.consistency ?? 'leader';
+    if (!['local', 'leader', 'consistent'].includes(consistency))
+      throw badArgument(`consistency must be local, leader or consistent, not ${String(consistency)}`);
+    const call: RemoteCall = { op: 'query', group: name, name: query, arg, consistency };
+    if (consistency === 'local') {
+      const outcome = await this.callOn(this.name, call, this.deadline(options));
+      return localValue(outcome, name) as T;
+    }
+    return (await this.routed(name, call, options)) as T;
+  }
+
+  async addMember(
+    name: string,
+    node: string,
+    options: CallOptions & { voter?: boolean } = {},
+  ): Promise<void> {
+    this.ensureOpen();
+    if (typeof node !== 'string' || node === '') throw badArgument('a member is a node name');
+    const deadline = this.deadline(options);
+    const record = await this.recordFor(name);
+    const created = await this.callOn(node, { op: 'createMember', record, founding: false }, deadline);
+    throwIfFailed(created, `create ${name} on ${node}`);
+    const change: MembershipChange = { kind: 'add', node, voter: options.voter ?? true };
+    await this.routed(name, { op: 'changeMembers', group: name, change }, options, deadline);
+  }
+
+  async removeMember(name: string, node: string, options: CallOptions = {}): Promise<void> {
+    this.ensureOpen();
+    const deadline = this.deadline(options);
+    const change: MembershipChange = { kind: 'remove', node };
+    await this.routed(name, { op: 'changeMembers', group: name, change }, options, deadline);
+    const removed = await this.callOn(node, { op: 'deleteMember', group: name }, deadline);
+    if (removed.kind === 'error' && removed.code !== 'NO_SUCH_GROUP')
+      throwIfFailed(removed, `remove ${name}`);
+  }
+
+  async transferLeadership(name: string, node: string, options: CallOptions = {}): Promise<void> {
+    this.ensureOpen();
+    await this.routed(name, { op: 'transfer', group: name, target: node }, options);
+  }
+
+  async members(name: string, options: CallOptions = {}): Promise<Members> {
+    this.ensureOpen();
+    const deadline = this.deadline(options);
+    const record = await this.recordFor(name);
+    const asked = this.shard.has(name) ? [this.name, ...record.members] : record.members;
+    for (const member of new Set(asked)) {
+      const outcome = await this.callOn(member, { op: 'members', group: name }, deadline);
+      if (outcome.kind === 'ok') return outcome.value as Members;
+    }
+    throw new FlotillaError('NO_SUCH_GROUP', `no member of ${name} answered`);
+  }
+
+  mailbox(name: string, handler: MailboxHandler): () => void {
+    this.ensureOpen();
+    if (typeof name !== 'string' || name === '') throw badArgument('a mailbox needs a name');
+    if (typeof handler !== 'function') throw badArgument('a mailbox needs a handler function');
+    return this.effects.registerMailbox(name, handler);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.transport.close();
+    this.shard.closeAll();
+    this.effects.close();
+    for (const [id, call] of this.calls) {
+      if (call.timer !== null) clearTimeout(call.timer);
+      call.resolve({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
+      this.calls.delete(id);
+    }
+    await this.wal.close();
+    await this.directory.close();
+  }
+
+  // ---- Routing -------------------------------------------------------------------------------
+
+  /**
+   * Sends `call` to the group's leader, following leader hints. It tries again only when the
+   * answer says nothing was appended (not the leader) or that the entry was replaced before it
+   * could apply; anything else is the answer.
+   */
+  private async routed(
+    name: string,
+    call: RemoteCall,
+    options: CallOptions,
+    given?: number,
+  ): Promise<unknown> {
+    const deadline = given ?? this.deadline(options);
+    const record = await this.recordFor(name);
+    let candidates = [...record.members];
+    let target = this.leaders.get(name) ?? (this.shard.has(name) ? this.name : candidates[0]!);
+    for (;;) {
+      const outcome = await this.callOn(target, call, deadline);
+      if (outcome.kind === 'ok') return outcome.value;
+      if (outcome.kind === 'error') {
+        if (outcome.code !== 'NO_SUCH_GROUP' || candidates.length <= 1) throw errorOf(outcome);
+        candidates = candidates.filter((candidate) => candidate !== target);
+        target = candidates[0]!;
+        continue;
+      }
+      if (outcome.kind === 'notLeader' && outcome.leader !== null && outcome.leader !== target) {
+        this.leaders.set(name, outcome.leader);
+        target = outcome.leader;
+        continue;
+      }
+      // No leader known (or an entry replaced in an election): wait a moment, then ask around.
+      this.leaders.delete(name);
+      if (Date.now() + noLeaderBackoffMs >= deadline)
+        throw new FlotillaError('TIMEOUT', `no leader of ${name} answered in time`);
+      await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+      candidates.push(candidates.shift()!);
+      target = candidates[0]!;
+    }
+  }
+
+  /** Runs `call` on `node` (this one or another), resolving with its outcome or TIMEOUT at `deadline`. */
+  private callOn(node: string, call: RemoteCall, deadline: number): Promise<Outcome> {
+    if (this.calls.size >= maxPendingCalls)
+      return Promise.resolve({ kind: 'error', code: 'OVERLOADED', message: 'too many calls in flight' });
+    const id = this.nextCall++;
+    return new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(
+        () => {
+          this.calls.delete(id);
+          resolve({ kind: 'error', code: 'TIMEOUT', message: `no answer from ${node} in time` });
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      this.calls.set(id, { resolve, timer });
+      if (node === this.name) this.perform(call, (outcome) => this.settle(id, outcome));
+      else if (!this.transport.isUp(node)) this.settle(id, { kind: 'notLeader', leader: null });
+      else this.transport.send(node, { kind: 'call', id, call });
+    });
+  }
+
+  /** Runs a call here; `answer` hears its outcome (a local caller, or a reply to another node). */
+  private perform(call: RemoteCall, answer: (outcome: Outcome) => void): void {
+    if (this.closed) {
+      answer({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
+      return;
+    }
+    switch (call.op) {
+      case 'createMember':
+        this.createMember(call.record, call.founding).then(
+          () => answer({ kind: 'ok', value: undefined }),
+          (error: unknown) => answer(outcomeOf(error)),
+        );
+        return;
+      case 'deleteMember':
+        this.deleteMember(call.group).then(
+          () => answer({ kind: 'ok', value: undefined }),
+          (error: unknown) => answer(outcomeOf(error)),
+        );
+        return;
+      case 'members': {
+        const actor = this.shard.actor(call.group);
+        answer(actor === undefined ? this.missing(call.group) : { kind: 'ok', value: actor.membership() });
+        return;
+      }
+      case 'mailbox':
+        this.effects.deliver(call.mailbox, call.message);
+        return;
+      default:
+        this.toActor(call, answer);
+    }
+  }
+
+  /** Hands a client call to this node's member of the group; its reply settles `answer`. */
+  private toActor(
+    call: Extract<RemoteCall, { op: 'command' | 'query' | 'changeMembers' | 'transfer' }>,
+    answer: (outcome: Outcome) => void,
+  ): void {
+    if (!this.shard.has(call.group)) {
+      answer(this.missing(call.group));
+      return;
+    }
+    const request = this.nextCall++;
+    this.calls.set(request, { resolve: answer, timer: null });
+    if (!this.shard.deliver(call.group, actorInput(call, request))) {
+      this.calls.delete(request);
+      answer({ kind: 'error', code: 'OVERLOADED', message: `the mailbox of ${call.group} is full` });
+    }
+  }
+
+  private settle(id: number, outcome: Outcome): void {
+    const call = this.calls.get(id);
+    if (call === undefined) return;
+    this.calls.delete(id);
+    if (call.timer !== null) clearTimeout(call.timer);
+    call.resolve(outcome);
+  }
+
+  private receive(from: string, envelopes: readonly Envelope[]): void {
+    if (this.closed) return;
+    for (const envelope of envelopes) {
+      switch (envelope.kind) {
+        case 'raft':
+          this.shard.deliver(envelope.group, { kind: 'message', from, message: envelope.message as Message });
+          break;
+        case 'call': {
+          const { id } = envelope;
+          this.perform(envelope.call, (outcome) => {
+            if (id !== 0) this.transport.send(from, { kind: 'result', id, outcome });
+          });
+          break;
+        }
+        case 'result':
+          this.settle(envelope.id, envelope.outcome);
+          break;
+      }
+    }
+  }
+
+  // ---- Members on this node -----------------------------------------------------------------
+
+  private async createMember(record: GroupRecord, founding: boolean): Promise<void> {
+    const existing = this.directory.get(record.name);
+    if (existing !== undefined) {
+      if (!sameSpec(existing, record)) throw badArgument(`group ${record.name} exists with a different spec`);
+      if (this.shard.has(record.name) || existing.stopped) return;
+    } else {
+      await this.directory.put(record);
+    }
+    await this.openMember(record, founding);
+  }
+
+  private async openMember(record: GroupRecord, founding: boolean): Promise<void> {
+    const spec: MemberSpec = {
+      group: record.name,
+      module: record.module,
+      config: record.config,
+      founders: founding ? record.members : null,
+    };
+    await this.shard.open(spec, this.wal.load(record.name));
+  }
+
+  private async deleteMember(group: string): Promise<void> {
+    if (this.directory.get(group) === undefined)
+      throw new FlotillaError('NO_SUCH_GROUP', `no group ${group} here`);
+    this.shard.close(group);
+    this.effects.forget(group);
+    this.leaders.delete(group);
+    this.wal.deleteGroup(group);
+    await this.directory.remove(group);
+  }
+
+  private persist(group: string, seq: number, write: Write): void {
+    if (!this.wal.write(group, seq, write)) this.walCongested = true;
+  }
+
+  private leaderChanged(group: string, leader: NodeId | null, term: number): void {
+    const before = this.leaders.get(group);
+    if (leader === null) this.leaders.delete(group);
+    else this.leaders.set(group, leader);
+    if (before === this.name && leader !== this.name) this.effects.forget(group);
+    if (leader !== before) this.emit('leader', group, leader, term);
+  }
+
+  private runEffects(group: string, effects: readonly Effect[]): void {
+    this.effects.run(group, effects);
+  }
+
+  private async waitForLeader(name: string, members: readonly string[], deadline: number): Promise<void> {
+    for (;;) {
+      for (const member of members) {
+        if (member !== this.name && !this.transport.isUp(member)) continue;
+        const outcome = await this.callOn(member, { op: 'members', group: name }, deadline);
+        if (outcome.kind === 'ok' && (outcome.value as Members).leader !== null) return;
+      }
+      if (Date.now() + noLeaderBackoffMs >= deadline)
+        throw new FlotillaError('TIMEOUT', `group ${name} has no leader yet`);
+      await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+    }
+  }
+
+  /** The group's record: from this node's directory, else from the members its peers know. */
+  private async recordFor(name: string): Promise<GroupRecord> {
+    checkGroupName(name);
+    const record = this.directory.get(name);
+    if (record !== undefined) return record;
+    throw new FlotillaError('NO_SUCH_GROUP', `no group ${name} is known to node ${this.name}`);
+  }
+
+  private requireLocal(name: string): GroupRecord {
+    checkGroupName(name);
+    const record = this.directory.get(name);
+    if (record === undefined)
+      throw new FlotillaError('NO_SUCH_GROUP', `no group ${name} on node ${this.name}`);
+    return record;
+  }
+
+  private missing(group: string): Outcome {
+    const record = this.directory.get(group);
+    if (record === undefined)
+      return { kind: 'error', code: 'NO_SUCH_GROUP', message: `no group ${group} on ${this.name}` };
+    return { kind: 'error', code: 'STOPPED', message: `group ${group} is stopped on ${this.name}` };
+  }
+
+  private deadline(options: CallOptions): number {
+    const timeout = options.timeoutMs ?? defaultTimeoutMs;
+    if (!(typeof timeout === 'number' && timeout > 0 && Number.isFinite(timeout)))
+      throw badArgument('timeoutMs must be a positive number');
+    return Date.now() + timeout;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new FlotillaError('STOPPED', `node ${this.name} is closed`);
+  }
+}
+
+function checkGroupName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name === '' || Buffer.byteLength(name) > 1024)
+    throw badArgument('a group name is a non-empty string of at most 1024 bytes');
+}
+
+function recordOf(name: string, spec: GroupSpec): GroupRecord {
+  if (typeof spec !== 'object' || spec === null) throw badArgument('a group spec is an object');
+  const module = spec.machine?.module;
+  if (typeof module !== 'string' || module === '')
+    throw badArgument('spec.machine.module must be a module URL');
+  if (!Array.isArray(spec.members) || spec.members.length === 0)
+    throw badArgument('spec.members must list at least one node');
+  if (spec.members.some((member) => typeof member !== 'string' || member === ''))
+    throw badArgument('spec.members are node names');
+  if (new Set(spec.members).size !== spec.members.length)
+    throw badArgument('spec.members lists a node twice');
+  return { name, module, config: spec.machine.config ?? null, members: [...spec.members], stopped: false };
+}
+
+function sameSpec(a: GroupRecord, b: GroupRecord): boolean {
+  return (
+    a.module === b.module &&
+    JSON.stringify(a.config) === JSON.stringify(b.config) &&
+    JSON.stringify([...a.members].sort()) === JSON.stringify([...b.members].sort())
+  );
+}
+
+function errorOf(outcome: Extract<Outcome, { kind: 'error' }>): FlotillaError {
+  return new FlotillaError(outcome.code, outcome.message);
+}
+
+function throwIfFailed(outcome: Outcome, what: string): void {
+  if (outcome.kind === 'ok') return;
+  if (outcome.kind === 'error') throw errorOf(outcome);
+  throw new FlotillaError('TIMEOUT', `${what}: no answer`);
+}
+
+function localValue(outcome: Outcome, group: string): unknown {
+  if (outcome.kind === 'ok') return outcome.value;
+  if (outcome.kind === 'error') throw errorOf(outcome);
+  throw new FlotillaError('NOT_A_MEMBER', `this node has no member of ${group} to read`);
+}
+
+function actorInput(
+  call: Extract<RemoteCall, { op: 'command' | 'query' | 'changeMembers' | 'transfer' }>,
+  request: number,
+): ActorInput {
+  switch (call.op) {
+    case 'command':
+      return { kind: 'command', request, command: call.command };
+    case 'query':
+      return { kind: 'query', request, name: call.name, arg: call.arg, consistency: call.consistency };
+    case 'changeMembers':
+      return { kind: 'changeMembers', request, change: call.change };
+    case 'transfer':
+      return { kind: 'transfer', request, target: call.target };
+  }
+}
+
+function outcomeOf(error: unknown): Outcome {
+  if (error instanceof FlotillaError) return { kind: 'error', code: error.code, message: error.message };
+  return { kind: 'error', code: 'BAD_ARGUMENT', message: String(error) };
+}
+
+export async function startNode(options: NodeOptions): Promise<FlotillaNode> {
+  return FlotillaNode.start(options);
+}
+
+export type { SystemEvent };

@@ -1,0 +1,59 @@
+// A node's figures for overview(): its groups and leaders, memory, the WAL's work and the
+// transport's, as a monitoring page or a benchmark reads them.
+import type { Shard } from '../actors/index.js';
+import type { SharedLog } from '../wal/index.js';
+import type { EffectsHost } from './effects-host.js';
+import type { InProcessTransport } from './in-process-transport.js';
+
+export interface Overview {
+  readonly node: string;
+  readonly groups: number;
+  readonly running: number;
+  readonly leaders: number;
+  readonly timersArmed: number;
+  readonly memory: { readonly heapUsed: number; readonly rss: number };
+  readonly wal: {
+    readonly bytes: number;
+    readonly syncs: number;
+    readonly entriesPerSync: number;
+    readonly segmentFlushes: number;
+    readonly files: number;
+  };
+  readonly transport: { readonly frames: number; readonly messages: number; readonly dropped: number };
+  readonly mailboxDeliveries: number;
+}
+
+export function nodeOverview(
+  node: string,
+  shard: Shard,
+  wal: SharedLog,
+  transport: InProcessTransport,
+  groups: number,
+  effects: EffectsHost,
+): Overview {
+  let leaders = 0;
+  for (const actor of shard.groups()) if (actor.member.role === 'leader') leaders += 1;
+  const stats = wal.stats();
+  const memory = process.memoryUsage();
+  return {
+    node,
+    groups,
+    running: shard.size,
+    leaders,
+    timersArmed: shard.armedTimers,
+    memory: { heapUsed: memory.heapUsed, rss: memory.rss },
+    wal: {
+      bytes: stats.bytes,
+      syncs: stats.syncs,
+      entriesPerSync: stats.syncs === 0 ? 0 : stats.records / stats.syncs,
+      segmentFlushes: stats.segmentFlushes,
+      files: stats.walFiles,
+    },
+    transport: {
+      frames: transport.framesSent,
+      messages: transport.envelopesSent,
+      dropped: transport.dropped,
+    },
+    mailboxDeliveries: effects.delivered,
+  };
+}
