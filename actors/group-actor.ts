@@ -123,7 +123,7 @@ export class GroupActor {
   /** Request ids by the index their entry was appended at. */
   private readonly acceptedAt = new Map<number, number>();
   private readonly reads = new Map<number, { readonly name: string; readonly arg: unknown }>();
-  private readonly changes = new Set<number>();
+  private readonly transfers = new Set<number>();
   private held: HeldSend[] = [];
   private lastPersistSeq = 0;
   /** Entries up to here were applied before this start: their effects already ran. */
@@ -172,11 +172,12 @@ export class GroupActor {
         this.query(input.request, input.name, input.arg, input.consistency);
         return;
       case 'changeMembers':
-        this.changes.add(input.request);
+        // Answered like a command: once its config entry applies.
+        this.pending.set(input.request, { request: input.request, index: 0, term: 0 });
         this.step({ type: 'changeMembers', id: input.request, change: input.change });
         return;
       case 'transfer':
-        this.changes.add(input.request);
+        this.transfers.add(input.request);
         this.step({ type: 'transfer', id: input.request, target: input.target });
         return;
       default: {
@@ -277,7 +278,7 @@ export class GroupActor {
         }
         return;
       case 'transferred':
-        if (this.changes.delete(output.id))
+        if (this.transfers.delete(output.id))
           this.context.reply(output.id, output.ok ? { kind: 'ok', value: undefined } : { kind: 'dropped' });
         return;
       case 'timer':
@@ -294,7 +295,7 @@ export class GroupActor {
   }
 
   private rejected(id: number, reason: string, leader: NodeId | null): void {
-    const known = this.pending.delete(id) || this.changes.delete(id);
+    const known = this.pending.delete(id) || this.transfers.delete(id);
     if (!known) return;
     if (reason === 'notLeader' || reason === 'transferring') {
       this.context.reply(id, { kind: 'notLeader', leader });
@@ -389,11 +390,11 @@ export class GroupActor {
    * have been appended (and may yet apply elsewhere), and reads, which changed nothing.
    */
   abandon(): { readonly appended: number[]; readonly reads: number[] } {
-    const requests = { appended: [...this.pending.keys(), ...this.changes], reads: [...this.reads.keys()] };
+    const requests = { appended: [...this.pending.keys(), ...this.transfers], reads: [...this.reads.keys()] };
     this.pending.clear();
     this.acceptedAt.clear();
     this.reads.clear();
-    this.changes.clear();
+    this.transfers.clear();
     return requests;
   }
 

@@ -66,8 +66,12 @@ export class Shard implements ShardContext {
   async open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void> {
     const machine = await loadMachine(spec.module);
     if (this.actors.has(spec.group)) return;
-    const initial =
-      stored ?? (spec.founders === null ? undefined : foundingState(machine, spec.config, spec.founders));
+    let initial = stored;
+    if (initial === undefined && spec.founders !== null) {
+      initial = foundingState(machine, spec.config, spec.founders);
+      // The founding configuration must survive a restart like everything the member writes later.
+      this.host.persist(spec.group, -1, { kind: 'snapshot', snapshot: initial.snapshot!, keepLaterEntries: false });
+    }
     const actor = new GroupActor(
       spec.group,
       machine,

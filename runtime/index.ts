@@ -11,7 +11,7 @@ export type {
   Target,
 } from './machine.js';
 export { defineMachine } from './machine.js';
-export type { CallOptions, FlotillaNode, GroupSpec, Members, QueryOptions } from './node.js';
+export type { CallOptions, FlotillaNode, GroupSpec, GroupStatus, Members, QueryOptions } from './node.js';
 export { startNode } from './node.js';
 export type { NodeOptions } from './options.js';
 export type { Overview } from './overview.js';

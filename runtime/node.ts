@@ -34,6 +34,20 @@ export interface GroupSpec {
   readonly members: readonly string[];
 }
 
+export interface GroupStatus {
+  readonly group: string;
+  readonly node: string;
+  readonly role: 'follower' | 'preCandidate' | 'candidate' | 'leader' | 'stopped';
+  readonly term: number;
+  readonly leader: NodeId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  /** Entries held in the log after its snapshot. */
+  readonly logSize: number;
+  readonly snapshotIndex: number;
+  readonly pendingCommands: number;
+}
+
 export interface CallOptions {
   readonly timeoutMs?: number;
 }
@@ -121,8 +135,13 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     });
     const directory = new Directory(join(options.dataDir, 'directory'));
     node = new FlotillaNode(options, wal, directory);
-    for (const record of directory.all()) {
-      if (!record.stopped) await node.openMember(record, false);
+    try {
+      for (const record of directory.all()) {
+        if (!record.stopped) await node.openMember(record, false);
+      }
+    } catch (error) {
+      await node.close();
+      throw error;
     }
     return node;
   }
@@ -180,13 +199,25 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     await this.openMember({ ...record, stopped: false }, false);
   }
 
-  status(name: string) {
+  status(name: string): GroupStatus {
     this.ensureOpen();
-    const record = this.requireLocal(name);
+    this.requireLocal(name);
     const actor = this.shard.actor(name);
-    if (actor === undefined)
-      return { group: name, node: this.name, role: 'stopped' as const, stopped: record.stopped };
-    return { group: name, node: this.name, stopped: false, ...actor.status() };
+    if (actor === undefined) {
+      return {
+        group: name,
+        node: this.name,
+        role: 'stopped',
+        term: 0,
+        leader: null,
+        commitIndex: 0,
+        appliedIndex: 0,
+        logSize: 0,
+        snapshotIndex: 0,
+        pendingCommands: 0,
+      };
+    }
+    return { group: name, node: this.name, ...actor.status() };
   }
 
   overview(): Overview {
@@ -305,7 +336,10 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       const outcome = await this.callOn(target, call, deadline);
       if (outcome.kind === 'ok') return outcome.value;
       if (outcome.kind === 'error') {
-        if (outcome.code !== 'NO_SUCH_GROUP' || candidates.length <= 1) throw errorOf(outcome);
+        // A member stopped or gone here appended nothing: another may lead.
+        const elsewhere = outcome.code === 'NO_SUCH_GROUP' || outcome.code === 'STOPPED';
+        if (!elsewhere || candidates.length <= 1) throw errorOf(outcome);
+        this.leaders.delete(name);
         candidates = candidates.filter((candidate) => candidate !== target);
         target = candidates[0]!;
         continue;
