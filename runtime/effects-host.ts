@@ -15,6 +15,8 @@ export interface EffectsNode {
   isUp(node: string): boolean;
   /** Sends a message to a mailbox on another node. */
   sendRemote(node: string, mailbox: string, message: unknown): void;
+  /** Tells the other nodes a mailbox here is gone, for the groups they lead that monitor it. */
+  mailboxGone(mailbox: string): void;
   /** Hands a system event to this node's member of `group`. */
   system(group: string, event: SystemEvent): void;
   error(error: Error): void;
@@ -39,6 +41,7 @@ export class EffectsHost {
       if (this.mailboxes.get(name) !== handler) return;
       this.mailboxes.delete(name);
       this.targetDown({ node: this.node.name, mailbox: name }, 'mailboxGone');
+      this.node.mailboxGone(name);
     };
   }
 

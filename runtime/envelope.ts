@@ -18,7 +18,8 @@ export type RemoteCall =
   | { readonly op: 'changeMembers'; readonly group: string; readonly change: MembershipChange }
   | { readonly op: 'transfer'; readonly group: string; readonly target: string }
   | { readonly op: 'members'; readonly group: string }
-  | { readonly op: 'mailbox'; readonly mailbox: string; readonly message: unknown };
+  | { readonly op: 'mailbox'; readonly mailbox: string; readonly message: unknown }
+  | { readonly op: 'mailboxGone'; readonly mailbox: string };
 
 export type Envelope =
   | { readonly kind: 'raft'; readonly group: string; readonly message: Message }

@@ -106,6 +106,10 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       isUp: (node) => this.transport.isUp(node),
       sendRemote: (node, mailbox, message) =>
         this.transport.send(node, { kind: 'call', id: 0, call: { op: 'mailbox', mailbox, message } }),
+      mailboxGone: (mailbox) => {
+        for (const peer of this.transport.peers())
+          this.transport.send(peer, { kind: 'call', id: 0, call: { op: 'mailboxGone', mailbox } });
+      },
       system: (group, event) => this.shard.deliver(group, { kind: 'system', event }),
       error: (error) => this.emit('error', error),
     });
@@ -406,6 +410,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       case 'mailbox':
         this.effects.deliver(call.mailbox, call.message);
         return;
+      case 'mailboxGone':
+        return;
       default:
         this.toActor(call, answer);
     }
@@ -445,6 +451,10 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
           break;
         case 'call': {
           const { id } = envelope;
+          if (envelope.call.op === 'mailboxGone') {
+            this.effects.targetDown({ node: from, mailbox: envelope.call.mailbox }, 'mailboxGone');
+            break;
+          }
           this.perform(envelope.call, (outcome) => {
             if (id !== 0) this.transport.send(from, { kind: 'result', id, outcome });
           });
