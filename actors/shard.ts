@@ -70,7 +70,11 @@ export class Shard implements ShardContext {
     if (initial === undefined && spec.founders !== null) {
       initial = foundingState(machine, spec.config, spec.founders);
       // The founding configuration must survive a restart like everything the member writes later.
-      this.host.persist(spec.group, -1, { kind: 'snapshot', snapshot: initial.snapshot!, keepLaterEntries: false });
+      this.host.persist(spec.group, -1, {
+        kind: 'snapshot',
+        snapshot: initial.snapshot!,
+        keepLaterEntries: false,
+      });
     }
     const actor = new GroupActor(
       spec.group,

@@ -15,6 +15,7 @@ export interface Overview {
   readonly wal: {
     readonly bytes: number;
     readonly syncs: number;
+    readonly records: number;
     readonly entriesPerSync: number;
     readonly segmentFlushes: number;
     readonly files: number;
@@ -45,6 +46,7 @@ export function nodeOverview(
     wal: {
       bytes: stats.bytes,
       syncs: stats.syncs,
+      records: stats.records,
       entriesPerSync: stats.syncs === 0 ? 0 : stats.records / stats.syncs,
       segmentFlushes: stats.segmentFlushes,
       files: stats.walFiles,
