@@ -10,6 +10,8 @@ import type { Message, NodeId } from './types.js';
 export function inLeaderLease(member: Member): boolean {
   if (!member.options.checkQuorum) return false;
   if (member.role === 'leader') return true;
+  // A quiet follower hears nothing from a healthy leader: the failure detector vouches for it.
+  if (member.options.quiesce) return member.leader !== null && !member.downPeers.has(member.leader);
   return member.leader !== null && member.now - member.leaderContactAt < member.options.electionTimeout;
 }
 

@@ -82,6 +82,10 @@ export class Member {
   transfer: Transfer | null = null;
 
   timerArmedAt: number | null = null;
+  /** Peers the host's failure detector reports lost (with `quiesce`). */
+  readonly downPeers = new Set<NodeId>();
+  /** Whether the last step left this member quiet: nothing timed to do, nothing to send. */
+  quiet = false;
   outputs: Output[] = [];
 
   constructor(id: NodeId, options: Options, stored: StoredMember, seed: number) {
@@ -174,12 +178,17 @@ export class Member {
 
   /** The earliest moment this member needs to be woken, or null when it has nothing timed to do. */
   nextDeadline(): number | null {
+    if (this.quiet) return null;
     if (this.role === 'leader') {
       let at = Math.min(this.heartbeatDeadline, this.checkQuorumDeadline);
       if (this.transfer !== null) at = Math.min(at, this.transfer.deadline);
       return at;
     }
-    return canCampaign(this) ? this.electionDeadline : null;
+    if (canCampaign(this)) return this.electionDeadline;
+    // Quiescent: a member that led and cannot campaign keeps repeating that it stepped down.
+    return this.options.quiesce && this.leader === null && this.vote === this.id
+      ? this.electionDeadline
+      : null;
   }
 }
 

@@ -22,6 +22,12 @@ export interface Options {
   /** Refuse votes while a leader was heard within the election timeout (check-quorum's lease). */
   readonly checkQuorum: boolean;
   readonly preVote: boolean;
+  /**
+   * Idle groups go quiet: a leader whose followers hold everything stops heartbeating, and a
+   * follower of a live leader arms no election timer. The host's failure detector takes their
+   * place, telling members through peerDown and peerUp inputs which peers it has lost.
+   */
+  readonly quiesce: boolean;
 }
 
 export const defaultOptions: Options = {
@@ -36,6 +42,7 @@ export const defaultOptions: Options = {
   transferTimeout: 2000,
   checkQuorum: true,
   preVote: true,
+  quiesce: false,
 };
 
 export function resolveOptions(overrides: Partial<Options> | undefined): Options {

@@ -66,15 +66,21 @@ export function broadcastAppend(member: Member): void {
 
 /** Heartbeats carry the commit (capped at what the peer holds) and the read-index sequence. */
 export function broadcastHeartbeat(member: Member, votersOnly: boolean): void {
-  for (const [peer, progress] of member.progress) {
+  for (const peer of member.progress.keys()) {
     if (votersOnly && !member.log.config.voters.includes(peer)) continue;
-    member.send(peer, {
-      type: 'heartbeat',
-      term: member.term,
-      commit: Math.min(progress.match, member.commit),
-      seq: member.heartbeatSeq,
-    });
+    sendHeartbeat(member, peer);
   }
+}
+
+export function sendHeartbeat(member: Member, peer: NodeId): void {
+  const progress = member.progress.get(peer);
+  if (progress === undefined) return;
+  member.send(peer, {
+    type: 'heartbeat',
+    term: member.term,
+    commit: Math.min(progress.match, member.commit),
+    seq: member.heartbeatSeq,
+  });
 }
 
 export function handleAppendResponse(

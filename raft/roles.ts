@@ -19,7 +19,11 @@ export function becomeFollower(member: Member, term: number, leader: NodeId | nu
     member.vote = null;
     member.persistState(true);
   }
-  if (previousRole === 'leader') leaveLeadership(member, termChanged);
+  if (previousRole === 'leader') {
+    // Quiet followers would wait on a leader that stepped down of its own accord forever.
+    if (!termChanged && member.options.quiesce) announceLeaderGone(member);
+    leaveLeadership(member, termChanged);
+  }
   member.role = 'follower';
   member.leader = leader;
   if (termChanged || leader !== previousLeader) {
@@ -29,6 +33,14 @@ export function becomeFollower(member: Member, term: number, leader: NodeId | nu
   member.votes.clear();
   member.resetElectionDeadline();
   if (previousRole !== 'follower' || leader !== previousLeader || termChanged) announce(member);
+}
+
+/** Tells the peers of the latest configuration this member no longer leads its term. */
+export function announceLeaderGone(member: Member): void {
+  const config = member.log.config;
+  for (const peer of new Set([...config.voters, ...config.nonVoters, ...member.progress.keys()])) {
+    if (peer !== member.id) member.send(peer, { type: 'leaderGone', term: member.term });
+  }
 }
 
 function leaveLeadership(member: Member, deposedByHigherTerm: boolean): void {

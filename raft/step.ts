@@ -4,6 +4,7 @@ import { handleTimeoutNow, handleVoteRequest, handleVoteResponse, inLeaderLease 
 import { acknowledgeDurable, handleAppend, handleHeartbeat, sendAppendResponse } from './follower.js';
 import type { Member } from './member.js';
 import { handleChangeMembers } from './membership.js';
+import { handlePeerDown, handlePeerUp, isQuiet, wake } from './quiescence.js';
 import { hasQuorum } from './quorum.js';
 import { handleRead } from './read-index.js';
 import {
@@ -13,8 +14,9 @@ import {
   handleAppendResponse,
   handleHeartbeatResponse,
   maybeCommit,
+  sendHeartbeat,
 } from './replication.js';
-import { becomeFollower, campaign, canCampaign } from './roles.js';
+import { announceLeaderGone, becomeFollower, campaign, canCampaign } from './roles.js';
 import { handleSnapshotChunk, handleSnapshotResponse, takeSnapshot } from './snapshot.js';
 import { expireTransfer, handleTransfer } from './transfer.js';
 import type { Entry, Input, Message, NodeId, Output, Proposal } from './types.js';
@@ -52,11 +54,20 @@ export function step(member: Member, now: number, input: Input): Output[] {
     case 'snapshot':
       takeSnapshot(member, input.index, input.data);
       break;
+    case 'peerDown':
+      handlePeerDown(member, input.node);
+      break;
+    case 'peerUp':
+      handlePeerUp(member, input.node);
+      break;
     default: {
       const exhausted: never = input;
       throw new Error(`unknown input ${JSON.stringify(exhausted)}`);
     }
   }
+  const wasQuiet = member.quiet;
+  member.quiet = isQuiet(member);
+  if (wasQuiet && !member.quiet) wake(member);
   const deadline = member.nextDeadline();
   if (deadline !== member.timerArmedAt) {
     member.timerArmedAt = deadline;
@@ -79,7 +90,13 @@ function start(member: Member): void {
 function onTimeout(member: Member): void {
   const now = member.now;
   if (member.role !== 'leader') {
-    if (now >= member.electionDeadline && canCampaign(member)) campaign(member, false);
+    if (now < member.electionDeadline) return;
+    if (canCampaign(member)) campaign(member, false);
+    else if (member.options.quiesce && member.role === 'follower' && member.leader === null) {
+      // A member that led and cannot campaign (it removed itself) repeats its notice, in case it was lost.
+      if (member.term > 0 && member.vote === member.id) announceLeaderGone(member);
+      member.resetElectionDeadline();
+    }
     return;
   }
   if (now >= member.checkQuorumDeadline) {
@@ -106,11 +123,23 @@ function recentQuorum(member: Member): boolean {
 }
 
 function receive(member: Member, from: NodeId, message: Message): void {
+  // A vote request from our own leader means it leads no more (quiet followers hear nothing else).
+  if (
+    message.type === 'vote' &&
+    member.options.quiesce &&
+    member.role === 'follower' &&
+    member.leader === from
+  )
+    becomeFollower(member, member.term, null);
   if (message.term > member.term) {
     if (message.type === 'vote') {
       // Within a leader's lease a vote request is ignored outright, so a rejoining member with an
       // inflated term cannot depose a healthy leader.
-      if (!message.transfer && inLeaderLease(member)) return;
+      if (!message.transfer && inLeaderLease(member)) {
+        // A quiet leader may be news to a member that restarted: tell it who leads.
+        if (member.role === 'leader' && member.options.quiesce) sendHeartbeat(member, from);
+        return;
+      }
       if (!message.pre) becomeFollower(member, message.term, null);
     } else if (message.type === 'voteResponse' && message.pre && message.granted) {
       // A pre-vote grant names the term we would campaign in; nothing to adopt.
@@ -164,6 +193,9 @@ function dispatch(member: Member, from: NodeId, message: Message): void {
       return;
     case 'timeoutNow':
       handleTimeoutNow(member, from);
+      return;
+    case 'leaderGone':
+      if (member.role === 'follower' && member.leader === from) becomeFollower(member, member.term, null);
       return;
     default: {
       const exhausted: never = message;

@@ -94,7 +94,9 @@ export type Message =
       readonly received: number;
       readonly installed: boolean;
     }
-  | { readonly type: 'timeoutNow'; readonly term: number };
+  | { readonly type: 'timeoutNow'; readonly term: number }
+  /** With `quiesce`: the sender led this term and no longer does, so its quiet followers must not wait on it. */
+  | { readonly type: 'leaderGone'; readonly term: number };
 
 export type MembershipChange =
   | { readonly kind: 'add'; readonly node: NodeId; readonly voter: boolean }
@@ -114,6 +116,9 @@ export type Input =
   | { readonly type: 'changeMembers'; readonly id: number; readonly change: MembershipChange }
   | { readonly type: 'transfer'; readonly id: number; readonly target: NodeId }
   | { readonly type: 'durable'; readonly seq: number }
+  /** From the host's failure detector (used with `quiesce`): a peer was lost, or is back. */
+  | { readonly type: 'peerDown'; readonly node: NodeId }
+  | { readonly type: 'peerUp'; readonly node: NodeId }
   | { readonly type: 'snapshot'; readonly index: number; readonly data: Uint8Array };
 
 export type Write =

@@ -1,8 +1,9 @@
-// The simulator's entry point: npm run sim -- --seeds N [--nodes 3|5] [--groups G] [--seed S].
+// The simulator's entry point: npm run sim -- --seeds N [--nodes 3|5] [--groups G] [--seed S]
+// [--quiesce] (idle groups go quiet and a simulated failure detector stands in for heartbeats).
 // Runs seeds S..S+N-1, prints a replay command for each failure, the coverage counters, the
 // trace hash of the whole batch, and ends with "N passed, M failed".
 import { parseArgs } from 'node:util';
-import { addCoverage, coverageNames, emptyCoverage, missingCoverage } from './coverage.js';
+import { addCoverage, emptyCoverage, missingCoverage, requiredCoverage } from './coverage.js';
 import { runSeed } from './run-seed.js';
 import { TraceHash } from './trace-hash.js';
 
@@ -17,6 +18,7 @@ function main(): number {
       nodes: { type: 'string', default: '3' },
       groups: { type: 'string', default: '2' },
       quiet: { type: 'boolean', default: false },
+      quiesce: { type: 'boolean', default: false },
       'stop-on-failure': { type: 'boolean', default: false },
     },
   });
@@ -33,7 +35,7 @@ function main(): number {
   let operations = 0;
   const started = performance.now();
   for (let seed = first; seed < first + seeds; seed += 1) {
-    const result = runSeed({ seed, nodes, groups });
+    const result = runSeed({ seed, nodes, groups, quiesce: values.quiesce });
     batchHash.add(result.traceHash);
     addCoverage(total, result.coverage);
     operations += result.operations;
@@ -41,7 +43,10 @@ function main(): number {
     else {
       failed += 1;
       console.log(`seed ${seed} FAILED: ${result.failure}`);
-      console.log(`  replay: npm run sim -- --seeds 1 --seed ${seed} --nodes ${nodes} --groups ${groups}`);
+      const mode = values.quiesce ? ' --quiesce' : '';
+      console.log(
+        `  replay: npm run sim -- --seeds 1 --seed ${seed} --nodes ${nodes} --groups ${groups}${mode}`,
+      );
       if (values['stop-on-failure']) {
         console.log(`stopped after ${seed - first + 1} seeds`);
         break;
@@ -54,10 +59,11 @@ function main(): number {
     if (seeds === 1)
       console.log(`seed ${seed} trace ${result.traceHash} swarm ${JSON.stringify(result.swarm)}`);
   }
-  console.log(`coverage: ${coverageNames.map((name) => `${name}=${total[name]}`).join(' ')}`);
+  const shown = requiredCoverage(values.quiesce);
+  console.log(`coverage: ${shown.map((name) => `${name}=${total[name]}`).join(' ')}`);
   console.log(`operations checked: ${operations}`);
   console.log(`trace hash: ${batchHash.digest()}`);
-  const missing = missingCoverage(total);
+  const missing = missingCoverage(total, values.quiesce);
   if (seeds >= coverageBatch && failed === 0 && missing.length > 0) {
     console.log(`coverage FAILED: never reached ${missing.join(', ')}`);
     failed += 1;

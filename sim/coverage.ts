@@ -10,7 +10,12 @@ export const coverageNames = [
   'readIndexUnderPartition',
   'deposedLeaderReads',
   'transfers',
+  'peersReportedDown',
+  'quietLeaders',
 ] as const;
+
+/** Counters only quiescent runs (--quiesce) can reach. */
+const quiescentOnly: readonly CoverageName[] = ['peersReportedDown', 'quietLeaders'];
 
 export type CoverageName = (typeof coverageNames)[number];
 
@@ -24,6 +29,10 @@ export function addCoverage(total: Coverage, more: Coverage): void {
   for (const name of coverageNames) total[name] += more[name];
 }
 
-export function missingCoverage(coverage: Coverage): CoverageName[] {
-  return coverageNames.filter((name) => coverage[name] === 0);
+export function requiredCoverage(quiesce: boolean): CoverageName[] {
+  return coverageNames.filter((name) => quiesce || !quiescentOnly.includes(name));
+}
+
+export function missingCoverage(coverage: Coverage, quiesce: boolean): CoverageName[] {
+  return requiredCoverage(quiesce).filter((name) => coverage[name] === 0);
 }

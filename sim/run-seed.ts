@@ -11,6 +11,7 @@ export interface SeedConfig {
   readonly seed: number;
   readonly nodes: number;
   readonly groups: number;
+  readonly quiesce?: boolean;
 }
 
 export interface SeedResult {
@@ -34,7 +35,7 @@ export function runSeed(config: SeedConfig): SeedResult {
   let world: World | null = null;
   let failure: string | null = null;
   try {
-    world = new World(config.seed, config.nodes, config.groups, swarm, prng);
+    world = new World(config.seed, config.nodes, config.groups, swarm, prng, config.quiesce ?? false);
     failure = runPhases(world);
   } catch (error) {
     failure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

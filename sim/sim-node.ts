@@ -39,6 +39,8 @@ export interface Environment {
   diskWritten(node: NodeId): void;
   checker(group: GroupId): GroupChecker;
   observe(node: NodeId, group: GroupId, member: Member, output: Output): void;
+  /** A leader went quiet: its group has nothing to do. */
+  quietLeader(): void;
   /** A member replaced part of its stored log (a conflicting suffix). */
   truncated(node: NodeId, group: GroupId): void;
 }
@@ -123,6 +125,13 @@ export class SimNode {
       this.process(group, { type: 'timeout' });
   }
 
+  /** The failure detector's news of a peer, for every member here. */
+  peerChanged(peer: NodeId, alive: boolean): void {
+    if (!this.up) return;
+    for (const group of [...this.hosted.keys()])
+      this.process(group, alive ? { type: 'peerUp', node: peer } : { type: 'peerDown', node: peer });
+  }
+
   /** The disk finished a sync: members learn what is durable and held messages go out. */
   synced(reports: ReadonlyMap<GroupId, number>): void {
     for (const [group, seq] of reports) {
@@ -174,7 +183,9 @@ export class SimNode {
       if (hosted === undefined) return;
       const member = hosted.member;
       const commitBefore = member.commit;
+      const quietBefore = member.quiet;
       const outputs = step(member, this.env.now, input);
+      if (member.quiet && !quietBefore && member.role === 'leader') this.env.quietLeader();
       this.env.checker(group).afterStep(this.id, member, commitBefore, outputs);
       for (const output of outputs) this.perform(group, hosted, output);
       if (

@@ -12,6 +12,7 @@ import { type ClientPort, SimClient } from './client.js';
 import { type Coverage, emptyCoverage } from './coverage.js';
 import { type GroupId, SimDisk } from './disk.js';
 import { EventQueue } from './event-queue.js';
+import { type DetectorWorld, SimFailureDetector } from './failure-detector.js';
 import { GroupChecker } from './invariants.js';
 import { KvMachine } from './kv-machine.js';
 import { SimNetwork } from './network.js';
@@ -52,7 +53,7 @@ export interface GroupState {
   readonly joining: Map<NodeId, number>;
 }
 
-export class World implements Environment, ClientPort {
+export class World implements Environment, ClientPort, DetectorWorld {
   now = 0;
   readonly prng: Prng;
   readonly options: Partial<Options>;
@@ -69,6 +70,7 @@ export class World implements Environment, ClientPort {
   private readonly disks = new Map<NodeId, SimDisk>();
   private operationIds = 0;
   private steps = 0;
+  private readonly detector: SimFailureDetector | null;
 
   constructor(
     seed: number,
@@ -76,6 +78,7 @@ export class World implements Environment, ClientPort {
     groupCount: number,
     readonly swarm: SwarmParameters,
     prng = new Prng(seed),
+    quiesce = false,
   ) {
     this.prng = prng;
     this.snapshotEvery = swarm.snapshotEvery;
@@ -84,7 +87,9 @@ export class World implements Environment, ClientPort {
       maxEntriesPerMessage: swarm.maxEntriesPerMessage,
       maxInflightMessages: swarm.maxInflightMessages,
       snapshotChunkBytes: swarm.snapshotChunkBytes,
+      quiesce,
     };
+    this.detector = quiesce ? new SimFailureDetector(this) : null;
     this.network = new SimNetwork(prng, swarm.maxDelay);
     this.network.loss = swarm.loss;
     this.network.duplicate = swarm.duplicate;
@@ -95,6 +100,24 @@ export class World implements Environment, ClientPort {
       this.nodes.set(id, new SimNode(id, disk, this));
     }
     for (let index = 0; index < groupCount; index += 1) this.createGroup(`g${index + 1}`);
+    this.detector?.start();
+  }
+
+  // DetectorWorld, for the failure detector of quiescent groups.
+
+  hears(observer: NodeId, target: NodeId): boolean {
+    return this.running(target) && !this.network.isBlocked(target, observer);
+  }
+
+  running(node: NodeId): boolean {
+    const simNode = this.nodes.get(node)!;
+    return simNode.up && this.now >= simNode.pausedUntil;
+  }
+
+  report(observer: NodeId, target: NodeId, alive: boolean): void {
+    this.trace.add(`f${observer}${target}${alive ? 1 : 0}`);
+    if (!alive) this.coverage.peersReportedDown += 1;
+    this.nodes.get(observer)!.peerChanged(target, alive);
   }
 
   private createGroup(id: GroupId): void {
@@ -170,6 +193,10 @@ export class World implements Environment, ClientPort {
     } else if (output.type === 'transferred' && output.ok) {
       this.coverage.transfers += 1;
     }
+  }
+
+  quietLeader(): void {
+    this.coverage.quietLeaders += 1;
   }
 
   truncated(node: NodeId, group: GroupId): void {
@@ -320,6 +347,7 @@ export class World implements Environment, ClientPort {
     if (simNode.up) return;
     simNode.up = true;
     this.trace.add(`u${node}`);
+    this.detector?.forget(node);
     for (const group of this.groups.values()) if (group.hosts.has(node)) simNode.startMember(group.id);
   }
 

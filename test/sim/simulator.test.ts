@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coverageNames } from '../../sim/coverage.js';
+import { requiredCoverage } from '../../sim/coverage.js';
 import { runSeed } from '../../sim/run-seed.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'sim', 'cli.js');
@@ -22,7 +22,13 @@ describe('the deterministic simulator', () => {
     const run = sim('--seeds', '300', '--seed', '1', '--nodes', '3', '--groups', '2');
     expect(lastLine(run.stdout)).toBe('300 passed, 0 failed');
     expect(run.status).toBe(0);
-    for (const name of coverageNames) expect(run.stdout).toMatch(new RegExp(`${name}=[1-9]`));
+    for (const name of requiredCoverage(false)) expect(run.stdout).toMatch(new RegExp(`${name}=[1-9]`));
+  });
+
+  it('passes a batch of quiescent seeds, where idle groups go quiet and a failure detector replaces heartbeats', () => {
+    const run = sim('--seeds', '200', '--seed', '20001', '--nodes', '3', '--groups', '2', '--quiesce');
+    expect(lastLine(run.stdout)).toBe('200 passed, 0 failed');
+    for (const name of requiredCoverage(true)) expect(run.stdout).toMatch(new RegExp(`${name}=[1-9]`));
   });
 
   it('passes a batch of 5-node seeds with three groups', () => {

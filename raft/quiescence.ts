@@ -1,0 +1,58 @@
+// Quiescence (the `quiesce` option): an idle group sends nothing and arms no timer. A leader
+// goes quiet once every live follower holds and has committed everything; a follower stays
+// quiet while its leader's node is alive. The host's failure detector stands in for the
+// heartbeats: peerDown starts an election (after the usual randomised timeout, so the groups
+// of a lost node do not all campaign in the same millisecond) and peerUp makes a leader probe
+// the returning peer.
+import type { Member } from './member.js';
+import { hasQuorum } from './quorum.js';
+import { sendHeartbeat } from './replication.js';
+import { becomeFollower } from './roles.js';
+import type { NodeId } from './types.js';
+
+export function isQuiet(member: Member): boolean {
+  if (!member.options.quiesce) return false;
+  if (member.role === 'follower') return member.leader !== null && !member.downPeers.has(member.leader);
+  if (member.role !== 'leader') return false;
+  if (member.transfer !== null || member.readRounds.length > 0 || member.readsAwaitingCommit.length > 0)
+    return false;
+  const last = member.log.lastIndex;
+  if (member.commit !== last || member.durableIndex < last) return false;
+  for (const [peer, progress] of member.progress) {
+    if (member.downPeers.has(peer)) continue;
+    const caughtUp =
+      progress.state === 'replicate' &&
+      progress.match === last &&
+      progress.inflightLast.length === 0 &&
+      progress.commitSent >= member.commit;
+    if (!caughtUp) return false;
+  }
+  return true;
+}
+
+export function handlePeerDown(member: Member, node: NodeId): void {
+  if (!member.options.quiesce || node === member.id) return;
+  member.downPeers.add(node);
+  if (member.role === 'follower' && member.leader === node) {
+    becomeFollower(member, member.term, null);
+  } else if (member.role === 'leader') {
+    const reachable = hasQuorum(
+      member.log.config,
+      (peer) => peer === member.id || !member.downPeers.has(peer),
+    );
+    if (!reachable) becomeFollower(member, member.term, null);
+  }
+}
+
+export function handlePeerUp(member: Member, node: NodeId): void {
+  if (!member.options.quiesce || !member.downPeers.delete(node)) return;
+  if (member.role === 'leader') sendHeartbeat(member, node);
+}
+
+/** A quiet leader's timers are stale when work arrives: it starts them afresh. */
+export function wake(member: Member): void {
+  if (member.role !== 'leader') return;
+  member.heartbeatDeadline = member.now + member.options.heartbeatInterval;
+  member.checkQuorumDeadline = member.now + member.options.electionTimeout;
+  for (const progress of member.progress.values()) progress.recentActive = false;
+}
