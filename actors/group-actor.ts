@@ -33,6 +33,8 @@ export type ActorInput =
   | { readonly kind: 'message'; readonly from: NodeId; readonly message: Message }
   | { readonly kind: 'durable'; readonly seq: number }
   | { readonly kind: 'timeout' }
+  /** The node failure detector's news of a peer (or of this group's member there stopping). */
+  | { readonly kind: 'peer'; readonly node: NodeId; readonly up: boolean }
   | { readonly kind: 'command'; readonly request: number; readonly command: unknown }
   | { readonly kind: 'system'; readonly event: SystemEvent }
   | {
@@ -137,7 +139,8 @@ export class GroupActor {
     seed: number,
     private readonly context: ShardContext,
   ) {
-    this.member = createMember({ id: context.node, stored, seed });
+    // Idle groups go quiet: the node's failure detector watches peers instead of every group.
+    this.member = createMember({ id: context.node, stored, seed, options: { quiesce: true } });
     this.state = machine.init(config);
     this.effectsFrom = stored.commit;
   }
@@ -161,6 +164,9 @@ export class GroupActor {
         return;
       case 'timeout':
         this.step({ type: 'timeout' });
+        return;
+      case 'peer':
+        this.step(input.up ? { type: 'peerUp', node: input.node } : { type: 'peerDown', node: input.node });
         return;
       case 'command':
         this.propose(input.request, encodeCommand(input.command));

@@ -94,6 +94,11 @@ export class Shard implements ShardContext {
     return actor !== undefined && this.scheduler.deliver(actor, input);
   }
 
+  /** A peer node went down or came back: every member here hears of it. */
+  peerChanged(node: NodeId, up: boolean): void {
+    for (const actor of this.actors.values()) this.scheduler.deliver(actor, { kind: 'peer', node, up });
+  }
+
   durable(group: string, seq: number): void {
     this.deliver(group, { kind: 'durable', seq });
   }

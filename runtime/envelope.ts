@@ -19,7 +19,9 @@ export type RemoteCall =
   | { readonly op: 'transfer'; readonly group: string; readonly target: string }
   | { readonly op: 'members'; readonly group: string }
   | { readonly op: 'mailbox'; readonly mailbox: string; readonly message: unknown }
-  | { readonly op: 'mailboxGone'; readonly mailbox: string };
+  | { readonly op: 'mailboxGone'; readonly mailbox: string }
+  /** The sender's member of `group` stopped (or started again): its peers stop waiting on it. */
+  | { readonly op: 'memberChanged'; readonly group: string; readonly up: boolean };
 
 export type Envelope =
   | { readonly kind: 'raft'; readonly group: string; readonly message: Message }

@@ -115,8 +115,12 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     });
     this.transport = new InProcessTransport(this.name, {
       receive: (from, envelopes) => this.receive(from, envelopes),
-      peerUp: (peer) => this.emit('up', peer),
+      peerUp: (peer) => {
+        this.shard.peerChanged(peer, true);
+        this.emit('up', peer);
+      },
       peerDown: (peer) => {
+        this.shard.peerChanged(peer, false);
         this.effects.nodeDown(peer);
         this.emit('down', peer);
       },
@@ -189,18 +193,35 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   async stopGroup(name: string): Promise<void> {
     this.ensureOpen();
     const record = this.requireLocal(name);
-    this.shard.close(name);
-    this.effects.forget(name);
+    this.closeMember(name);
     await this.directory.put({ ...record, stopped: true });
   }
 
   async restartGroup(name: string): Promise<void> {
     this.ensureOpen();
     const record = this.requireLocal(name);
-    this.shard.close(name);
-    this.effects.forget(name);
+    this.closeMember(name);
     await this.directory.put({ ...record, stopped: false });
     await this.openMember({ ...record, stopped: false }, false);
+    this.tellMembers(name, true);
+  }
+
+  /** Closes this node's member of a group and tells the other members not to wait on it. */
+  private closeMember(name: string): void {
+    if (!this.shard.has(name)) return;
+    this.tellMembers(name, false);
+    this.shard.close(name);
+    this.effects.forget(name);
+  }
+
+  private tellMembers(name: string, up: boolean): void {
+    const actor = this.shard.actor(name);
+    const peers =
+      actor === undefined ? (this.directory.get(name)?.members ?? []) : allMembers(actor.membership());
+    for (const peer of peers) {
+      if (peer !== this.name && this.transport.isUp(peer))
+        this.transport.send(peer, { kind: 'call', id: 0, call: { op: 'memberChanged', group: name, up } });
+    }
   }
 
   status(name: string): GroupStatus {
@@ -411,6 +432,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         this.effects.deliver(call.mailbox, call.message);
         return;
       case 'mailboxGone':
+      case 'memberChanged':
         return;
       default:
         this.toActor(call, answer);
@@ -455,6 +477,10 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
             this.effects.targetDown({ node: from, mailbox: envelope.call.mailbox }, 'mailboxGone');
             break;
           }
+          if (envelope.call.op === 'memberChanged') {
+            this.shard.deliver(envelope.call.group, { kind: 'peer', node: from, up: envelope.call.up });
+            break;
+          }
           this.perform(envelope.call, (outcome) => {
             if (id !== 0) this.transport.send(from, { kind: 'result', id, outcome });
           });
@@ -493,8 +519,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private async deleteMember(group: string): Promise<void> {
     if (this.directory.get(group) === undefined)
       throw new FlotillaError('NO_SUCH_GROUP', `no group ${group} here`);
-    this.shard.close(group);
-    this.effects.forget(group);
+    this.closeMember(group);
     this.leaders.delete(group);
     this.wal.deleteGroup(group);
     await this.directory.remove(group);
@@ -562,6 +587,10 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private ensureOpen(): void {
     if (this.closed) throw new FlotillaError('STOPPED', `node ${this.name} is closed`);
   }
+}
+
+function allMembers(members: Members): string[] {
+  return [...members.voters, ...members.nonVoters];
 }
 
 function checkGroupName(name: unknown): asserts name is string {
