@@ -16,8 +16,8 @@ import {
   step,
   type Write,
 } from '../raft/index.js';
-import type { ErrorCode } from '../runtime/errors.js';
-import type { Effect, Machine, MachineRole, SystemEvent } from '../runtime/machine.js';
+import type { ErrorCode } from './errors.js';
+import type { Effect, Machine, MachineRole, SystemEvent } from './machine.js';
 import { Mailbox } from './scheduler.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -67,6 +67,23 @@ export interface ShardContext {
   leaderChanged(group: string, leader: NodeId | null, term: number): void;
   /** Effects the leader runs: sends, monitors and timers. */
   effects(actor: GroupActor, effects: readonly Effect[]): void;
+}
+
+export interface MemberView {
+  readonly leader: NodeId | null;
+  readonly voters: readonly NodeId[];
+  readonly nonVoters: readonly NodeId[];
+}
+
+export interface MemberStatus {
+  readonly role: 'follower' | 'preCandidate' | 'candidate' | 'leader';
+  readonly term: number;
+  readonly leader: NodeId | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly logSize: number;
+  readonly snapshotIndex: number;
+  readonly pendingCommands: number;
 }
 
 interface PendingCommand {
@@ -405,7 +422,7 @@ export class GroupActor {
   }
 
   /** Status figures for this member. */
-  status() {
+  status(): MemberStatus {
     const member = this.member;
     return {
       role: member.role,
@@ -420,7 +437,7 @@ export class GroupActor {
   }
 
   /** The group's configuration as this member knows it. */
-  membership(): { leader: NodeId | null; voters: readonly NodeId[]; nonVoters: readonly NodeId[] } {
+  membership(): MemberView {
     const config = this.member.log.config;
     return { leader: this.member.leader, voters: config.voters, nonVoters: config.nonVoters };
   }

@@ -1,13 +1,28 @@
 // Shards, their schedulers and timer wheels, and the group actors they run.
+
+export { badArgument, type ErrorCode, FlotillaError } from './errors.js';
 export {
   type ActorInput,
   type Consistency,
   encodeCommand,
   GroupActor,
+  type MemberStatus,
+  type MemberView,
   maxPendingCommands,
   maxPendingReads,
   type Outcome,
 } from './group-actor.js';
+export {
+  type ApplyMeta,
+  type ApplyResult,
+  defineMachine,
+  type Effect,
+  type Machine,
+  type MachineRole,
+  type SystemEvent,
+  type Target,
+} from './machine.js';
 export { actorBudget, mailboxBound, roundBudget } from './scheduler.js';
 export { type MemberSpec, Shard, type ShardHost } from './shard.js';
+export { ShardSet } from './shard-set.js';
 export { TimerWheel, tickMilliseconds } from './timer-wheel.js';

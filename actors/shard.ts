@@ -8,14 +8,16 @@ import {
   type StoredMember,
   type Write,
 } from '../raft/index.js';
-import { type Effect, loadMachine } from '../runtime/machine.js';
 import {
   type ActorInput,
   foundingState,
   GroupActor,
+  type MemberStatus,
+  type MemberView,
   type Outcome,
   type ShardContext,
 } from './group-actor.js';
+import { type Effect, loadMachine } from './machine.js';
 import { Scheduler } from './scheduler.js';
 import { TimerWheel } from './timer-wheel.js';
 
@@ -26,6 +28,8 @@ export interface ShardHost {
   reply(request: number, outcome: Outcome): void;
   leaderChanged(group: string, leader: NodeId | null, term: number): void;
   effects(group: string, effects: readonly Effect[]): void;
+  /** A shard's thread failed: the node reports it. */
+  failed?(error: Error): void;
 }
 
 export interface MemberSpec {
@@ -88,10 +92,35 @@ export class Shard implements ShardContext {
     actor.start();
   }
 
-  /** Queues an input for a group's actor; false if the group is not here or its mailbox is full. */
-  deliver(group: string, input: ActorInput): boolean {
+  /**
+   * Queues an input for a group's actor. A request that finds the mailbox full is answered
+   * OVERLOADED at once; other inputs are dropped, as a lost message would be.
+   */
+  deliver(group: string, input: ActorInput): void {
     const actor = this.actors.get(group);
-    return actor !== undefined && this.scheduler.deliver(actor, input);
+    if (actor !== undefined && this.scheduler.deliver(actor, input)) return;
+    if (!('request' in input)) return;
+    this.host.reply(
+      input.request,
+      actor === undefined
+        ? { kind: 'error', code: 'STOPPED', message: `no running member of ${group} here` }
+        : { kind: 'error', code: 'OVERLOADED', message: `the mailbox of ${group} is full` },
+    );
+  }
+
+  /** This node's member's view of the group's leader and members. */
+  membership(group: string): MemberView | undefined {
+    return this.actors.get(group)?.membership();
+  }
+
+  status(group: string): MemberStatus | undefined {
+    return this.actors.get(group)?.status();
+  }
+
+  get leaders(): number {
+    let leaders = 0;
+    for (const actor of this.actors.values()) if (actor.member.role === 'leader') leaders += 1;
+    return leaders;
   }
 
   /** A peer node went down or came back: every member here hears of it. */

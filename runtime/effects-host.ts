@@ -1,7 +1,7 @@
 // Where a leader's effects land on its node: sends to mailboxes, monitors of nodes and
 // mailboxes, and machine timers. A monitored target going down, or a timer firing, comes back
 // to the group as a system event, which its leader puts through the log.
-import type { Effect, SystemEvent, Target } from './machine.js';
+import type { Effect, SystemEvent, Target } from '../actors/index.js';
 
 export type MailboxHandler = (message: unknown) => void;
 

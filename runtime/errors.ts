@@ -1,25 +1,2 @@
-// The one error class callers see: every rejection carries a code, and only TIMEOUT leaves it
-// open whether the command was applied.
-export type ErrorCode =
-  | 'TIMEOUT'
-  | 'NO_SUCH_GROUP'
-  | 'NOT_A_MEMBER'
-  | 'OVERLOADED'
-  | 'MACHINE_ERROR'
-  | 'STOPPED'
-  | 'BAD_ARGUMENT'
-  | 'UNAUTHORIZED';
-
-export class FlotillaError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'FlotillaError';
-  }
-}
-
-export function badArgument(message: string): FlotillaError {
-  return new FlotillaError('BAD_ARGUMENT', message);
-}
+// The one error class callers see; defined beside the actors that produce the codes.
+export { badArgument, type ErrorCode, FlotillaError } from '../actors/index.js';

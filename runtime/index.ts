@@ -1,6 +1,5 @@
 // The package's public entry: start a node, define machines, and the one error class.
-export type { ErrorCode } from './errors.js';
-export { FlotillaError } from './errors.js';
+
 export type {
   ApplyMeta,
   ApplyResult,
@@ -9,8 +8,10 @@ export type {
   MachineRole,
   SystemEvent,
   Target,
-} from './machine.js';
-export { defineMachine } from './machine.js';
+} from '../actors/index.js';
+export { defineMachine } from '../actors/index.js';
+export type { ErrorCode } from './errors.js';
+export { FlotillaError } from './errors.js';
 export type { CallOptions, FlotillaNode, GroupSpec, GroupStatus, Members, QueryOptions } from './node.js';
 export { startNode } from './node.js';
 export type { NodeOptions } from './options.js';

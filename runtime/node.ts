@@ -3,13 +3,14 @@
 // group's leader, retried only where the command is known not to have been appended.
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
+import type { Effect, SystemEvent } from '../actors/index.js';
 import {
   type ActorInput,
   type Consistency,
   type MemberSpec,
   type Outcome,
-  Shard,
   type ShardHost,
+  ShardSet,
 } from '../actors/index.js';
 import type { MembershipChange, Message, NodeId, Write } from '../raft/index.js';
 import { SharedLog } from '../wal/index.js';
@@ -18,7 +19,6 @@ import { EffectsHost, type MailboxHandler } from './effects-host.js';
 import type { Envelope, RemoteCall } from './envelope.js';
 import { badArgument, FlotillaError } from './errors.js';
 import { InProcessTransport } from './in-process-transport.js';
-import type { Effect, SystemEvent } from './machine.js';
 import { type NodeOptions, validateNodeOptions } from './options.js';
 import { nodeOverview, type Overview } from './overview.js';
 
@@ -77,7 +77,7 @@ export interface NodeEvents {
 
 export class FlotillaNode extends EventEmitter<NodeEvents> {
   readonly name: string;
-  private readonly shard: Shard;
+  private readonly shards: ShardSet;
   private readonly transport: InProcessTransport;
   private readonly effects: EffectsHost;
   private readonly calls = new Map<number, PendingCall>();
@@ -99,8 +99,9 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       reply: (request, outcome) => this.settle(request, outcome),
       leaderChanged: (group, leader, term) => this.leaderChanged(group, leader, term),
       effects: (group, effects) => this.runEffects(group, effects),
+      failed: (error) => this.emit('error', error),
     };
-    this.shard = new Shard(this.name, host);
+    this.shards = new ShardSet(this.name, options.threads ?? 0, host);
     this.effects = new EffectsHost({
       name: this.name,
       isUp: (node) => this.transport.isUp(node),
@@ -110,17 +111,17 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         for (const peer of this.transport.peers())
           this.transport.send(peer, { kind: 'call', id: 0, call: { op: 'mailboxGone', mailbox } });
       },
-      system: (group, event) => this.shard.deliver(group, { kind: 'system', event }),
+      system: (group, event) => this.shards.deliver(group, { kind: 'system', event }),
       error: (error) => this.emit('error', error),
     });
     this.transport = new InProcessTransport(this.name, {
       receive: (from, envelopes) => this.receive(from, envelopes),
       peerUp: (peer) => {
-        this.shard.peerChanged(peer, true);
+        this.shards.peerChanged(peer, true);
         this.emit('up', peer);
       },
       peerDown: (peer) => {
-        this.shard.peerChanged(peer, false);
+        this.shards.peerChanged(peer, false);
         this.effects.nodeDown(peer);
         this.emit('down', peer);
       },
@@ -134,7 +135,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       directory: options.dataDir,
       sync: options.sync ?? true,
       onDurable: (reports) => {
-        for (const [group, seq] of reports) node?.shard.durable(group, seq);
+        for (const [group, seq] of reports) node?.shards.deliver(group, { kind: 'durable', seq });
       },
       onDrain: () => {
         if (node !== undefined) node.walCongested = false;
@@ -193,42 +194,41 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   async stopGroup(name: string): Promise<void> {
     this.ensureOpen();
     const record = this.requireLocal(name);
-    this.closeMember(name);
+    await this.closeMember(name);
     await this.directory.put({ ...record, stopped: true });
   }
 
   async restartGroup(name: string): Promise<void> {
     this.ensureOpen();
     const record = this.requireLocal(name);
-    this.closeMember(name);
+    await this.closeMember(name);
     await this.directory.put({ ...record, stopped: false });
     await this.openMember({ ...record, stopped: false }, false);
-    this.tellMembers(name, true);
+    await this.tellMembers(name, true);
   }
 
   /** Closes this node's member of a group and tells the other members not to wait on it. */
-  private closeMember(name: string): void {
-    if (!this.shard.has(name)) return;
-    this.tellMembers(name, false);
-    this.shard.close(name);
+  private async closeMember(name: string): Promise<void> {
+    if (!this.shards.has(name)) return;
+    await this.tellMembers(name, false);
+    this.shards.close(name);
     this.effects.forget(name);
   }
 
-  private tellMembers(name: string, up: boolean): void {
-    const actor = this.shard.actor(name);
-    const peers =
-      actor === undefined ? (this.directory.get(name)?.members ?? []) : allMembers(actor.membership());
+  private async tellMembers(name: string, up: boolean): Promise<void> {
+    const view = await this.shards.membership(name);
+    const peers = view === undefined ? (this.directory.get(name)?.members ?? []) : allMembers(view);
     for (const peer of peers) {
       if (peer !== this.name && this.transport.isUp(peer))
         this.transport.send(peer, { kind: 'call', id: 0, call: { op: 'memberChanged', group: name, up } });
     }
   }
 
-  status(name: string): GroupStatus {
+  async status(name: string): Promise<GroupStatus> {
     this.ensureOpen();
     this.requireLocal(name);
-    const actor = this.shard.actor(name);
-    if (actor === undefined) {
+    const status = await this.shards.status(name);
+    if (status === undefined) {
       return {
         group: name,
         node: this.name,
@@ -242,11 +242,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         pendingCommands: 0,
       };
     }
-    return { group: name, node: this.name, ...actor.status() };
+    return { group: name, node: this.name, ...status };
   }
 
   overview(): Overview {
-    return nodeOverview(this.name, this.shard, this.wal, this.transport, this.directory.size, this.effects);
+    return nodeOverview(this.name, this.shards, this.wal, this.transport, this.directory.size, this.effects);
   }
 
   // ---- Commands and queries -----------------------------------------------------------------
@@ -310,7 +310,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     this.ensureOpen();
     const deadline = this.deadline(options);
     const record = await this.recordFor(name);
-    const asked = this.shard.has(name) ? [this.name, ...record.members] : record.members;
+    const asked = this.shards.has(name) ? [this.name, ...record.members] : record.members;
     for (const member of new Set(asked)) {
       const outcome = await this.callOn(member, { op: 'members', group: name }, deadline);
       if (outcome.kind === 'ok') return outcome.value as Members;
@@ -329,13 +329,13 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     if (this.closed) return;
     this.closed = true;
     this.transport.close();
-    this.shard.closeAll();
     this.effects.close();
     for (const [id, call] of this.calls) {
       if (call.timer !== null) clearTimeout(call.timer);
       call.resolve({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
       this.calls.delete(id);
     }
+    await this.shards.stop();
     await this.wal.close();
     await this.directory.close();
   }
@@ -356,7 +356,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const deadline = given ?? this.deadline(options);
     const record = await this.recordFor(name);
     let candidates = [...record.members];
-    let target = this.leaders.get(name) ?? (this.shard.has(name) ? this.name : candidates[0]!);
+    let target = this.leaders.get(name) ?? (this.shards.has(name) ? this.name : candidates[0]!);
     for (;;) {
       const outcome = await this.callOn(target, call, deadline);
       if (outcome.kind === 'ok') return outcome.value;
@@ -423,11 +423,12 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
           (error: unknown) => answer(outcomeOf(error)),
         );
         return;
-      case 'members': {
-        const actor = this.shard.actor(call.group);
-        answer(actor === undefined ? this.missing(call.group) : { kind: 'ok', value: actor.membership() });
+      case 'members':
+        this.shards.membership(call.group).then(
+          (view) => answer(view === undefined ? this.missing(call.group) : { kind: 'ok', value: view }),
+          (error: unknown) => answer(outcomeOf(error)),
+        );
         return;
-      }
       case 'mailbox':
         this.effects.deliver(call.mailbox, call.message);
         return;
@@ -444,13 +445,13 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     call: Extract<RemoteCall, { op: 'command' | 'query' | 'changeMembers' | 'transfer' }>,
     answer: (outcome: Outcome) => void,
   ): void {
-    if (!this.shard.has(call.group)) {
+    if (!this.shards.has(call.group)) {
       answer(this.missing(call.group));
       return;
     }
     const request = this.nextCall++;
     this.calls.set(request, { resolve: answer, timer: null });
-    if (!this.shard.deliver(call.group, actorInput(call, request))) {
+    if (!this.shards.deliver(call.group, actorInput(call, request))) {
       this.calls.delete(request);
       answer({ kind: 'error', code: 'OVERLOADED', message: `the mailbox of ${call.group} is full` });
     }
@@ -469,7 +470,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     for (const envelope of envelopes) {
       switch (envelope.kind) {
         case 'raft':
-          this.shard.deliver(envelope.group, { kind: 'message', from, message: envelope.message as Message });
+          this.shards.deliver(envelope.group, {
+            kind: 'message',
+            from,
+            message: envelope.message as Message,
+          });
           break;
         case 'call': {
           const { id } = envelope;
@@ -478,7 +483,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
             break;
           }
           if (envelope.call.op === 'memberChanged') {
-            this.shard.deliver(envelope.call.group, { kind: 'peer', node: from, up: envelope.call.up });
+            this.shards.deliver(envelope.call.group, { kind: 'peer', node: from, up: envelope.call.up });
             break;
           }
           this.perform(envelope.call, (outcome) => {
@@ -499,7 +504,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const existing = this.directory.get(record.name);
     if (existing !== undefined) {
       if (!sameSpec(existing, record)) throw badArgument(`group ${record.name} exists with a different spec`);
-      if (this.shard.has(record.name) || existing.stopped) return;
+      if (this.shards.has(record.name) || existing.stopped) return;
     } else {
       await this.directory.put(record);
     }
@@ -513,7 +518,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       config: record.config,
       founders: founding ? record.members : null,
     };
-    await this.shard.open(spec, this.wal.load(record.name));
+    await this.shards.open(spec, this.wal.load(record.name));
   }
 
   private async deleteMember(group: string): Promise<void> {

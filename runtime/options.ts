@@ -27,7 +27,6 @@ export function validateNodeOptions(options: NodeOptions): NodeOptions {
   const threads = options.threads ?? 0;
   if (!(Number.isInteger(threads) && threads >= 0 && threads <= 64))
     throw badArgument('threads must be an integer from 0 to 64');
-  if (threads > 0) throw badArgument('this version runs shards inline only: use threads: 0');
   if (options.listen !== undefined || options.peers !== undefined || options.secret !== undefined)
     throw badArgument('this version connects nodes in one process only: omit listen, peers and secret');
   return options;

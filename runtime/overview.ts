@@ -1,6 +1,6 @@
 // A node's figures for overview(): its groups and leaders, memory, the WAL's work and the
 // transport's, as a monitoring page or a benchmark reads them.
-import type { Shard } from '../actors/index.js';
+import type { ShardSet } from '../actors/index.js';
 import type { SharedLog } from '../wal/index.js';
 import type { EffectsHost } from './effects-host.js';
 import type { InProcessTransport } from './in-process-transport.js';
@@ -26,22 +26,20 @@ export interface Overview {
 
 export function nodeOverview(
   node: string,
-  shard: Shard,
+  shards: ShardSet,
   wal: SharedLog,
   transport: InProcessTransport,
   groups: number,
   effects: EffectsHost,
 ): Overview {
-  let leaders = 0;
-  for (const actor of shard.groups()) if (actor.member.role === 'leader') leaders += 1;
   const stats = wal.stats();
   const memory = process.memoryUsage();
   return {
     node,
     groups,
-    running: shard.size,
-    leaders,
-    timersArmed: shard.armedTimers,
+    running: shards.size,
+    leaders: shards.leaders,
+    timersArmed: shards.timersArmed,
     memory: { heapUsed: memory.heapUsed, rss: memory.rss },
     wal: {
       bytes: stats.bytes,

@@ -47,7 +47,7 @@ try {
   unregister();
   await until(() => done.length === 10, 'the returned jobs to be settled');
   const settled = await a.query<number>('jobs', 'settled', undefined, { consistency: 'consistent' });
-  const status = a.status('jobs');
+  const status = await a.status('jobs');
   console.log(
     `after the consumer on b went away: ${settled} settled, ${await a.query('jobs', 'depth')} waiting`,
   );

@@ -16,11 +16,14 @@ export function machineUrl(name: string): string {
   return new URL(`./machines/${name}.mjs`, import.meta.url).href;
 }
 
-export async function startCluster(names: readonly string[]): Promise<Cluster> {
+export async function startCluster(
+  names: readonly string[],
+  threads = Number(process.env.FLOTILLA_TEST_THREADS ?? 0),
+): Promise<Cluster> {
   const root = mkdtempSync(join(tmpdir(), 'flotilla-runtime-'));
   const nodes = new Map<string, FlotillaNode>();
   const start = async (name: string) => {
-    const node = await startNode({ name, dataDir: join(root, name), threads: 0 });
+    const node = await startNode({ name, dataDir: join(root, name), threads });
     nodes.set(name, node);
     return node;
   };

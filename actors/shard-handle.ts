@@ -1,0 +1,64 @@
+// What a node holds of each shard, the same whether the shard runs inline on the node's thread
+// (`threads: 0`) or on a worker thread: inputs go in without waiting, questions come back as
+// promises, and what the actors produce reaches the node through its ShardHost.
+import type { StoredMember } from '../raft/index.js';
+import type { ActorInput, MemberStatus, MemberView } from './group-actor.js';
+import { type MemberSpec, Shard, type ShardHost } from './shard.js';
+
+export interface ShardHandle {
+  open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void>;
+  deliver(group: string, input: ActorInput): void;
+  peerChanged(node: string, up: boolean): void;
+  close(group: string): void;
+  membership(group: string): Promise<MemberView | undefined>;
+  status(group: string): Promise<MemberStatus | undefined>;
+  /** Timers armed and groups led, as last known: exact inline, a turn old from a worker. */
+  readonly timersArmed: number;
+  readonly leaders: number;
+  stop(): Promise<void>;
+}
+
+export class InlineShard implements ShardHandle {
+  private readonly shard: Shard;
+
+  constructor(node: string, host: ShardHost) {
+    this.shard = new Shard(node, host);
+  }
+
+  open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void> {
+    return this.shard.open(spec, stored);
+  }
+
+  deliver(group: string, input: ActorInput): void {
+    this.shard.deliver(group, input);
+  }
+
+  peerChanged(node: string, up: boolean): void {
+    this.shard.peerChanged(node, up);
+  }
+
+  close(group: string): void {
+    this.shard.close(group);
+  }
+
+  membership(group: string): Promise<MemberView | undefined> {
+    return Promise.resolve(this.shard.membership(group));
+  }
+
+  status(group: string): Promise<MemberStatus | undefined> {
+    return Promise.resolve(this.shard.status(group));
+  }
+
+  get timersArmed(): number {
+    return this.shard.armedTimers;
+  }
+
+  get leaders(): number {
+    return this.shard.leaders;
+  }
+
+  stop(): Promise<void> {
+    this.shard.closeAll();
+    return Promise.resolve();
+  }
+}

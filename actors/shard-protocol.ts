@@ -1,0 +1,32 @@
+// What a node and a shard on a worker thread say to each other, in batches of one turn.
+import type { Message, StoredMember, Write } from '../raft/index.js';
+import type { ActorInput, Outcome } from './group-actor.js';
+import type { Effect } from './machine.js';
+import type { MemberSpec } from './shard.js';
+
+export type ToShard =
+  | {
+      readonly t: 'open';
+      readonly id: number;
+      readonly spec: MemberSpec;
+      readonly stored: StoredMember | undefined;
+    }
+  | { readonly t: 'in'; readonly group: string; readonly input: ActorInput }
+  | { readonly t: 'peer'; readonly node: string; readonly up: boolean }
+  | { readonly t: 'close'; readonly group: string }
+  | { readonly t: 'status'; readonly id: number; readonly group: string }
+  | { readonly t: 'members'; readonly id: number; readonly group: string }
+  | { readonly t: 'stop'; readonly id: number };
+
+export type FromShard =
+  | { readonly t: 'send'; readonly group: string; readonly to: string; readonly message: Message }
+  | { readonly t: 'persist'; readonly group: string; readonly seq: number; readonly write: Write }
+  | { readonly t: 'reply'; readonly request: number; readonly outcome: Outcome }
+  | { readonly t: 'leader'; readonly group: string; readonly leader: string | null; readonly term: number }
+  | { readonly t: 'effects'; readonly group: string; readonly effects: readonly Effect[] }
+  | { readonly t: 'answer'; readonly id: number; readonly value?: unknown; readonly error?: string }
+  | { readonly t: 'stats'; readonly timersArmed: number; readonly leaders: number };
+
+export interface ShardWorkerData {
+  readonly node: string;
+}

@@ -1,0 +1,64 @@
+// Shards on worker threads behave as the inline shard does: the same script of calls gives the
+// same replies, errors and states with `threads: 0` and `threads: 2`.
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Cluster, machineUrl, startCluster, until } from './cluster.js';
+
+const clusters: Cluster[] = [];
+afterEach(async () => {
+  for (const cluster of clusters.splice(0)) await cluster.close();
+});
+
+const counter = { machine: { module: machineUrl('counter') }, members: ['a', 'b', 'c'] };
+
+async function transcript(threads: number): Promise<unknown[]> {
+  const cluster = await startCluster(['a', 'b', 'c'], threads);
+  clusters.push(cluster);
+  const seen: unknown[] = [];
+  const record = async (what: string, call: () => Promise<unknown>) => {
+    try {
+      seen.push([what, await call()]);
+    } catch (error) {
+      seen.push([what, 'error', (error as { code?: string }).code]);
+    }
+  };
+  const groups = ['x', 'y', 'z', 'w'];
+  for (const group of groups) await cluster.node('a').createGroup(group, counter);
+  for (let round = 1; round <= 5; round += 1) {
+    for (const [position, group] of groups.entries()) {
+      const node = cluster.node(['a', 'b', 'c'][(round + position) % 3]!);
+      await record(`${group} +${round}`, () => node.command(group, round * (position + 1)));
+    }
+  }
+  await record('boom', () => cluster.node('b').command('x', 'boom'));
+  await record('missing', () => cluster.node('b').command('nothing', 1));
+  await record('query', () => cluster.node('c').query('y', 'plus', 100, { consistency: 'consistent' }));
+  await record('release', async () => typeof (await cluster.node('a').command('z', 'release')));
+  await cluster.node('c').stopGroup('w');
+  await record('stopped', () => cluster.node('c').query('w', 'total', undefined, { consistency: 'local' }));
+  await cluster.node('c').restartGroup('w');
+  await record('after restart', () => cluster.node('c').command('w', 1000));
+  for (const name of ['a', 'b', 'c']) await cluster.restart(name);
+  for (const group of groups) {
+    await record(`${group} total`, () =>
+      cluster.node('b').query(group, 'total', undefined, { consistency: 'consistent', timeoutMs: 10_000 }),
+    );
+  }
+  await until(
+    async () => (await cluster.node('c').query('w', 'total', undefined, { consistency: 'local' })) === 1060,
+    'c to catch up on w',
+  );
+  // Node names are unique within a process: the next run needs them.
+  clusters.splice(clusters.indexOf(cluster), 1);
+  await cluster.close();
+  return seen;
+}
+
+describe('worker-thread shards', () => {
+  it('give the same replies, errors and states as the inline shard', async () => {
+    const inline = await transcript(0);
+    const threaded = await transcript(2);
+    expect(threaded).toEqual(inline);
+    expect(inline).toContainEqual(['boom', 'error', 'MACHINE_ERROR']);
+    expect(inline).toContainEqual(['stopped', 'error', 'STOPPED']);
+  });
+});
