@@ -33,6 +33,8 @@ export type ActorInput =
   | { readonly kind: 'message'; readonly from: NodeId; readonly message: Message }
   | { readonly kind: 'durable'; readonly seq: number }
   | { readonly kind: 'timeout' }
+  /** Stand for election now: this member is a new group's preferred leader. */
+  | { readonly kind: 'campaign' }
   /** The node failure detector's news of a peer (or of this group's member there stopping). */
   | { readonly kind: 'peer'; readonly node: NodeId; readonly up: boolean }
   | { readonly kind: 'command'; readonly request: number; readonly command: unknown }
@@ -181,6 +183,9 @@ export class GroupActor {
         return;
       case 'timeout':
         this.step({ type: 'timeout' });
+        return;
+      case 'campaign':
+        this.step({ type: 'campaign' });
         return;
       case 'peer':
         this.step(input.up ? { type: 'peerUp', node: input.node } : { type: 'peerDown', node: input.node });

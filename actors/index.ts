@@ -24,5 +24,5 @@ export {
 } from './machine.js';
 export { actorBudget, mailboxBound, roundBudget } from './scheduler.js';
 export { type MemberSpec, Shard, type ShardHost } from './shard.js';
-export { ShardSet } from './shard-set.js';
+export { groupHash, ShardSet } from './shard-set.js';
 export { TimerWheel, tickMilliseconds } from './timer-wheel.js';

@@ -71,9 +71,14 @@ export class ShardSet {
   }
 
   private shardFor(group: string): ShardHandle {
-    let hash = 0x811c9dc5;
-    for (let position = 0; position < group.length; position += 1)
-      hash = Math.imul(hash ^ group.charCodeAt(position), 0x01000193);
-    return this.shards[(hash >>> 0) % this.shards.length]!;
+    return this.shards[groupHash(group) % this.shards.length]!;
   }
+}
+
+/** A stable hash of a group's name (FNV-1a): the same shard index and preferred leader everywhere. */
+export function groupHash(group: string): number {
+  let hash = 0x811c9dc5;
+  for (let position = 0; position < group.length; position += 1)
+    hash = Math.imul(hash ^ group.charCodeAt(position), 0x01000193);
+  return hash >>> 0;
 }

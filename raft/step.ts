@@ -30,6 +30,10 @@ export function step(member: Member, now: number, input: Input): Output[] {
     case 'timeout':
       onTimeout(member);
       break;
+    case 'campaign':
+      if (member.role === 'follower' && member.leader === null && canCampaign(member))
+        campaign(member, false);
+      break;
     case 'message':
       receive(member, input.from, input.message);
       break;

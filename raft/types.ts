@@ -110,6 +110,8 @@ export interface Proposal {
 export type Input =
   | { readonly type: 'start' }
   | { readonly type: 'timeout' }
+  /** The host asks this member to stand for election now, as a new group's preferred leader. */
+  | { readonly type: 'campaign' }
   | { readonly type: 'message'; readonly from: NodeId; readonly message: Message }
   | { readonly type: 'propose'; readonly proposals: readonly Proposal[] }
   | { readonly type: 'read'; readonly ids: readonly number[] }

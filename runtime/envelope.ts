@@ -7,6 +7,8 @@ import type { GroupRecord } from './directory.js';
 export type RemoteCall =
   | { readonly op: 'createMember'; readonly record: GroupRecord; readonly founding: boolean }
   | { readonly op: 'deleteMember'; readonly group: string }
+  /** Every member exists: the preferred leader may stand now rather than after a timeout. */
+  | { readonly op: 'campaign'; readonly group: string }
   | { readonly op: 'command'; readonly group: string; readonly command: unknown }
   | {
       readonly op: 'query';

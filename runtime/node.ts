@@ -7,6 +7,7 @@ import type { Effect, SystemEvent } from '../actors/index.js';
 import {
   type ActorInput,
   type Consistency,
+  groupHash,
   type MemberSpec,
   type Outcome,
   type ShardHost,
@@ -171,6 +172,12 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         throwIfFailed(outcome, `create ${name} on ${member}`);
       }),
     );
+    if (existing === undefined) {
+      // Leaders spread over the members by name; the others would only wait out a timeout.
+      const preferred = record.members[groupHash(name) % record.members.length]!;
+      if (preferred === this.name) this.shards.deliver(name, { kind: 'campaign' });
+      else this.transport.send(preferred, { kind: 'call', id: 0, call: { op: 'campaign', group: name } });
+    }
     await this.waitForLeader(name, record.members, deadline);
   }
 
@@ -434,6 +441,9 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         return;
       case 'mailboxGone':
       case 'memberChanged':
+        return;
+      case 'campaign':
+        this.shards.deliver(call.group, { kind: 'campaign' });
         return;
       default:
         this.toActor(call, answer);

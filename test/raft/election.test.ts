@@ -18,6 +18,18 @@ function leaderTerms(cluster: Cluster, ids: readonly string[]): number[] {
 }
 
 describe('election', () => {
+  it('a member asked to campaign stands at once and wins a group with no leader, and not one with a leader', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.input('b', { type: 'campaign' });
+    cluster.deliverAll();
+    expect(cluster.leaders()).toEqual(['b']);
+    const term = cluster.member('b').term;
+    cluster.input('c', { type: 'campaign' });
+    cluster.deliverAll();
+    expect(cluster.leaders()).toEqual(['b']);
+    expect(cluster.member('b').term).toBe(term);
+  });
+
   it('a split vote elects nobody in that term and a later term elects exactly one leader', () => {
     const ids = ['a', 'b', 'c', 'd'];
     const cluster = Cluster.create(ids);
