@@ -73,7 +73,7 @@ export class SharedLog {
     recovered: IndexedFile[],
   ) {
     this.pool = new Piscina({
-      filename: new URL('./segment-writer.js', import.meta.url).href,
+      filename: new URL('./segment-task.cjs', import.meta.url).href,
       minThreads: 1,
       maxThreads: 1,
     });
