@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-// The `flotilla` command: `flotilla demo` (the README's main job) and `flotilla bench wal`.
+// The `flotilla` command: `flotilla demo` (the README's main job) and `flotilla bench NAME`.
 import { parseArgs } from 'node:util';
+import { benchDensity } from '../bench/density.js';
+import type { BenchResult } from '../bench/report.js';
+import { benchThroughput } from '../bench/throughput.js';
 import { benchWal, printFigures } from '../bench/wal.js';
 import { runDemo } from '../examples/demo/demo.js';
 
 const usage = `usage:
   flotilla demo [--groups N] [--seconds S] [--in-flight K]
-  flotilla bench wal [--seconds S] [--json] [--recovery-mb 64,256,1024] [--out DIR]`;
+  flotilla bench wal [--seconds S] [--recovery-mb 64,256,1024] [--json] [--out DIR]
+  flotilla bench density [--groups 1000,10000,100000] [--idle-seconds S] [--json] [--out DIR]
+  flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads N] [--json] [--out DIR]`;
 
 function positive(value: string, flag: string, max: number): number {
   const number = Number(value);
@@ -46,39 +51,75 @@ async function demo(args: readonly string[]): Promise<number> {
   return 0;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const [command, name, ...rest] = argv;
-  if (command === 'demo') return demo(argv.slice(1));
-  if (command !== 'bench' || name !== 'wal') {
-    console.error(usage);
-    return 2;
-  }
-  const { values } = parseArgs({
-    args: [...rest],
-    options: {
-      seconds: { type: 'string', default: '5' },
-      json: { type: 'boolean', default: false },
-      'recovery-mb': { type: 'string', default: '64,256,1024' },
-      out: { type: 'string', default: 'bench-results' },
-    },
-  });
-  const seconds = Number(values.seconds);
-  if (!(seconds > 0 && seconds <= 3600))
-    throw new RangeError(`--seconds must be in (0, 3600], got ${values.seconds}`);
-  const recoveryMegabytes = values['recovery-mb']
+function integers(text: string, flag: string): number[] {
+  return text
     .split(',')
     .filter((part) => part !== '')
     .map((part) => {
-      const megabytes = Number(part);
-      if (!(Number.isInteger(megabytes) && megabytes > 0))
-        throw new RangeError(`--recovery-mb takes positive integers, got ${part}`);
-      return megabytes;
+      const number = Number(part);
+      if (!(Number.isInteger(number) && number > 0))
+        throw new RangeError(`${flag} takes positive integers, got ${part}`);
+      return number;
     });
-  const result = await benchWal({ seconds, recoveryMegabytes, resultDirectory: values.out });
+}
+
+/** Prints a result's figures, where it was written, and with --json the result as the last line. */
+function report(result: BenchResult, out: string, json: boolean): number {
   printFigures(result.figures);
-  console.log(`results: ${values.out}/wal.json, chart: ${values.out}/wal.svg`);
-  if (values.json) console.log(JSON.stringify(result));
+  console.log(`results: ${out}/${result.bench}.json, chart: ${out}/${result.bench}.svg`);
+  if (json) console.log(JSON.stringify(result));
   return 0;
+}
+
+async function bench(name: string | undefined, args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      seconds: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench-results' },
+      'recovery-mb': { type: 'string', default: '64,256,1024' },
+      groups: { type: 'string' },
+      'idle-seconds': { type: 'string', default: '10' },
+      threads: { type: 'string', default: '0' },
+    },
+  });
+  const out = values.out;
+  switch (name) {
+    case 'wal': {
+      const seconds = positive(values.seconds ?? '5', '--seconds', 3600);
+      const recoveryMegabytes = integers(values['recovery-mb'], '--recovery-mb');
+      return report(await benchWal({ seconds, recoveryMegabytes, resultDirectory: out }), out, values.json);
+    }
+    case 'density': {
+      const sizes = integers(values.groups ?? '1000,10000,100000', '--groups');
+      const idleSeconds = positive(values['idle-seconds'], '--idle-seconds', 3600);
+      return report(await benchDensity({ sizes, idleSeconds, resultDirectory: out }), out, values.json);
+    }
+    case 'throughput': {
+      const sizes = integers(values.groups ?? '1,100,1000,10000', '--groups');
+      const seconds = positive(values.seconds ?? '10', '--seconds', 3600);
+      const threads = Number(values.threads);
+      if (!(Number.isInteger(threads) && threads >= 0 && threads <= 64))
+        throw new RangeError(`--threads must be an integer from 0 to 64, got ${values.threads}`);
+      return report(
+        await benchThroughput({ sizes, seconds, threads, resultDirectory: out }),
+        out,
+        values.json,
+      );
+    }
+    default:
+      console.error(usage);
+      return 2;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, name, ...rest] = argv;
+  if (command === 'demo') return demo(argv.slice(1));
+  if (command === 'bench') return bench(name, rest);
+  console.error(usage);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(
