@@ -37,7 +37,7 @@ export type ActorInput =
   | { readonly kind: 'campaign' }
   /** The node failure detector's news of a peer (or of this group's member there stopping). */
   | { readonly kind: 'peer'; readonly node: NodeId; readonly up: boolean }
-  | { readonly kind: 'command'; readonly request: number; readonly command: unknown }
+  | { readonly kind: 'command'; readonly request: number; readonly data: Uint8Array }
   | { readonly kind: 'system'; readonly event: SystemEvent }
   | {
       readonly kind: 'query';
@@ -101,6 +101,14 @@ interface HeldSend {
 }
 
 type Encoded = readonly [0, unknown] | readonly [1, SystemEvent];
+
+/**
+ * A reply or query result as the caller may keep it: objects are copied, so a caller changing
+ * what it got cannot reach into the machine's state.
+ */
+function detached(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
+}
 
 export function encodeCommand(command: unknown): Uint8Array {
   return packr.pack([0, command] satisfies Encoded);
@@ -191,7 +199,7 @@ export class GroupActor {
         this.step(input.up ? { type: 'peerUp', node: input.node } : { type: 'peerDown', node: input.node });
         return;
       case 'command':
-        this.propose(input.request, encodeCommand(input.command));
+        this.propose(input.request, input.data);
         return;
       case 'system':
         if (this.member.role === 'leader') this.propose(-1, encodeSystem(input.event));
@@ -252,7 +260,8 @@ export class GroupActor {
 
   private answer(request: number, name: string, arg: unknown): void {
     try {
-      this.context.reply(request, { kind: 'ok', value: this.machine.queries![name]!(this.state, arg) });
+      const value = this.machine.queries![name]!(this.state, arg);
+      this.context.reply(request, { kind: 'ok', value: detached(value) });
     } catch (error) {
       this.context.reply(request, { kind: 'error', code: 'MACHINE_ERROR', message: String(error) });
     }
@@ -370,7 +379,8 @@ export class GroupActor {
           ? this.machine.apply(meta, payload, this.state)
           : (this.machine.system?.(meta, payload as SystemEvent, this.state) ?? { state: this.state });
       this.state = result.state;
-      if (pending !== undefined) this.context.reply(pending.request, { kind: 'ok', value: result.reply });
+      if (pending !== undefined)
+        this.context.reply(pending.request, { kind: 'ok', value: detached(result.reply) });
       if (result.effects !== undefined && result.effects.length > 0)
         this.runEffects(entry.index, result.effects);
     } catch (error) {

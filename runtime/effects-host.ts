@@ -50,7 +50,8 @@ export class EffectsHost {
     if (handler === undefined) return;
     this.delivered += 1;
     try {
-      handler(message);
+      // A copy: the leader's machine state may hold the very object it sent.
+      handler(structuredClone(message));
     } catch (error) {
       this.node.error(error instanceof Error ? error : new Error(String(error)));
     }

@@ -9,7 +9,8 @@ export type RemoteCall =
   | { readonly op: 'deleteMember'; readonly group: string }
   /** Every member exists: the preferred leader may stand now rather than after a timeout. */
   | { readonly op: 'campaign'; readonly group: string }
-  | { readonly op: 'command'; readonly group: string; readonly command: unknown }
+  /** The command as the entry will hold it, encoded when the caller made the call. */
+  | { readonly op: 'command'; readonly group: string; readonly data: Uint8Array }
   | {
       readonly op: 'query';
       readonly group: string;

@@ -1,10 +1,9 @@
-// The transport between nodes of one process: each turn's envelopes to a peer are encoded once
-// (as the TCP transport will frame them) and delivered on the next turn. Nodes find each other
-// by name; a node that closes is seen as down by the others.
-import { Packr } from 'msgpackr';
+// The transport between nodes of one process: each turn's envelopes to a peer are delivered
+// together on the next turn, by reference. That is safe because nothing in them is changed
+// after it is sent: Raft messages and entries are immutable, commands are encoded when the
+// caller makes the call, and replies and mailbox messages are copies. Nodes find each other by
+// name; a node that closes is seen as down by the others.
 import type { Envelope } from './envelope.js';
-
-const packr = new Packr({ useRecords: false, moreTypes: true });
 
 export interface TransportEvents {
   receive(from: string, envelopes: readonly Envelope[]): void;
@@ -15,7 +14,7 @@ export interface TransportEvents {
 const endpoints = new Map<string, InProcessTransport>();
 
 export class InProcessTransport {
-  private readonly outboxes = new Map<string, Envelope[]>();
+  private outboxes = new Map<string, Envelope[]>();
   private flushing = false;
   private closed = false;
   /** Envelopes dropped because their node was not there. */
@@ -61,18 +60,19 @@ export class InProcessTransport {
 
   private flush(): void {
     this.flushing = false;
-    for (const [to, envelopes] of this.outboxes) {
+    // Swapped out first: what a peer sends while receiving goes into the next turn's batch.
+    const outboxes = this.outboxes;
+    this.outboxes = new Map();
+    for (const [to, envelopes] of outboxes) {
       const peer = endpoints.get(to);
       if (peer === undefined) {
         this.dropped += envelopes.length;
         continue;
       }
-      const frame = packr.pack(envelopes);
       this.framesSent += 1;
       this.envelopesSent += envelopes.length;
-      peer.events.receive(this.name, packr.unpack(frame) as Envelope[]);
+      peer.events.receive(this.name, envelopes);
     }
-    this.outboxes.clear();
   }
 
   close(): void {

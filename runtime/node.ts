@@ -7,11 +7,13 @@ import type { Effect, SystemEvent } from '../actors/index.js';
 import {
   type ActorInput,
   type Consistency,
+  encodeCommand,
   groupHash,
   type MemberSpec,
   type Outcome,
   type ShardHost,
   ShardSet,
+  TimerWheel,
 } from '../actors/index.js';
 import type { MembershipChange, Message, NodeId, Write } from '../raft/index.js';
 import { SharedLog } from '../wal/index.js';
@@ -65,8 +67,8 @@ export interface Members {
 
 interface PendingCall {
   readonly resolve: (outcome: Outcome) => void;
-  /** Null for requests handed to a local member: the member always answers, or is closed and says so. */
-  readonly timer: NodeJS.Timeout | null;
+  /** False for requests handed to a local member: the member always answers, or is closed and says so. */
+  readonly timed: boolean;
 }
 
 export interface NodeEvents {
@@ -82,6 +84,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private readonly transport: InProcessTransport;
   private readonly effects: EffectsHost;
   private readonly calls = new Map<number, PendingCall>();
+  /** Deadlines of the calls this node made, on one wheel rather than a timer each. */
+  private readonly deadlines = new TimerWheel<number>((expired) => {
+    for (const id of expired)
+      this.settle(id, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
+  });
   private readonly leaders = new Map<string, NodeId>();
   private nextCall = 1;
   private closed = false;
@@ -261,7 +268,9 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   async command<R = unknown>(name: string, command: unknown, options: CallOptions = {}): Promise<R> {
     this.ensureOpen();
     if (this.walCongested) throw new FlotillaError('OVERLOADED', 'the WAL is behind: try later');
-    return (await this.routed(name, { op: 'command', group: name, command }, options)) as R;
+    // Encoded now: what the caller does with `command` afterwards cannot change what is applied.
+    const data = encodeCommand(command);
+    return (await this.routed(name, { op: 'command', group: name, data }, options)) as R;
   }
 
   async query<T = unknown>(
@@ -337,8 +346,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     this.closed = true;
     this.transport.close();
     this.effects.close();
+    this.deadlines.stop();
     for (const [id, call] of this.calls) {
-      if (call.timer !== null) clearTimeout(call.timer);
       call.resolve({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
       this.calls.delete(id);
     }
@@ -397,14 +406,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       return Promise.resolve({ kind: 'error', code: 'OVERLOADED', message: 'too many calls in flight' });
     const id = this.nextCall++;
     return new Promise<Outcome>((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.calls.delete(id);
-          resolve({ kind: 'error', code: 'TIMEOUT', message: `no answer from ${node} in time` });
-        },
-        Math.max(0, deadline - Date.now()),
-      );
-      this.calls.set(id, { resolve, timer });
+      this.calls.set(id, { resolve, timed: true });
+      this.deadlines.arm(id, deadline);
       if (node === this.name) this.perform(call, (outcome) => this.settle(id, outcome));
       else if (!this.transport.isUp(node)) this.settle(id, { kind: 'notLeader', leader: null });
       else this.transport.send(node, { kind: 'call', id, call });
@@ -460,7 +463,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       return;
     }
     const request = this.nextCall++;
-    this.calls.set(request, { resolve: answer, timer: null });
+    this.calls.set(request, { resolve: answer, timed: false });
     if (!this.shards.deliver(call.group, actorInput(call, request))) {
       this.calls.delete(request);
       answer({ kind: 'error', code: 'OVERLOADED', message: `the mailbox of ${call.group} is full` });
@@ -471,7 +474,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const call = this.calls.get(id);
     if (call === undefined) return;
     this.calls.delete(id);
-    if (call.timer !== null) clearTimeout(call.timer);
+    if (call.timed) this.deadlines.cancel(id);
     call.resolve(outcome);
   }
 
@@ -657,7 +660,7 @@ function actorInput(
 ): ActorInput {
   switch (call.op) {
     case 'command':
-      return { kind: 'command', request, command: call.command };
+      return { kind: 'command', request, data: call.data };
     case 'query':
       return { kind: 'query', request, name: call.name, arg: call.arg, consistency: call.consistency };
     case 'changeMembers':
