@@ -94,6 +94,19 @@ interface PendingCommand {
   term: number;
 }
 
+/** The requests a member is answering, kept apart so an idle member holds none of these maps. */
+class Requests {
+  readonly pending = new Map<number, PendingCommand>();
+  /** Request ids by the index their entry was appended at. */
+  readonly acceptedAt = new Map<number, number>();
+  readonly reads = new Map<number, { readonly name: string; readonly arg: unknown }>();
+  readonly transfers = new Set<number>();
+
+  get empty(): boolean {
+    return this.pending.size === 0 && this.reads.size === 0 && this.transfers.size === 0;
+  }
+}
+
 interface HeldSend {
   readonly seq: number;
   readonly to: NodeId;
@@ -148,11 +161,8 @@ export class GroupActor {
   readonly mailbox = new Mailbox<ActorInput>();
   readonly member: Member;
   state: unknown;
-  private readonly pending = new Map<number, PendingCommand>();
-  /** Request ids by the index their entry was appended at. */
-  private readonly acceptedAt = new Map<number, number>();
-  private readonly reads = new Map<number, { readonly name: string; readonly arg: unknown }>();
-  private readonly transfers = new Set<number>();
+  /** Client requests waiting here; null while there are none, which is most of an idle group's life. */
+  private waiting: Requests | null = null;
   private held: HeldSend[] = [];
   private lastPersistSeq = 0;
   /** Entries up to here were applied before this start: their effects already ran. */
@@ -173,7 +183,12 @@ export class GroupActor {
   }
 
   get pendingCommands(): number {
-    return this.pending.size;
+    return this.waiting?.pending.size ?? 0;
+  }
+
+  private get requests(): Requests {
+    this.waiting ??= new Requests();
+    return this.waiting;
   }
 
   start(): void {
@@ -181,6 +196,11 @@ export class GroupActor {
   }
 
   handle(input: ActorInput): void {
+    this.dispatch(input);
+    if (this.waiting?.empty === true) this.waiting = null;
+  }
+
+  private dispatch(input: ActorInput): void {
     switch (input.kind) {
       case 'message':
         this.step({ type: 'message', from: input.from, message: input.message });
@@ -209,11 +229,11 @@ export class GroupActor {
         return;
       case 'changeMembers':
         // Answered like a command: once its config entry applies.
-        this.pending.set(input.request, { request: input.request, index: 0, term: 0 });
+        this.requests.pending.set(input.request, { request: input.request, index: 0, term: 0 });
         this.step({ type: 'changeMembers', id: input.request, change: input.change });
         return;
       case 'transfer':
-        this.transfers.add(input.request);
+        this.requests.transfers.add(input.request);
         this.step({ type: 'transfer', id: input.request, target: input.target });
         return;
       default: {
@@ -225,7 +245,7 @@ export class GroupActor {
 
   private propose(request: number, data: Uint8Array): void {
     if (request >= 0) {
-      if (this.pending.size >= maxPendingCommands) {
+      if (this.requests.pending.size >= maxPendingCommands) {
         this.context.reply(request, {
           kind: 'error',
           code: 'OVERLOADED',
@@ -233,7 +253,7 @@ export class GroupActor {
         });
         return;
       }
-      this.pending.set(request, { request, index: 0, term: 0 });
+      this.requests.pending.set(request, { request, index: 0, term: 0 });
     }
     this.step({ type: 'propose', proposals: [{ id: request, data }] });
   }
@@ -250,10 +270,10 @@ export class GroupActor {
       this.context.reply(request, { kind: 'notLeader', leader: this.member.leader });
     } else if (consistency === 'leader') {
       this.answer(request, name, arg);
-    } else if (this.reads.size >= maxPendingReads) {
+    } else if (this.requests.reads.size >= maxPendingReads) {
       this.context.reply(request, { kind: 'error', code: 'OVERLOADED', message: 'too many reads pending' });
     } else {
-      this.reads.set(request, { name, arg });
+      this.requests.reads.set(request, { name, arg });
       this.step({ type: 'read', ids: [request] });
     }
   }
@@ -292,11 +312,11 @@ export class GroupActor {
         this.state = this.restoreState(output.snapshot.data);
         return;
       case 'accepted': {
-        const pending = this.pending.get(output.id);
+        const pending = this.requests.pending.get(output.id);
         if (pending === undefined) return;
         pending.index = output.index;
         pending.term = output.term;
-        this.acceptedAt.set(output.index, output.id);
+        this.requests.acceptedAt.set(output.index, output.id);
         return;
       }
       case 'rejected':
@@ -304,18 +324,19 @@ export class GroupActor {
         return;
       case 'readReady':
         for (const id of output.ids) {
-          const read = this.reads.get(id);
-          this.reads.delete(id);
+          const read = this.requests.reads.get(id);
+          this.requests.reads.delete(id);
           if (read !== undefined) this.answer(id, read.name, read.arg);
         }
         return;
       case 'readRejected':
         for (const id of output.ids) {
-          if (this.reads.delete(id)) this.context.reply(id, { kind: 'notLeader', leader: output.leader });
+          if (this.requests.reads.delete(id))
+            this.context.reply(id, { kind: 'notLeader', leader: output.leader });
         }
         return;
       case 'transferred':
-        if (this.transfers.delete(output.id))
+        if (this.requests.transfers.delete(output.id))
           this.context.reply(output.id, output.ok ? { kind: 'ok', value: undefined } : { kind: 'dropped' });
         return;
       case 'timer':
@@ -332,7 +353,7 @@ export class GroupActor {
   }
 
   private rejected(id: number, reason: string, leader: NodeId | null): void {
-    const known = this.pending.delete(id) || this.transfers.delete(id);
+    const known = this.requests.pending.delete(id) || this.requests.transfers.delete(id);
     if (!known) return;
     if (reason === 'notLeader' || reason === 'transferring') {
       this.context.reply(id, { kind: 'notLeader', leader });
@@ -355,12 +376,12 @@ export class GroupActor {
   }
 
   private apply(entry: Entry): void {
-    const request = this.acceptedAt.get(entry.index);
+    const request = this.requests.acceptedAt.get(entry.index);
     let pending: PendingCommand | undefined;
     if (request !== undefined) {
-      this.acceptedAt.delete(entry.index);
-      pending = this.pending.get(request);
-      this.pending.delete(request);
+      this.requests.acceptedAt.delete(entry.index);
+      pending = this.requests.pending.get(request);
+      this.requests.pending.delete(request);
       if (pending !== undefined && pending.term !== entry.term) {
         this.context.reply(request, { kind: 'dropped' });
         pending = undefined;
@@ -428,12 +449,10 @@ export class GroupActor {
    * have been appended (and may yet apply elsewhere), and reads, which changed nothing.
    */
   abandon(): { readonly appended: number[]; readonly reads: number[] } {
-    const requests = { appended: [...this.pending.keys(), ...this.transfers], reads: [...this.reads.keys()] };
-    this.pending.clear();
-    this.acceptedAt.clear();
-    this.reads.clear();
-    this.transfers.clear();
-    return requests;
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting === null) return { appended: [], reads: [] };
+    return { appended: [...waiting.pending.keys(), ...waiting.transfers], reads: [...waiting.reads.keys()] };
   }
 
   /** Status figures for this member. */
@@ -447,7 +466,7 @@ export class GroupActor {
       appliedIndex: member.applied,
       logSize: member.log.lastIndex - member.log.snapshotIndex,
       snapshotIndex: member.log.snapshotIndex,
-      pendingCommands: this.pending.size,
+      pendingCommands: this.pendingCommands,
     };
   }
 

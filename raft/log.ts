@@ -4,6 +4,8 @@ import { invariant } from './assert.js';
 import type { Config, Entry, Snapshot } from './types.js';
 
 export const emptyConfig: Config = { voters: [], nonVoters: [], promote: [] };
+/** The payload of no-op and config entries: one shared empty array rather than one each. */
+export const noData: Uint8Array = new Uint8Array(0);
 
 export class RaftLog {
   /** Null while stalled: a member that has no data yet (fresh or wiped disk). */

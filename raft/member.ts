@@ -1,6 +1,6 @@
 // One group member as a value: its durable state (term, vote, log), its role and everything a
 // role keeps, and the outputs collected while a step runs. Only step() changes it.
-import { invariant } from './assert.js';
+import { InvariantError, invariant } from './assert.js';
 import { RaftLog } from './log.js';
 import { type Options, resolveOptions } from './options.js';
 import type { Progress } from './progress.js';
@@ -16,6 +16,27 @@ import type {
   StoredMember,
   Write,
 } from './types.js';
+
+/**
+ * Empty collections shared by every member that is not using its own (followers have no
+ * progress to track, most members no votes to count): an idle member then holds none. Changing
+ * one is a bug, so they refuse.
+ */
+class SharedEmptyMap<K, V> extends Map<K, V> {
+  override set(): this {
+    throw new InvariantError('a shared empty map was changed');
+  }
+}
+
+class SharedEmptySet<T> extends Set<T> {
+  override add(): this {
+    throw new InvariantError('a shared empty set was changed');
+  }
+}
+
+export const noVotes: Map<NodeId, boolean> = new SharedEmptyMap();
+export const noProgress: Map<NodeId, Progress> = new SharedEmptyMap();
+export const noPeers: Set<NodeId> = new SharedEmptySet();
 
 /** A read-index round: served once a quorum echoed `seq`, at the commit index it started with. */
 export interface ReadRound {
@@ -69,10 +90,12 @@ export class Member {
   electionDeadline = 0;
 
   // Candidates.
-  readonly votes = new Map<NodeId, boolean>();
+  /** Only while campaigning; otherwise the shared empty map. */
+  votes: Map<NodeId, boolean> = noVotes;
 
   // Leader.
-  readonly progress = new Map<NodeId, Progress>();
+  /** Only while leading; otherwise the shared empty map. */
+  progress: Map<NodeId, Progress> = noProgress;
   termStartIndex = 0;
   heartbeatDeadline = 0;
   checkQuorumDeadline = 0;
@@ -83,7 +106,7 @@ export class Member {
 
   timerArmedAt: number | null = null;
   /** Peers the host's failure detector reports lost (with `quiesce`). */
-  readonly downPeers = new Set<NodeId>();
+  downPeers: Set<NodeId> = noPeers;
   /** Whether the last step left this member quiet: nothing timed to do, nothing to send. */
   quiet = false;
   outputs: Output[] = [];

@@ -1,5 +1,7 @@
 // Single-server membership changes: one at a time, only once the leader has committed an entry
 // of its term; new voters join as non-voters and are promoted once caught up.
+
+import { noData } from './log.js';
 import type { Member } from './member.js';
 import { Progress } from './progress.js';
 import { isMember } from './quorum.js';
@@ -60,7 +62,7 @@ export function nextConfig(config: Config, change: MembershipChange): Config | n
 function appendConfig(member: Member, config: Config): number {
   const log = member.log;
   const index = log.lastIndex + 1;
-  log.append({ index, term: member.term, kind: 'config', data: new Uint8Array(0), config, time: member.now });
+  log.append({ index, term: member.term, kind: 'config', data: noData, config, time: member.now });
   member.persistEntries(index);
   for (const peer of [...config.voters, ...config.nonVoters]) {
     if (peer !== member.id && !member.progress.has(peer)) {

@@ -4,7 +4,7 @@
 // heartbeats: peerDown starts an election (after the usual randomised timeout, so the groups
 // of a lost node do not all campaign in the same millisecond) and peerUp makes a leader probe
 // the returning peer.
-import type { Member } from './member.js';
+import { type Member, noPeers } from './member.js';
 import { hasQuorum } from './quorum.js';
 import { sendHeartbeat } from './replication.js';
 import { becomeFollower } from './roles.js';
@@ -32,6 +32,7 @@ export function isQuiet(member: Member): boolean {
 
 export function handlePeerDown(member: Member, node: NodeId): void {
   if (!member.options.quiesce || node === member.id) return;
+  if (member.downPeers === noPeers) member.downPeers = new Set();
   member.downPeers.add(node);
   if (member.role === 'follower' && member.leader === node) {
     becomeFollower(member, member.term, null);

@@ -1,6 +1,8 @@
 // Role transitions: follower, pre-candidate, candidate, leader, and what each entry and exit
 // must do (persist term and vote, reset leader state, fail reads that can no longer be served).
-import type { Member } from './member.js';
+
+import { noData } from './log.js';
+import { type Member, noProgress, noVotes } from './member.js';
 import { Progress } from './progress.js';
 import { isVoter, quorumSize } from './quorum.js';
 import { broadcastAppend } from './replication.js';
@@ -30,7 +32,7 @@ export function becomeFollower(member: Member, term: number, leader: NodeId | nu
     member.matched = 0;
     member.ackSent = 0;
   }
-  member.votes.clear();
+  member.votes = noVotes;
   member.resetElectionDeadline();
   if (previousRole !== 'follower' || leader !== previousLeader || termChanged) announce(member);
 }
@@ -54,7 +56,7 @@ function leaveLeadership(member: Member, deposedByHigherTerm: boolean): void {
     member.outputs.push({ type: 'transferred', id: member.transfer.id, ok: deposedByHigherTerm });
     member.transfer = null;
   }
-  member.progress.clear();
+  member.progress = noProgress;
 }
 
 /** Starts an election: a pre-vote round first when enabled, unless a transfer asked for it. */
@@ -62,8 +64,7 @@ export function campaign(member: Member, transfer: boolean): void {
   if (member.options.preVote && !transfer) {
     member.role = 'preCandidate';
     member.leader = null;
-    member.votes.clear();
-    member.votes.set(member.id, true);
+    member.votes = new Map([[member.id, true]]);
     member.resetElectionDeadline();
     announce(member);
     if (!tallyVotes(member)) requestVotes(member, true, false);
@@ -79,8 +80,7 @@ export function becomeCandidate(member: Member, transfer: boolean): void {
   member.vote = member.id;
   member.leader = null;
   member.persistState(true);
-  member.votes.clear();
-  member.votes.set(member.id, true);
+  member.votes = new Map([[member.id, true]]);
   member.resetElectionDeadline();
   announce(member);
   if (!tallyVotes(member)) requestVotes(member, false, transfer);
@@ -126,8 +126,8 @@ export function tallyVotes(member: Member): boolean {
 export function becomeLeader(member: Member): void {
   member.role = 'leader';
   member.leader = member.id;
-  member.votes.clear();
-  member.progress.clear();
+  member.votes = noVotes;
+  member.progress = new Map();
   const config = member.log.config;
   for (const peer of [...config.voters, ...config.nonVoters]) {
     if (peer !== member.id) member.progress.set(peer, new Progress(member.log.lastIndex + 1, member.now));
@@ -145,7 +145,7 @@ export function becomeLeader(member: Member): void {
     index: member.log.lastIndex + 1,
     term: member.term,
     kind: 'noop',
-    data: new Uint8Array(0),
+    data: noData,
     config: null,
     time: member.now,
   });
