@@ -124,7 +124,15 @@ function detached(value: unknown): unknown {
 }
 
 export function encodeCommand(command: unknown): Uint8Array {
-  return packr.pack([0, command] satisfies Encoded);
+  return plainView(packr.pack([0, command] satisfies Encoded));
+}
+
+/**
+ * msgpackr returns a Buffer carrying a DataView of its own; a long-lived entry or snapshot keeps
+ * only a plain view of the same bytes, which costs a fraction of the memory.
+ */
+function plainView(packed: Uint8Array): Uint8Array {
+  return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
 }
 
 function encodeSystem(event: SystemEvent): Uint8Array {
@@ -132,7 +140,7 @@ function encodeSystem(event: SystemEvent): Uint8Array {
 }
 
 export function encodeState(version: number, state: unknown): Uint8Array {
-  return packr.pack({ version, state });
+  return plainView(packr.pack({ version, state }));
 }
 
 function decodeState(data: Uint8Array): { version: number; state: unknown } {

@@ -72,18 +72,60 @@ export function writeRecordParts(
   extra: number,
   payload: Uint8Array,
 ): number {
-  const length = headerBytes + group.byteLength + payload.byteLength;
+  buffer.set(group, offset + headerBytes);
+  return finishRecord(buffer, offset, type, flags, group.byteLength, index, term, extra, payload);
+}
+
+/**
+ * The same with the group's name as a string of `groupBytes` UTF-8 bytes, written straight into
+ * the buffer: the log keeps no encoded copy of every group's name.
+ */
+export function writeNamedRecord(
+  buffer: Buffer,
+  offset: number,
+  type: RecordTypeCode,
+  flags: number,
+  group: string,
+  groupBytes: number,
+  index: number,
+  term: number,
+  extra: number,
+  payload: Uint8Array,
+): number {
+  buffer.write(group, offset + headerBytes, groupBytes, 'utf8');
+  return finishRecord(buffer, offset, type, flags, groupBytes, index, term, extra, payload);
+}
+
+/** Writes everything but the group name (already in place) and the checksum over it all. */
+function finishRecord(
+  buffer: Buffer,
+  offset: number,
+  type: RecordTypeCode,
+  flags: number,
+  groupBytes: number,
+  index: number,
+  term: number,
+  extra: number,
+  payload: Uint8Array,
+): number {
+  const length = headerBytes + groupBytes + payload.byteLength;
   buffer.writeUInt32LE(length, offset);
   buffer.writeUInt8(type, offset + 8);
   buffer.writeUInt8(flags, offset + 9);
-  buffer.writeUInt16LE(group.byteLength, offset + 10);
+  buffer.writeUInt16LE(groupBytes, offset + 10);
   buffer.writeDoubleLE(index, offset + 12);
   buffer.writeDoubleLE(term, offset + 20);
   buffer.writeDoubleLE(extra, offset + 28);
-  buffer.set(group, offset + headerBytes);
-  buffer.set(payload, offset + headerBytes + group.byteLength);
+  buffer.set(payload, offset + headerBytes + groupBytes);
   buffer.writeUInt32LE(crc32(buffer.subarray(offset + 8, offset + length)), offset + 4);
   return offset + length;
+}
+
+/** The UTF-8 length of a group name, checked as encodeGroup checks it. */
+export function groupNameBytes(group: string): number {
+  const bytes = Buffer.byteLength(group, 'utf8');
+  if (bytes === 0 || bytes > 0xffff) throw new RangeError(`group name must be 1..65535 bytes`);
+  return bytes;
 }
 
 /**

@@ -10,7 +10,7 @@ import { GroupCommit } from './group-commit.js';
 import { IndexedFile } from './indexed-file.js';
 import { LmdbStore } from './lmdb-store.js';
 import { defaultMaxBacklogBytes, defaultRolloverBytes, type SharedLogOptions } from './options.js';
-import { encodeGroup, type RecordFields, RecordType } from './record.js';
+import { encodeGroup, groupNameBytes, type RecordFields, RecordType } from './record.js';
 import type { SegmentResult, SegmentTask } from './segment-writer.js';
 import { StoredGroup } from './stored-group.js';
 import { listWalFiles, WalFile, walFilePath } from './wal-file.js';
@@ -39,7 +39,6 @@ export interface WalStats {
 export class SharedLog {
   private readonly commit: GroupCommit;
   private readonly pool: Piscina<SegmentTask, SegmentResult>;
-  private readonly groupNames = new Map<string, Uint8Array>();
   private readonly lastIndex = new Map<string, number>();
   /**
    * WAL files not yet in LMDB, oldest first, the live one last: the in-memory tables that reads
@@ -170,20 +169,19 @@ export class SharedLog {
    */
   write(group: string, seq: number, write: Write): boolean {
     this.throwIfFailed();
-    const name = this.nameOf(group);
+    const groupBytes = groupNameBytes(group);
     const lastIndex = this.lastIndexOf(group);
     this.trackLastIndex(group, write);
+    this.counters.writes += 1;
     if (plainEntries(write)) {
       // The common case, encoded straight into the batch with no record objects in between.
-      const bytes = entriesSize(name, write, lastIndex);
+      const bytes = entriesSize(groupBytes, write, lastIndex);
       const count = write.entries.length + (write.from <= lastIndex ? 1 : 0);
-      this.counters.writes += 1;
       this.commit.appendEncoded(group, seq, bytes, count, (buffer, offset) =>
-        encodeEntries(buffer, offset, name, write, lastIndex),
+        encodeEntries(buffer, offset, group, groupBytes, write, lastIndex),
       );
     } else {
-      this.counters.writes += 1;
-      this.commit.append(group, seq, recordsOf(name, write, lastIndex));
+      this.commit.append(group, seq, recordsOf(encodeGroup(group), write, lastIndex));
     }
     return !this.congested;
   }
@@ -192,7 +190,7 @@ export class SharedLog {
   deleteGroup(group: string): void {
     this.throwIfFailed();
     this.counters.writes += 1;
-    this.commit.append(group, -1, [deleteGroupRecord(this.nameOf(group))]);
+    this.commit.append(group, -1, [deleteGroupRecord(encodeGroup(group))]);
     this.lastIndex.set(group, 0);
   }
 
@@ -218,15 +216,6 @@ export class SharedLog {
     while (this.flushing !== null) await this.flushing;
     await this.pool.destroy();
     await this.store.close();
-  }
-
-  private nameOf(group: string): Uint8Array {
-    let name = this.groupNames.get(group);
-    if (name === undefined) {
-      name = encodeGroup(group);
-      this.groupNames.set(group, name);
-    }
-    return name;
   }
 
   private lastIndexOf(group: string): number {

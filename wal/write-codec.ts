@@ -7,7 +7,7 @@ import {
   headerBytes,
   type RecordFields,
   RecordType,
-  writeRecordParts,
+  writeNamedRecord,
 } from './record.js';
 
 const packr = new Packr({ useRecords: false });
@@ -104,10 +104,10 @@ export function plainEntries(write: Write): write is EntriesWrite {
   return true;
 }
 
-/** Bytes `encodeEntries` will write, truncation record included. */
-export function entriesSize(group: Uint8Array, write: EntriesWrite, lastIndex: number): number {
-  let bytes = write.from <= lastIndex ? headerBytes + group.byteLength : 0;
-  for (const entry of write.entries) bytes += headerBytes + group.byteLength + entry.data.byteLength;
+/** Bytes `encodeEntries` will write, truncation record included, for a name of `groupBytes`. */
+export function entriesSize(groupBytes: number, write: EntriesWrite, lastIndex: number): number {
+  let bytes = write.from <= lastIndex ? headerBytes + groupBytes : 0;
+  for (const entry of write.entries) bytes += headerBytes + groupBytes + entry.data.byteLength;
   return bytes;
 }
 
@@ -115,21 +115,23 @@ export function entriesSize(group: Uint8Array, write: EntriesWrite, lastIndex: n
 export function encodeEntries(
   buffer: Buffer,
   offset: number,
-  group: Uint8Array,
+  group: string,
+  groupBytes: number,
   write: EntriesWrite,
   lastIndex: number,
 ): number {
   let end = offset;
   if (write.from <= lastIndex)
-    end = writeRecordParts(buffer, end, RecordType.truncate, 0, group, write.from, 0, 0, empty);
+    end = writeNamedRecord(buffer, end, RecordType.truncate, 0, group, groupBytes, write.from, 0, 0, empty);
   for (const entry of write.entries) {
     const kind = entryKinds.indexOf(entry.kind);
-    end = writeRecordParts(
+    end = writeNamedRecord(
       buffer,
       end,
       RecordType.entry,
       kind,
       group,
+      groupBytes,
       entry.index,
       entry.term,
       entry.time,

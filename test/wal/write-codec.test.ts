@@ -4,7 +4,9 @@ import type { Entry, Write } from '../../raft/index.js';
 import { encodeGroup, readRecord, recordSize, writeRecord } from '../../wal/record.js';
 import { changeOf, encodeEntries, entriesSize, plainEntries, recordsOf } from '../../wal/write-codec.js';
 
-const group = encodeGroup('orders');
+// Not ASCII, so the name's UTF-8 length differs from its length in characters.
+const groupName = 'bestellungen-ü';
+const group = encodeGroup(groupName);
 
 function entry(index: number, term: number, kind: Entry['kind'] = 'command'): Entry {
   return { index, term, kind, data: new Uint8Array([index, term, 7]), config: null, time: index * 1.5 };
@@ -25,8 +27,8 @@ describe('entries encoding', () => {
     ['an empty truncation', { kind: 'entries', from: 3, entries: [] } as const, 9],
   ])('writes the same bytes on the fast path as the general encoder for %s', (_name, write, lastIndex) => {
     expect(plainEntries(write)).toBe(true);
-    const fast = Buffer.alloc(entriesSize(group, write, lastIndex));
-    expect(encodeEntries(fast, 0, group, write, lastIndex)).toBe(fast.byteLength);
+    const fast = Buffer.alloc(entriesSize(group.byteLength, write, lastIndex));
+    expect(encodeEntries(fast, 0, groupName, group.byteLength, write, lastIndex)).toBe(fast.byteLength);
     expect(fast.equals(general(write, lastIndex))).toBe(true);
   });
 
