@@ -12,6 +12,7 @@ import {
   type NodeId,
   type Input as RaftInput,
   type Output as RaftOutput,
+  type Proposal,
   type StoredMember,
   step,
   type Write,
@@ -171,6 +172,8 @@ export class GroupActor {
   state: unknown;
   /** Client requests waiting here; null while there are none, which is most of an idle group's life. */
   private waiting: Requests | null = null;
+  /** Commands received this turn, proposed together at its end. */
+  private gathered: Proposal[] | null = null;
   private held: HeldSend[] = [];
   private lastPersistSeq = 0;
   /** Entries up to here were applied before this start: their effects already ran. */
@@ -204,8 +207,23 @@ export class GroupActor {
   }
 
   handle(input: ActorInput): void {
+    // Commands gathered this turn go in before anything that could change what they meet.
+    if (input.kind !== 'command' && input.kind !== 'system') this.proposeGathered();
     this.dispatch(input);
     if (this.waiting?.empty === true) this.waiting = null;
+  }
+
+  endTurn(): void {
+    this.proposeGathered();
+    if (this.waiting?.empty === true) this.waiting = null;
+  }
+
+  /** One propose for every command of the turn: one write and one append per follower for all. */
+  private proposeGathered(): void {
+    const gathered = this.gathered;
+    if (gathered === null) return;
+    this.gathered = null;
+    this.step({ type: 'propose', proposals: gathered });
   }
 
   private dispatch(input: ActorInput): void {
@@ -263,7 +281,8 @@ export class GroupActor {
       }
       this.requests.pending.set(request, { request, index: 0, term: 0 });
     }
-    this.step({ type: 'propose', proposals: [{ id: request, data }] });
+    this.gathered ??= [];
+    this.gathered.push({ id: request, data });
   }
 
   private query(request: number, name: string, arg: unknown, consistency: Consistency): void {

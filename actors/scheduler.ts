@@ -12,6 +12,8 @@ export const mailboxBound = 8192;
 export interface Actor<I> {
   readonly mailbox: Mailbox<I>;
   handle(input: I): void;
+  /** After a turn's inputs: where an actor acts on what it gathered (a batch of commands). */
+  endTurn(): void;
 }
 
 export class Mailbox<I> {
@@ -85,6 +87,7 @@ export class Scheduler<I> {
         actor.handle(mailbox.take());
         handled += 1;
       }
+      if (!mailbox.closed) actor.endTurn();
       if (mailbox.size > 0 && !mailbox.closed) this.runQueue.push(actor);
       else mailbox.queued = false;
     }
