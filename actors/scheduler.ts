@@ -42,7 +42,9 @@ export class Mailbox<I> {
 }
 
 export class Scheduler<I> {
-  private runQueue: Actor<I>[] = [];
+  /** Actors with mail, in turn order, from `head` on. */
+  private readonly runQueue: Actor<I>[] = [];
+  private head = 0;
   private scheduled = false;
 
   /** `afterRound` runs once per round: where a shard flushes what the round produced. */
@@ -77,11 +79,11 @@ export class Scheduler<I> {
   private round(): void {
     this.scheduled = false;
     let handled = 0;
-    const queue = this.runQueue;
-    this.runQueue = [];
-    let position = 0;
-    for (; position < queue.length && handled < roundBudget; position += 1) {
-      const actor = queue[position]!;
+    // Actors queued during this round wait for the next one: it runs after I/O is served.
+    const end = this.runQueue.length;
+    while (this.head < end && handled < roundBudget) {
+      const actor = this.runQueue[this.head]!;
+      this.head += 1;
       const mailbox = actor.mailbox;
       for (let turn = 0; turn < actorBudget && mailbox.size > 0 && !mailbox.closed; turn += 1) {
         actor.handle(mailbox.take());
@@ -91,9 +93,11 @@ export class Scheduler<I> {
       if (mailbox.size > 0 && !mailbox.closed) this.runQueue.push(actor);
       else mailbox.queued = false;
     }
-    // Actors this round had no budget left for go first next round.
-    if (position < queue.length) this.runQueue = [...queue.slice(position), ...this.runQueue];
+    if (this.head * 2 > this.runQueue.length) {
+      this.runQueue.splice(0, this.head);
+      this.head = 0;
+    }
     this.afterRound();
-    if (this.runQueue.length > 0) this.schedule();
+    if (this.head < this.runQueue.length) this.schedule();
   }
 }
