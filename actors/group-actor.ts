@@ -172,8 +172,9 @@ export class GroupActor {
   state: unknown;
   /** Client requests waiting here; null while there are none, which is most of an idle group's life. */
   private waiting: Requests | null = null;
-  /** Commands received this turn, proposed together at its end. */
+  /** Commands received this turn, proposed together at its end; likewise consistent reads. */
   private gathered: Proposal[] | null = null;
+  private gatheredReads: number[] | null = null;
   private held: HeldSend[] = [];
   private lastPersistSeq = 0;
   /** Entries up to here were applied before this start: their effects already ran. */
@@ -207,8 +208,8 @@ export class GroupActor {
   }
 
   handle(input: ActorInput): void {
-    // Commands gathered this turn go in before anything that could change what they meet.
-    if (input.kind !== 'command' && input.kind !== 'system') this.proposeGathered();
+    // What was gathered this turn goes in before anything that could change what it meets.
+    if (input.kind !== 'command' && input.kind !== 'system' && input.kind !== 'query') this.proposeGathered();
     this.dispatch(input);
     if (this.waiting?.empty === true) this.waiting = null;
   }
@@ -221,9 +222,16 @@ export class GroupActor {
   /** One propose for every command of the turn: one write and one append per follower for all. */
   private proposeGathered(): void {
     const gathered = this.gathered;
-    if (gathered === null) return;
-    this.gathered = null;
-    this.step({ type: 'propose', proposals: gathered });
+    if (gathered !== null) {
+      this.gathered = null;
+      this.step({ type: 'propose', proposals: gathered });
+    }
+    // Consistent reads of a turn share one read-index round: one heartbeat quorum for all.
+    const reads = this.gatheredReads;
+    if (reads !== null) {
+      this.gatheredReads = null;
+      this.step({ type: 'read', ids: reads });
+    }
   }
 
   private dispatch(input: ActorInput): void {
@@ -301,7 +309,8 @@ export class GroupActor {
       this.context.reply(request, { kind: 'error', code: 'OVERLOADED', message: 'too many reads pending' });
     } else {
       this.requests.reads.set(request, { name, arg });
-      this.step({ type: 'read', ids: [request] });
+      this.gatheredReads ??= [];
+      this.gatheredReads.push(request);
     }
   }
 
@@ -478,6 +487,8 @@ export class GroupActor {
   abandon(): { readonly appended: number[]; readonly reads: number[] } {
     const waiting = this.waiting;
     this.waiting = null;
+    this.gathered = null;
+    this.gatheredReads = null;
     if (waiting === null) return { appended: [], reads: [] };
     return { appended: [...waiting.pending.keys(), ...waiting.transfers], reads: [...waiting.reads.keys()] };
   }

@@ -56,6 +56,15 @@ async function runSize(groups: number, idleSeconds: number): Promise<DensityRun>
       `${groups.toLocaleString('en-US')} groups created in ${seconds.toFixed(1)} s; waiting for them to go quiet`,
     );
     const quiet = await until(() => nodes.every((node) => node.overview().timersArmed === 0), 120);
+    // Then the last acknowledgements land and the WAL files written while creating are flushed:
+    // that work belongs to creation, not to idle groups.
+    let last = -1;
+    await until(() => {
+      const now = sent();
+      const settled = now === last && nodes.every((node) => node.overview().wal.files === 1);
+      last = now;
+      return settled;
+    }, 120);
     collectGarbage();
     const after = process.memoryUsage();
     progress(`idle for ${idleSeconds} s`);

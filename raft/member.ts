@@ -194,6 +194,20 @@ export class Member {
     return moved;
   }
 
+  /**
+   * A busy leader's heartbeat period. Quiescent groups have the failure detector for liveness and
+   * check-quorum, so their heartbeats only retransmit what was lost: a much slower beat will do,
+   * and thousands of busy groups then do not flood the node with heartbeats.
+   */
+  get heartbeatPeriod(): number {
+    return this.options.quiesce ? this.options.electionTimeout : this.options.heartbeatInterval;
+  }
+
+  /** When the leader next checks it heard from a quorum; quiescent groups leave that to peerDown. */
+  nextQuorumCheck(): number {
+    return this.options.quiesce ? Number.POSITIVE_INFINITY : this.now + this.options.electionTimeout;
+  }
+
   resetElectionDeadline(): void {
     const base = this.options.electionTimeout;
     this.electionDeadline = this.now + base + Math.floor(this.random() * base);

@@ -53,7 +53,7 @@ export function handlePeerUp(member: Member, node: NodeId): void {
 /** A quiet leader's timers are stale when work arrives: it starts them afresh. */
 export function wake(member: Member): void {
   if (member.role !== 'leader') return;
-  member.heartbeatDeadline = member.now + member.options.heartbeatInterval;
-  member.checkQuorumDeadline = member.now + member.options.electionTimeout;
+  member.heartbeatDeadline = member.now + member.heartbeatPeriod;
+  member.checkQuorumDeadline = member.nextQuorumCheck();
   for (const progress of member.progress.values()) progress.recentActive = false;
 }

@@ -136,8 +136,8 @@ export function becomeLeader(member: Member): void {
   member.readRounds = [];
   member.readsAwaitingCommit = [];
   member.transfer = null;
-  member.heartbeatDeadline = member.now + member.options.heartbeatInterval;
-  member.checkQuorumDeadline = member.now + member.options.electionTimeout;
+  member.heartbeatDeadline = member.now + member.heartbeatPeriod;
+  member.checkQuorumDeadline = member.nextQuorumCheck();
   announce(member);
   // An entry of its own term lets the leader learn what is committed (and is what read-index
   // and membership changes wait for).

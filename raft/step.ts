@@ -104,7 +104,7 @@ function onTimeout(member: Member): void {
     return;
   }
   if (now >= member.checkQuorumDeadline) {
-    member.checkQuorumDeadline = now + member.options.electionTimeout;
+    member.checkQuorumDeadline = member.nextQuorumCheck();
     if (member.options.checkQuorum && !recentQuorum(member)) {
       becomeFollower(member, member.term, null);
       return;
@@ -112,7 +112,7 @@ function onTimeout(member: Member): void {
   }
   expireTransfer(member);
   if (now >= member.heartbeatDeadline) {
-    member.heartbeatDeadline = now + member.options.heartbeatInterval;
+    member.heartbeatDeadline = now + member.heartbeatPeriod;
     broadcastHeartbeat(member, false);
   }
 }
