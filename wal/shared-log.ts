@@ -18,9 +18,11 @@ import {
   changeOf,
   deleteGroupRecord,
   encodeEntries,
+  encodeStateWrite,
   entriesSize,
   plainEntries,
   recordsOf,
+  stateSize,
 } from './write-codec.js';
 
 export interface WalStats {
@@ -179,6 +181,12 @@ export class SharedLog {
       const count = write.entries.length + (write.from <= lastIndex ? 1 : 0);
       this.commit.appendEncoded(group, seq, bytes, count, (buffer, offset) =>
         encodeEntries(buffer, offset, group, groupBytes, write, lastIndex),
+      );
+    } else if (write.kind === 'state') {
+      // Every commit advance writes one of these: it takes a fast path too.
+      const bytes = stateSize(groupBytes, write);
+      this.commit.appendEncoded(group, seq, bytes, 1, (buffer, offset) =>
+        encodeStateWrite(buffer, offset, group, groupBytes, write),
       );
     } else {
       this.commit.append(group, seq, recordsOf(encodeGroup(group), write, lastIndex));

@@ -43,7 +43,7 @@ export function recordsOf(group: Uint8Array, write: Write, lastIndex: number): R
           index: write.commit,
           term: write.term,
           extra: 0,
-          payload: write.vote === null ? empty : encoder.encode(write.vote),
+          payload: voteBytes(write.vote),
         },
       ];
     case 'entries': {
@@ -96,6 +96,50 @@ export function recordsOf(group: Uint8Array, write: Write, lastIndex: number): R
 }
 
 type EntriesWrite = Extract<Write, { kind: 'entries' }>;
+
+/** Node names voted for are few: each is encoded once. */
+const votes = new Map<string, Uint8Array>();
+
+function voteBytes(vote: string | null): Uint8Array {
+  if (vote === null) return empty;
+  let bytes = votes.get(vote);
+  if (bytes === undefined) {
+    bytes = encoder.encode(vote);
+    if (votes.size < 4096) votes.set(vote, bytes);
+  }
+  return bytes;
+}
+
+type StateWrite = Extract<Write, { kind: 'state' }>;
+
+/** Bytes `encodeState` will write for a name of `groupBytes`. */
+export function stateSize(groupBytes: number, write: StateWrite): number {
+  return headerBytes + groupBytes + voteBytes(write.vote).byteLength;
+}
+
+/** Encodes a term/vote/commit write straight into `buffer`, as recordsOf would describe it. */
+export function encodeStateWrite(
+  buffer: Buffer,
+  offset: number,
+  group: string,
+  groupBytes: number,
+  write: StateWrite,
+): number {
+  const flags = write.vote === null ? 1 : 0;
+  const payload = voteBytes(write.vote);
+  return writeNamedRecord(
+    buffer,
+    offset,
+    RecordType.state,
+    flags,
+    group,
+    groupBytes,
+    write.commit,
+    write.term,
+    0,
+    payload,
+  );
+}
 
 /** Whether an entries write can take the fast path: no config entry, whose payload needs packing. */
 export function plainEntries(write: Write): write is EntriesWrite {

@@ -253,11 +253,16 @@ describe('the shared log', () => {
     const log = await openLog(freshDirectory(), recorder, 4 * 1024);
     let refused = false;
     let seq = 0;
-    for (let round = 0; round < 200 && !refused; round += 1) {
+    // Each round writes far more than a file holds, so closed files pile up faster than one
+    // segment writer can take them, however fast it is.
+    const big = (index: number): Entry => ({
+      ...entry(index, 1),
+      data: new Uint8Array(4096).fill(index % 256),
+    });
+    for (let round = 0; round < 2000 && !refused; round += 1) {
       for (let index = 0; index < 20; index += 1) {
         seq += 1;
-        refused =
-          !log.write('busy', seq, { kind: 'entries', from: seq, entries: [entry(seq, 1)] }) || refused;
+        refused = !log.write('busy', seq, { kind: 'entries', from: seq, entries: [big(seq)] }) || refused;
       }
       await new Promise((resolve) => setImmediate(resolve));
     }

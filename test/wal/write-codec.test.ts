@@ -2,7 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry, Write } from '../../raft/index.js';
 import { encodeGroup, readRecord, recordSize, writeRecord } from '../../wal/record.js';
-import { changeOf, encodeEntries, entriesSize, plainEntries, recordsOf } from '../../wal/write-codec.js';
+import {
+  changeOf,
+  encodeEntries,
+  encodeStateWrite,
+  entriesSize,
+  plainEntries,
+  recordsOf,
+  stateSize,
+} from '../../wal/write-codec.js';
 
 // Not ASCII, so the name's UTF-8 length differs from its length in characters.
 const groupName = 'bestellungen-ü';
@@ -31,6 +39,25 @@ describe('entries encoding', () => {
     expect(encodeEntries(fast, 0, groupName, group.byteLength, write, lastIndex)).toBe(fast.byteLength);
     expect(fast.equals(general(write, lastIndex))).toBe(true);
   });
+
+  it.each([
+    ['a vote', { kind: 'state', term: 7, vote: 'nöde-b', commit: 41 } as const],
+    ['no vote', { kind: 'state', term: 2, vote: null, commit: 0 } as const],
+  ])(
+    'writes the same bytes on the fast path as the general encoder for a state write with %s',
+    (_name, write) => {
+      const fast = Buffer.alloc(stateSize(group.byteLength, write));
+      expect(encodeStateWrite(fast, 0, groupName, group.byteLength, write)).toBe(fast.byteLength);
+      expect(fast.equals(general(write, 0))).toBe(true);
+      const outcome = readRecord(fast, 0);
+      expect(outcome.kind === 'record' && changeOf(outcome.record)).toEqual({
+        kind: 'state',
+        term: write.term,
+        vote: write.vote,
+        commit: write.commit,
+      });
+    },
+  );
 
   it('sends config entries the general way and reads them back whole', () => {
     const config = { voters: ['a', 'b'], nonVoters: ['c'], promote: ['c'] };
