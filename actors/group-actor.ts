@@ -84,6 +84,7 @@ export interface MemberStatus {
   readonly leader: NodeId | null;
   readonly commitIndex: number;
   readonly appliedIndex: number;
+  /** Entries held in the log after its snapshot. */
   readonly logSize: number;
   readonly snapshotIndex: number;
   readonly pendingCommands: number;

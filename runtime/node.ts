@@ -10,6 +10,7 @@ import {
   encodeCommand,
   groupHash,
   type MemberSpec,
+  type MemberStatus,
   type Outcome,
   type ShardHost,
   ShardSet,
@@ -37,18 +38,11 @@ export interface GroupSpec {
   readonly members: readonly string[];
 }
 
-export interface GroupStatus {
+/** A member's status as status() reports it: a stopped member reports role 'stopped' and zeros. */
+export interface GroupStatus extends Omit<MemberStatus, 'role'> {
   readonly group: string;
   readonly node: string;
-  readonly role: 'follower' | 'preCandidate' | 'candidate' | 'leader' | 'stopped';
-  readonly term: number;
-  readonly leader: NodeId | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  /** Entries held in the log after its snapshot. */
-  readonly logSize: number;
-  readonly snapshotIndex: number;
-  readonly pendingCommands: number;
+  readonly role: MemberStatus['role'] | 'stopped';
 }
 
 export interface CallOptions {
