@@ -21,6 +21,8 @@ export type RemoteCall =
   | { readonly op: 'changeMembers'; readonly group: string; readonly change: MembershipChange }
   | { readonly op: 'transfer'; readonly group: string; readonly target: string }
   | { readonly op: 'members'; readonly group: string }
+  /** What this node's directory says of a group, for a node with no member of it. */
+  | { readonly op: 'record'; readonly group: string }
   | { readonly op: 'mailbox'; readonly mailbox: string; readonly message: unknown }
   | { readonly op: 'mailboxGone'; readonly mailbox: string }
   /** The sender's member of `group` stopped (or started again): its peers stop waiting on it. */

@@ -30,6 +30,8 @@ import { nodeOverview, type Overview } from './overview.js';
 export const defaultTimeoutMs = 5000;
 /** Calls from this node waiting on another node or on a local member. */
 export const maxPendingCalls = 100_000;
+/** Records of groups with no member here kept at most: the cache starts over past this. */
+const maxRemoteRecords = 10_000;
 /** Pause before asking again when no leader is known yet. */
 const noLeaderBackoffMs = 20;
 
@@ -84,6 +86,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       this.settle(id, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
   });
   private readonly leaders = new Map<string, NodeId>();
+  /** Records of groups with no member here, learned from peers. */
+  private readonly remoteRecords = new Map<string, GroupRecord>();
   private nextCall = 1;
   private closed = false;
   private walCongested = false;
@@ -373,7 +377,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       if (outcome.kind === 'error') {
         // A member stopped or gone here appended nothing: another may lead.
         const elsewhere = outcome.code === 'NO_SUCH_GROUP' || outcome.code === 'STOPPED';
-        if (!elsewhere || candidates.length <= 1) throw errorOf(outcome);
+        if (!elsewhere || candidates.length <= 1) {
+          // A group deleted since its record was learned from a peer must be looked up afresh.
+          if (outcome.code === 'NO_SUCH_GROUP') this.remoteRecords.delete(name);
+          throw errorOf(outcome);
+        }
         this.leaders.delete(name);
         candidates = candidates.filter((candidate) => candidate !== target);
         target = candidates[0]!;
@@ -427,6 +435,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
           (error: unknown) => answer(outcomeOf(error)),
         );
         return;
+      case 'record': {
+        const record = this.directory.get(call.group);
+        answer(record === undefined ? this.missing(call.group) : { kind: 'ok', value: record });
+        return;
+      }
       case 'members':
         this.shards.membership(call.group).then(
           (view) => answer(view === undefined ? this.missing(call.group) : { kind: 'ok', value: view }),
@@ -567,11 +580,23 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   }
 
   /** The group's record: from this node's directory, else from the members its peers know. */
+  /**
+   * The group's record: from this node's directory or, for a group with no member here, from
+   * the first peer that knows it, so calls can be made from any node.
+   */
   private async recordFor(name: string): Promise<GroupRecord> {
     checkGroupName(name);
-    const record = this.directory.get(name);
+    const record = this.directory.get(name) ?? this.remoteRecords.get(name);
     if (record !== undefined) return record;
-    throw new FlotillaError('NO_SUCH_GROUP', `no group ${name} is known to node ${this.name}`);
+    const deadline = Date.now() + defaultTimeoutMs;
+    for (const peer of this.transport.peers()) {
+      const outcome = await this.callOn(peer, { op: 'record', group: name }, deadline);
+      if (outcome.kind !== 'ok') continue;
+      if (this.remoteRecords.size >= maxRemoteRecords) this.remoteRecords.clear();
+      this.remoteRecords.set(name, outcome.value as GroupRecord);
+      return outcome.value as GroupRecord;
+    }
+    throw new FlotillaError('NO_SUCH_GROUP', `no node knows a group ${name}`);
   }
 
   private requireLocal(name: string): GroupRecord {

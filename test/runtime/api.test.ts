@@ -132,6 +132,21 @@ describe('groups, commands and queries', () => {
   });
 });
 
+describe('calls from a node with no member of the group', () => {
+  it('routes commands, queries and membership questions to the group', async () => {
+    const cluster = await startCluster(['a', 'b', 'c', 'd']);
+    clusters.push(cluster);
+    await cluster.node('a').createGroup('orders', counter);
+    const d = cluster.node('d');
+    expect(d.groups()).toEqual([]);
+    expect(await d.command('orders', 8)).toBe(8);
+    expect(await d.query('orders', 'total', undefined, { consistency: 'consistent' })).toBe(8);
+    expect((await d.members('orders')).voters).toEqual(['a', 'b', 'c']);
+    await d.deleteGroup('orders');
+    expect((await rejection(d.command('orders', 1))).code).toBe('NO_SUCH_GROUP');
+  });
+});
+
 describe('membership and leadership', () => {
   it('adds a member that catches up, transfers leadership to it, and removes another', async () => {
     const cluster = await startCluster(['a', 'b', 'c', 'd']);
