@@ -149,9 +149,12 @@ function decodeState(data: Uint8Array): { version: number; state: unknown } {
   return packr.unpack(data) as { version: number; state: unknown };
 }
 
+/** Shared by every founding configuration: nobody is a non-voter or waiting to be promoted. */
+const none: readonly NodeId[] = Object.freeze([]);
+
 /** A founding member's stored state: the initial configuration and the machine's initial state. */
 export function foundingState(machine: Machine, config: unknown, voters: readonly NodeId[]): StoredMember {
-  const membership: Config = { voters, nonVoters: [], promote: [] };
+  const membership: Config = { voters, nonVoters: none, promote: none };
   return {
     term: 0,
     vote: null,
@@ -176,7 +179,8 @@ export class GroupActor {
   /** Commands received this turn, proposed together at its end; likewise consistent reads. */
   private gathered: Proposal[] | null = null;
   private gatheredReads: number[] | null = null;
-  private held: HeldSend[] = [];
+  /** Messages waiting for this member's writes to be durable; null while there are none. */
+  private held: HeldSend[] | null = null;
   private lastPersistSeq = 0;
   /** Entries up to here were applied before this start: their effects already ran. */
   private readonly effectsFrom: number;
@@ -333,6 +337,7 @@ export class GroupActor {
     switch (output.type) {
       case 'send':
         if (output.sync && this.lastPersistSeq > this.member.durableSeq) {
+          this.held ??= [];
           this.held.push({ seq: this.lastPersistSeq, to: output.to, message: output.message });
         } else {
           this.context.send(this.group, output.to, output.message);
@@ -474,10 +479,11 @@ export class GroupActor {
   }
 
   private releaseHeld(): void {
-    if (this.held.length === 0) return;
+    if (this.held === null) return;
     const durable = this.member.durableSeq;
     const ready = this.held.filter((held) => held.seq <= durable);
-    this.held = this.held.filter((held) => held.seq > durable);
+    const waiting = this.held.filter((held) => held.seq > durable);
+    this.held = waiting.length === 0 ? null : waiting;
     for (const held of ready) this.context.send(this.group, held.to, held.message);
   }
 

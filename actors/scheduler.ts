@@ -9,6 +9,8 @@ export const roundBudget = 4096;
 /** Inputs that may wait in one actor's mailbox. */
 export const mailboxBound = 8192;
 
+const noItems: readonly unknown[] = Object.freeze([]);
+
 export interface Actor<I> {
   readonly mailbox: Mailbox<I>;
   handle(input: I): void;
@@ -19,7 +21,8 @@ export interface Actor<I> {
 export class Mailbox<I> {
   /** Set once the actor is gone: nothing more is delivered or run. */
   closed = false;
-  readonly items: I[] = [];
+  /** Empty mailboxes share one frozen array: an idle actor's mailbox holds nothing of its own. */
+  items: I[] = noItems as I[];
   head = 0;
   queued = false;
 
@@ -31,7 +34,7 @@ export class Mailbox<I> {
     const item = this.items[this.head]!;
     this.head += 1;
     if (this.head === this.items.length) {
-      this.items.length = 0;
+      this.items = noItems as I[];
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items.splice(0, this.head);
@@ -54,6 +57,7 @@ export class Scheduler<I> {
   deliver(actor: Actor<I>, input: I): boolean {
     const mailbox = actor.mailbox;
     if (mailbox.closed || mailbox.size >= mailboxBound) return false;
+    if (mailbox.items === noItems) mailbox.items = [];
     mailbox.items.push(input);
     if (!mailbox.queued) {
       mailbox.queued = true;
@@ -66,7 +70,7 @@ export class Scheduler<I> {
   /** Drops what the actor had queued; it is never run again. */
   remove(actor: Actor<I>): void {
     actor.mailbox.closed = true;
-    actor.mailbox.items.length = 0;
+    actor.mailbox.items = noItems as typeof actor.mailbox.items;
     actor.mailbox.head = 0;
   }
 
