@@ -1,9 +1,4 @@
-// One group's member on this node as an actor: its Raft member, its machine's state, and the
-// client requests waiting on it. It turns inputs into step() calls and performs the outputs
-// through its shard; effects of applied entries go back to the node, led by the leader only.
-import { Packr } from 'msgpackr';
 import {
-  type Config,
   createMember,
   type Entry,
   type Member,
@@ -17,11 +12,11 @@ import {
   step,
   type Write,
 } from '../raft/index.js';
+import { decodeEntryData, decodeState, detached, encodeState, encodeSystem } from './entry-codec.js';
 import type { ErrorCode } from './errors.js';
 import type { Effect, Machine, MachineRole, SystemEvent } from './machine.js';
+import { type PendingCommand, Requests } from './requests.js';
 import { Mailbox } from './scheduler.js';
-
-const packr = new Packr({ useRecords: false, moreTypes: true });
 
 /** Commands waiting for their entry to apply, per group: past it, callers get OVERLOADED. */
 export const maxPendingCommands = 4096;
@@ -90,84 +85,10 @@ export interface MemberStatus {
   readonly pendingCommands: number;
 }
 
-interface PendingCommand {
-  readonly request: number;
-  index: number;
-  term: number;
-}
-
-/** The requests a member is answering, kept apart so an idle member holds none of these maps. */
-class Requests {
-  readonly pending = new Map<number, PendingCommand>();
-  /** Request ids by the index their entry was appended at. */
-  readonly acceptedAt = new Map<number, number>();
-  readonly reads = new Map<number, { readonly name: string; readonly arg: unknown }>();
-  readonly transfers = new Set<number>();
-
-  get empty(): boolean {
-    return this.pending.size === 0 && this.reads.size === 0 && this.transfers.size === 0;
-  }
-}
-
 interface HeldSend {
   readonly seq: number;
   readonly to: NodeId;
   readonly message: Message;
-}
-
-type Encoded = readonly [0, unknown] | readonly [1, SystemEvent];
-
-/**
- * A reply or query result as the caller may keep it: objects are copied, so a caller changing
- * what it got cannot reach into the machine's state.
- */
-function detached(value: unknown): unknown {
-  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
-}
-
-export function encodeCommand(command: unknown): Uint8Array {
-  return plainView(packr.pack([0, command] satisfies Encoded));
-}
-
-/**
- * msgpackr returns a Buffer carrying a DataView of its own; a long-lived entry or snapshot keeps
- * only a plain view of the same bytes, which costs a fraction of the memory.
- */
-function plainView(packed: Uint8Array): Uint8Array {
-  return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
-}
-
-function encodeSystem(event: SystemEvent): Uint8Array {
-  return packr.pack([1, event] satisfies Encoded);
-}
-
-export function encodeState(version: number, state: unknown): Uint8Array {
-  return plainView(packr.pack({ version, state }));
-}
-
-function decodeState(data: Uint8Array): { version: number; state: unknown } {
-  return packr.unpack(data) as { version: number; state: unknown };
-}
-
-/** Shared by every founding configuration: nobody is a non-voter or waiting to be promoted. */
-const none: readonly NodeId[] = Object.freeze([]);
-
-/** A founding member's stored state: the initial configuration and the machine's initial state. */
-export function foundingState(machine: Machine, config: unknown, voters: readonly NodeId[]): StoredMember {
-  const membership: Config = { voters, nonVoters: none, promote: none };
-  return {
-    term: 0,
-    vote: null,
-    commit: 0,
-    snapshot: {
-      index: 0,
-      term: 0,
-      config: membership,
-      data: encodeState(machine.version ?? 0, machine.init(config)),
-    },
-    entries: [],
-    partial: null,
-  };
 }
 
 export class GroupActor {
@@ -435,7 +356,7 @@ export class GroupActor {
     }
     if (entry.kind !== 'command') return;
     const meta = { index: entry.index, term: entry.term, time: entry.time };
-    const [tag, payload] = packr.unpack(entry.data) as Encoded;
+    const [tag, payload] = decodeEntryData(entry.data);
     try {
       const result =
         tag === 0

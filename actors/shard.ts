@@ -8,9 +8,9 @@ import {
   type StoredMember,
   type Write,
 } from '../raft/index.js';
+import { foundingState } from './entry-codec.js';
 import {
   type ActorInput,
-  foundingState,
   GroupActor,
   type MemberStatus,
   type MemberView,

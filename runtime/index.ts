@@ -12,7 +12,8 @@ export type {
 export { defineMachine } from '../actors/index.js';
 export type { ErrorCode } from './errors.js';
 export { FlotillaError } from './errors.js';
-export type { CallOptions, FlotillaNode, GroupSpec, GroupStatus, Members, QueryOptions } from './node.js';
+export type { GroupSpec, Members } from './group-spec.js';
+export type { CallOptions, FlotillaNode, GroupStatus, QueryOptions } from './node.js';
 export { startNode } from './node.js';
 export type { NodeOptions } from './options.js';
 export type { Overview } from './overview.js';

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import type { Effect, SystemEvent } from '../actors/index.js';
 import {
-  type ActorInput,
   type Consistency,
   encodeCommand,
   groupHash,
@@ -22,8 +21,17 @@ import { Directory, type GroupRecord } from './directory.js';
 import { EffectsHost, type MailboxHandler } from './effects-host.js';
 import type { Envelope, RemoteCall } from './envelope.js';
 import { badArgument, FlotillaError } from './errors.js';
+import {
+  allMembers,
+  checkGroupName,
+  type GroupSpec,
+  type Members,
+  recordOf,
+  sameSpec,
+} from './group-spec.js';
 import { InProcessTransport } from './in-process-transport.js';
 import { type NodeOptions, validateNodeOptions } from './options.js';
+import { actorInput, errorOf, localValue, outcomeOf, throwIfFailed } from './outcomes.js';
 import { nodeOverview, type Overview } from './overview.js';
 
 /** How long a call waits by default before TIMEOUT. */
@@ -34,11 +42,6 @@ export const maxPendingCalls = 100_000;
 const maxRemoteRecords = 10_000;
 /** Pause before asking again when no leader is known yet. */
 const noLeaderBackoffMs = 20;
-
-export interface GroupSpec {
-  readonly machine: { readonly module: string; readonly config?: unknown };
-  readonly members: readonly string[];
-}
 
 /** A member's status as status() reports it: a stopped member reports role 'stopped' and zeros. */
 export interface GroupStatus extends Omit<MemberStatus, 'role'> {
@@ -53,12 +56,6 @@ export interface CallOptions {
 
 export interface QueryOptions extends CallOptions {
   readonly consistency?: Consistency;
-}
-
-export interface Members {
-  readonly leader: NodeId | null;
-  readonly voters: readonly NodeId[];
-  readonly nonVoters: readonly NodeId[];
 }
 
 interface PendingCall {
@@ -624,74 +621,6 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private ensureOpen(): void {
     if (this.closed) throw new FlotillaError('STOPPED', `node ${this.name} is closed`);
   }
-}
-
-function allMembers(members: Members): string[] {
-  return [...members.voters, ...members.nonVoters];
-}
-
-function checkGroupName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name === '' || Buffer.byteLength(name) > 1024)
-    throw badArgument('a group name is a non-empty string of at most 1024 bytes');
-}
-
-function recordOf(name: string, spec: GroupSpec): GroupRecord {
-  if (typeof spec !== 'object' || spec === null) throw badArgument('a group spec is an object');
-  const module = spec.machine?.module;
-  if (typeof module !== 'string' || module === '')
-    throw badArgument('spec.machine.module must be a module URL');
-  if (!Array.isArray(spec.members) || spec.members.length === 0)
-    throw badArgument('spec.members must list at least one node');
-  if (spec.members.some((member) => typeof member !== 'string' || member === ''))
-    throw badArgument('spec.members are node names');
-  if (new Set(spec.members).size !== spec.members.length)
-    throw badArgument('spec.members lists a node twice');
-  return { name, module, config: spec.machine.config ?? null, members: [...spec.members], stopped: false };
-}
-
-function sameSpec(a: GroupRecord, b: GroupRecord): boolean {
-  return (
-    a.module === b.module &&
-    JSON.stringify(a.config) === JSON.stringify(b.config) &&
-    JSON.stringify([...a.members].sort()) === JSON.stringify([...b.members].sort())
-  );
-}
-
-function errorOf(outcome: Extract<Outcome, { kind: 'error' }>): FlotillaError {
-  return new FlotillaError(outcome.code, outcome.message);
-}
-
-function throwIfFailed(outcome: Outcome, what: string): void {
-  if (outcome.kind === 'ok') return;
-  if (outcome.kind === 'error') throw errorOf(outcome);
-  throw new FlotillaError('TIMEOUT', `${what}: no answer`);
-}
-
-function localValue(outcome: Outcome, group: string): unknown {
-  if (outcome.kind === 'ok') return outcome.value;
-  if (outcome.kind === 'error') throw errorOf(outcome);
-  throw new FlotillaError('NOT_A_MEMBER', `this node has no member of ${group} to read`);
-}
-
-function actorInput(
-  call: Extract<RemoteCall, { op: 'command' | 'query' | 'changeMembers' | 'transfer' }>,
-  request: number,
-): ActorInput {
-  switch (call.op) {
-    case 'command':
-      return { kind: 'command', request, data: call.data };
-    case 'query':
-      return { kind: 'query', request, name: call.name, arg: call.arg, consistency: call.consistency };
-    case 'changeMembers':
-      return { kind: 'changeMembers', request, change: call.change };
-    case 'transfer':
-      return { kind: 'transfer', request, target: call.target };
-  }
-}
-
-function outcomeOf(error: unknown): Outcome {
-  if (error instanceof FlotillaError) return { kind: 'error', code: error.code, message: error.message };
-  return { kind: 'error', code: 'BAD_ARGUMENT', message: String(error) };
 }
 
 export async function startNode(options: NodeOptions): Promise<FlotillaNode> {

@@ -1,0 +1,67 @@
+// How a group's commands, system events and machine state are encoded in its entries and
+// snapshots (msgpackr), and the founding state a new group starts from.
+import { Packr } from 'msgpackr';
+import type { Config, NodeId, StoredMember } from '../raft/index.js';
+import type { Machine, SystemEvent } from './machine.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: true });
+
+export type Encoded = readonly [0, unknown] | readonly [1, SystemEvent];
+
+/**
+ * A reply or query result as the caller may keep it: objects are copied, so a caller changing
+ * what it got cannot reach into the machine's state.
+ */
+export function detached(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
+}
+
+export function encodeCommand(command: unknown): Uint8Array {
+  return plainView(packr.pack([0, command] satisfies Encoded));
+}
+
+/**
+ * msgpackr returns a Buffer carrying a DataView of its own; a long-lived entry or snapshot keeps
+ * only a plain view of the same bytes, which costs a fraction of the memory.
+ */
+function plainView(packed: Uint8Array): Uint8Array {
+  return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
+}
+
+export function encodeSystem(event: SystemEvent): Uint8Array {
+  return packr.pack([1, event] satisfies Encoded);
+}
+
+export function encodeState(version: number, state: unknown): Uint8Array {
+  return plainView(packr.pack({ version, state }));
+}
+
+export function decodeState(data: Uint8Array): { version: number; state: unknown } {
+  return packr.unpack(data) as { version: number; state: unknown };
+}
+
+/** Shared by every founding configuration: nobody is a non-voter or waiting to be promoted. */
+const none: readonly NodeId[] = Object.freeze([]);
+
+/** A founding member's stored state: the initial configuration and the machine's initial state. */
+export function foundingState(machine: Machine, config: unknown, voters: readonly NodeId[]): StoredMember {
+  const membership: Config = { voters, nonVoters: none, promote: none };
+  return {
+    term: 0,
+    vote: null,
+    commit: 0,
+    snapshot: {
+      index: 0,
+      term: 0,
+      config: membership,
+      data: encodeState(machine.version ?? 0, machine.init(config)),
+    },
+    entries: [],
+    partial: null,
+  };
+}
+
+/** A command entry's payload: a client's command (tag 0) or a system event (tag 1). */
+export function decodeEntryData(data: Uint8Array): Encoded {
+  return packr.unpack(data) as Encoded;
+}
