@@ -37,6 +37,10 @@ class SharedEmptySet<T> extends Set<T> {
 export const noVotes: Map<NodeId, boolean> = new SharedEmptyMap();
 export const noProgress: Map<NodeId, Progress> = new SharedEmptyMap();
 export const noPeers: Set<NodeId> = new SharedEmptySet();
+// Frozen, so a push where a fresh array was due fails loudly instead of sharing state.
+export const noRounds: ReadRound[] = Object.freeze([]) as unknown as ReadRound[];
+export const noReads: number[] = Object.freeze([]) as unknown as number[];
+export const noOutputs: Output[] = Object.freeze([]) as unknown as Output[];
 
 /** A read-index round: served once a quorum echoed `seq`, at the commit index it started with. */
 export interface ReadRound {
@@ -79,7 +83,7 @@ export class Member {
   /** Sequence of the last write that changed term or vote: messages wait for it. */
   termVoteSeq = 0;
   durableIndex: number;
-  readonly pendingWrites: PendingWrite[] = [];
+  pendingWrites: PendingWrite[] = [];
 
   // Follower.
   /** Highest index known to match the current leader's log. */
@@ -100,8 +104,8 @@ export class Member {
   heartbeatDeadline = 0;
   checkQuorumDeadline = 0;
   heartbeatSeq = 0;
-  readRounds: ReadRound[] = [];
-  readsAwaitingCommit: number[] = [];
+  readRounds: ReadRound[] = noRounds;
+  readsAwaitingCommit: number[] = noReads;
   transfer: Transfer | null = null;
 
   timerArmedAt: number | null = null;
@@ -109,7 +113,8 @@ export class Member {
   downPeers: Set<NodeId> = noPeers;
   /** Whether the last step left this member quiet: nothing timed to do, nothing to send. */
   quiet = false;
-  outputs: Output[] = [];
+  /** Filled during a step, handed back by it; between steps the shared frozen empty list. */
+  outputs: Output[] = noOutputs;
 
   constructor(id: NodeId, options: Options, stored: StoredMember, seed: number) {
     this.id = id;
@@ -186,6 +191,8 @@ export class Member {
     let moved = false;
     while (this.pendingWrites.length > 0 && this.pendingWrites[0]!.seq <= seq) {
       const lastIndex = this.pendingWrites.shift()!.lastIndex;
+      // An emptied array keeps its storage; an idle member should not.
+      if (this.pendingWrites.length === 0) this.pendingWrites = [];
       if (lastIndex > this.durableIndex) {
         this.durableIndex = lastIndex;
         moved = true;

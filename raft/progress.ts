@@ -10,8 +10,8 @@ export class Progress {
   /** While probing, one append is outstanding until a response or the retransmit timeout. */
   probeSent = false;
   /** Last index and payload bytes of each append in flight, oldest first. */
-  readonly inflightLast: number[] = [];
-  readonly inflightBytes: number[] = [];
+  inflightLast: number[] = [];
+  inflightBytes: number[] = [];
   inflightTotalBytes = 0;
   /** Time of the last response that moved this peer forward, for the retransmit timeout. */
   lastProgressAt: number;
@@ -47,11 +47,13 @@ export class Progress {
       this.inflightLast.shift();
       this.inflightTotalBytes -= this.inflightBytes.shift()!;
     }
+    // An emptied window keeps its storage; a quiet leader should not.
+    if (this.inflightLast.length === 0 && this.inflightBytes.length === 0) this.clearInflight();
   }
 
   clearInflight(): void {
-    this.inflightLast.length = 0;
-    this.inflightBytes.length = 0;
+    this.inflightLast = [];
+    this.inflightBytes = [];
     this.inflightTotalBytes = 0;
   }
 

@@ -1,7 +1,7 @@
 // Read-index: a consistent read is served at the commit index the leader had when the read
 // arrived, once a quorum has confirmed in a heartbeat round that it is still the leader, and
 // only after it has committed an entry of its own term.
-import type { Member } from './member.js';
+import { type Member, noReads, noRounds } from './member.js';
 import { hasQuorum } from './quorum.js';
 import { broadcastHeartbeat } from './replication.js';
 
@@ -12,6 +12,7 @@ export function handleRead(member: Member, ids: readonly number[]): void {
     return;
   }
   if (member.commit < member.termStartIndex) {
+    if (member.readsAwaitingCommit === noReads) member.readsAwaitingCommit = [];
     member.readsAwaitingCommit.push(...ids);
     return;
   }
@@ -20,6 +21,7 @@ export function handleRead(member: Member, ids: readonly number[]): void {
 
 function startRound(member: Member, ids: readonly number[]): void {
   member.heartbeatSeq += 1;
+  if (member.readRounds === noRounds) member.readRounds = [];
   member.readRounds.push({ seq: member.heartbeatSeq, index: member.commit, ids });
   broadcastHeartbeat(member, true);
   confirmReads(member);
@@ -28,7 +30,7 @@ function startRound(member: Member, ids: readonly number[]): void {
 export function startReadsAwaitingCommit(member: Member): void {
   if (member.readsAwaitingCommit.length === 0 || member.commit < member.termStartIndex) return;
   const ids = member.readsAwaitingCommit;
-  member.readsAwaitingCommit = [];
+  member.readsAwaitingCommit = noReads;
   startRound(member, ids);
 }
 
@@ -44,4 +46,5 @@ export function confirmReads(member: Member): void {
     member.readRounds.shift();
     member.outputs.push({ type: 'readReady', ids: round.ids, index: round.index });
   }
+  if (member.readRounds.length === 0) member.readRounds = noRounds;
 }

@@ -2,7 +2,7 @@
 // must do (persist term and vote, reset leader state, fail reads that can no longer be served).
 
 import { noData } from './log.js';
-import { type Member, noProgress, noVotes } from './member.js';
+import { type Member, noProgress, noReads, noRounds, noVotes } from './member.js';
 import { Progress } from './progress.js';
 import { isVoter, quorumSize } from './quorum.js';
 import { broadcastAppend } from './replication.js';
@@ -49,8 +49,8 @@ function leaveLeadership(member: Member, deposedByHigherTerm: boolean): void {
   const ids: number[] = [...member.readsAwaitingCommit];
   for (const round of member.readRounds) ids.push(...round.ids);
   if (ids.length > 0) member.outputs.push({ type: 'readRejected', ids, leader: null });
-  member.readRounds = [];
-  member.readsAwaitingCommit = [];
+  member.readRounds = noRounds;
+  member.readsAwaitingCommit = noReads;
   if (member.transfer !== null) {
     // Stepping down for a higher term during a transfer is the transfer taking effect.
     member.outputs.push({ type: 'transferred', id: member.transfer.id, ok: deposedByHigherTerm });
@@ -133,8 +133,8 @@ export function becomeLeader(member: Member): void {
     if (peer !== member.id) member.progress.set(peer, new Progress(member.log.lastIndex + 1, member.now));
   }
   member.heartbeatSeq = 0;
-  member.readRounds = [];
-  member.readsAwaitingCommit = [];
+  member.readRounds = noRounds;
+  member.readsAwaitingCommit = noReads;
   member.transfer = null;
   member.heartbeatDeadline = member.now + member.heartbeatPeriod;
   member.checkQuorumDeadline = member.nextQuorumCheck();

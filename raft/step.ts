@@ -2,7 +2,7 @@
 // must do. Time comes in as `now`; nothing here reads a clock or performs I/O.
 import { handleTimeoutNow, handleVoteRequest, handleVoteResponse, inLeaderLease } from './election.js';
 import { acknowledgeDurable, handleAppend, handleHeartbeat, sendAppendResponse } from './follower.js';
-import type { Member } from './member.js';
+import { type Member, noOutputs } from './member.js';
 import { handleChangeMembers } from './membership.js';
 import { handlePeerDown, handlePeerUp, isQuiet, wake } from './quiescence.js';
 import { hasQuorum } from './quorum.js';
@@ -23,6 +23,7 @@ import type { Entry, Input, Message, NodeId, Output, Proposal } from './types.js
 
 export function step(member: Member, now: number, input: Input): Output[] {
   if (now > member.now) member.now = now;
+  member.outputs = [];
   switch (input.type) {
     case 'start':
       start(member);
@@ -78,7 +79,7 @@ export function step(member: Member, now: number, input: Input): Output[] {
     member.outputs.push({ type: 'timer', at: deadline });
   }
   const outputs = member.outputs;
-  member.outputs = [];
+  member.outputs = noOutputs;
   return outputs;
 }
 
