@@ -1,5 +1,6 @@
 // One timer wheel per shard: deadlines are rounded up to ticks, every key due in a tick fires
 // together, and only the earliest tick holds a real timer. With nothing armed, nothing runs.
+// The timer keeps the process alive, as an open node should until it is closed.
 
 /** Deadlines are grouped by this many milliseconds: Raft's timers are hundreds of ms. */
 export const tickMilliseconds = 10;
@@ -62,7 +63,6 @@ export class TimerWheel<K> {
     this.timerTick = next;
     const delay = Math.max(0, next * tickMilliseconds - this.clock());
     this.timer = setTimeout(() => this.expire(), delay);
-    this.timer.unref?.();
   }
 
   private expire(): void {

@@ -129,7 +129,6 @@ export class EffectsHost {
       },
       Math.max(0, milliseconds),
     );
-    timer.unref?.();
     timers.set(name, timer);
   }
 

@@ -83,6 +83,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       this.settle(id, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
   });
   private readonly leaders = new Map<string, NodeId>();
+  /** createGroup calls waiting for their group's first leader, by group. */
+  private readonly leaderWaiters = new Map<string, ((found: boolean) => void)[]>();
   /** Records of groups with no member here, learned from peers. */
   private readonly remoteRecords = new Map<string, GroupRecord>();
   private nextCall = 1;
@@ -341,6 +343,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     this.closed = true;
     this.transport.close();
     this.effects.close();
+    for (const waiters of this.leaderWaiters.values()) for (const heard of waiters) heard(false);
+    this.leaderWaiters.clear();
     this.deadlines.stop();
     for (const [id, call] of this.calls) {
       call.resolve({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
@@ -551,10 +555,37 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     if (!this.wal.write(group, seq, write)) this.walCongested = true;
   }
 
+  /** Resolves true when this node's member of `group` learns of a leader, false at `deadline`. */
+  private leaderNews(group: string, deadline: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiters = this.leaderWaiters.get(group) ?? [];
+      this.leaderWaiters.set(group, waiters);
+      const timer = setTimeout(
+        () => {
+          const left = this.leaderWaiters.get(group)?.filter((waiter) => waiter !== heard) ?? [];
+          if (left.length === 0) this.leaderWaiters.delete(group);
+          else this.leaderWaiters.set(group, left);
+          resolve(false);
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      const heard = (found: boolean) => {
+        clearTimeout(timer);
+        resolve(found);
+      };
+      waiters.push(heard);
+    });
+  }
+
   private leaderChanged(group: string, leader: NodeId | null, term: number): void {
     const before = this.leaders.get(group);
     if (leader === null) this.leaders.delete(group);
     else this.leaders.set(group, leader);
+    if (leader !== null) {
+      const waiters = this.leaderWaiters.get(group);
+      this.leaderWaiters.delete(group);
+      for (const heard of waiters ?? []) heard(true);
+    }
     if (before === this.name && leader !== this.name) this.effects.forget(group);
     if (leader !== before) this.emit('leader', group, leader, term);
   }
@@ -564,6 +595,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   }
 
   private async waitForLeader(name: string, members: readonly string[], deadline: number): Promise<void> {
+    if (this.shards.has(name)) {
+      // A member here hears of the leader itself: wait for that rather than asking around.
+      if (this.leaders.has(name) || (await this.leaderNews(name, deadline))) return;
+      throw new FlotillaError('TIMEOUT', `group ${name} has no leader yet`);
+    }
     for (;;) {
       for (const member of members) {
         if (member !== this.name && !this.transport.isUp(member)) continue;
@@ -576,7 +612,6 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     }
   }
 
-  /** The group's record: from this node's directory, else from the members its peers know. */
   /**
    * The group's record: from this node's directory or, for a group with no member here, from
    * the first peer that knows it, so calls can be made from any node.
