@@ -153,7 +153,10 @@ export class SharedLog {
     const stored = this.store.load(group);
     let state = stored === undefined ? undefined : StoredGroup.from(stored);
     const changes = [...this.files.flatMap((file) => [...file.changes(group)])];
-    for (const record of this.commit.pending(group)) changes.push(changeOf(record));
+    // Every group written since opening is in lastIndex: one that is not has nothing pending,
+    // and the batches need no scan (a node creating thousands of groups loads each of them).
+    if (this.lastIndex.has(group))
+      for (const record of this.commit.pending(group)) changes.push(changeOf(record));
     for (const change of changes) {
       if (change.kind === 'deleteGroup') {
         state = undefined;
@@ -229,13 +232,13 @@ export class SharedLog {
   private lastIndexOf(group: string): number {
     // Groups written since opening are always in the map; others end where startup left them.
     let last = this.lastIndex.get(group);
+    if (last !== undefined) return last;
     for (let position = this.files.length - 1; last === undefined && position >= 0; position -= 1) {
       last = this.files[position]!.lastIndex.get(group);
     }
-    if (last === undefined) {
-      last = this.store.lastIndex(group);
-      this.lastIndex.set(group, last);
-    }
+    last ??= this.store.lastIndex(group);
+    // From here on the group is in the map: load() relies on it to know what may be pending.
+    this.lastIndex.set(group, last);
     return last;
   }
 
