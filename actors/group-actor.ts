@@ -103,8 +103,6 @@ export class GroupActor {
   /** Messages waiting for this member's writes to be durable; null while there are none. */
   private held: HeldSend[] | null = null;
   private lastPersistSeq = 0;
-  /** Entries up to here were applied before this start: their effects already ran. */
-  private readonly effectsFrom: number;
 
   constructor(
     readonly group: string,
@@ -117,7 +115,6 @@ export class GroupActor {
     // Idle groups go quiet: the node's failure detector watches peers instead of every group.
     this.member = createMember({ id: context.node, stored, seed, options: { quiesce: true } });
     this.state = machine.init(config);
-    this.effectsFrom = stored.commit;
   }
 
   get pendingCommands(): number {
@@ -366,7 +363,7 @@ export class GroupActor {
       if (pending !== undefined)
         this.context.reply(pending.request, { kind: 'ok', value: detached(result.reply) });
       if (result.effects !== undefined && result.effects.length > 0)
-        this.runEffects(entry.index, result.effects);
+        this.runEffects(entry.term, result.effects);
     } catch (error) {
       // The same command throws on every member, so every member keeps the state it had.
       if (pending !== undefined)
@@ -374,7 +371,13 @@ export class GroupActor {
     }
   }
 
-  private runEffects(index: number, effects: readonly Effect[]): void {
+  /**
+   * A leader runs the effects of the entries of its own term only. An entry of an earlier term
+   * may have had its effects run by the leader that appended it, before a restart or a change
+   * of leader, and nothing on this member can tell: so effects are run at most once, and a
+   * machine re-establishes what a new leader needs (monitors, timers) from stateEnter.
+   */
+  private runEffects(term: number, effects: readonly Effect[]): void {
     const leaderEffects: Effect[] = [];
     for (const effect of effects) {
       // Every member truncates its own log; everything else is the leader's to do, once.
@@ -385,7 +388,7 @@ export class GroupActor {
             index: effect.index,
             data: encodeState(this.machine.version ?? 0, effect.state),
           });
-      } else if (this.member.role === 'leader' && index > this.effectsFrom) {
+      } else if (this.member.role === 'leader' && term === this.member.term) {
         leaderEffects.push(effect);
       }
     }

@@ -46,6 +46,35 @@ describe('effects', () => {
     expect(received).toEqual([{ hello: 1 }]);
   });
 
+  it('does not send again, after a restart, what entries applied before it sent', async () => {
+    const cluster = await startCluster(['a', 'b', 'c']);
+    clusters.push(cluster);
+    const before: unknown[] = [];
+    cluster.node('b').mailbox('inbox', (message) => before.push(message));
+    await cluster.node('a').createGroup('fx', effects);
+    for (let index = 1; index <= 3; index += 1)
+      await cluster.node('a').command('fx', { send: { node: 'b', mailbox: 'inbox', message: index } });
+    await until(() => before.length === 3, 'the first sends');
+    for (const name of ['a', 'b', 'c']) await cluster.restart(name);
+    const after: unknown[] = [];
+    cluster.node('b').mailbox('inbox', (message) => after.push(message));
+    await cluster
+      .node('c')
+      .command('fx', { send: { node: 'b', mailbox: 'inbox', message: 'new' } }, { timeoutMs: 10_000 });
+    await until(() => after.length >= 1, 'the send made after the restart');
+    // Every member has re-applied the old entries by now; none of their sends went out again.
+    for (const name of ['a', 'b', 'c']) {
+      await until(
+        async () =>
+          (await cluster.node(name).status('fx')).appliedIndex >=
+          (await cluster.node('c').status('fx')).commitIndex,
+        `${name} to apply everything`,
+      );
+    }
+    expect(after).toEqual(['new']);
+    expect(before).toEqual([1, 2, 3]);
+  });
+
   it('puts a monitored mailbox going away through the log, on every member', async () => {
     const cluster = await startCluster(['a', 'b', 'c']);
     clusters.push(cluster);
