@@ -107,7 +107,7 @@ export class GroupActor {
   constructor(
     readonly group: string,
     readonly machine: Machine,
-    private readonly config: unknown,
+    config: unknown,
     stored: StoredMember,
     seed: number,
     private readonly context: ShardContext,
@@ -443,10 +443,5 @@ export class GroupActor {
   membership(): MemberView {
     const config = this.member.log.config;
     return { leader: this.member.leader, voters: config.voters, nonVoters: config.nonVoters };
-  }
-
-  /** The config the machine was created with, for members created elsewhere. */
-  get machineConfig(): unknown {
-    return this.config;
   }
 }

@@ -128,10 +128,6 @@ export class Shard implements ShardContext {
     for (const actor of this.actors.values()) this.scheduler.deliver(actor, { kind: 'peer', node, up });
   }
 
-  durable(group: string, seq: number): void {
-    this.deliver(group, { kind: 'durable', seq });
-  }
-
   close(group: string): void {
     const actor = this.actors.get(group);
     if (actor === undefined) return;
@@ -157,14 +153,6 @@ export class Shard implements ShardContext {
   closeAll(): void {
     for (const group of [...this.actors.keys()]) this.close(group);
     this.timers.stop();
-  }
-
-  actor(group: string): GroupActor | undefined {
-    return this.actors.get(group);
-  }
-
-  groups(): IterableIterator<GroupActor> {
-    return this.actors.values();
   }
 
   // ShardContext: what actors do, passed to the host.

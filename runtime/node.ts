@@ -411,14 +411,14 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     return new Promise<Outcome>((resolve) => {
       this.calls.set(id, { resolve, timed: true });
       this.deadlines.arm(id, deadline);
-      if (node === this.name) this.perform(call, (outcome) => this.settle(id, outcome));
+      if (node === this.name) this.perform(call, this.name, (outcome) => this.settle(id, outcome));
       else if (!this.transport.isUp(node)) this.settle(id, { kind: 'notLeader', leader: null });
       else this.transport.send(node, { kind: 'call', id, call });
     });
   }
 
   /** Runs a call here; `answer` hears its outcome (a local caller, or a reply to another node). */
-  private perform(call: RemoteCall, answer: (outcome: Outcome) => void): void {
+  private perform(call: RemoteCall, from: string, answer: (outcome: Outcome) => void): void {
     if (this.closed) {
       answer({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
       return;
@@ -451,7 +451,10 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         this.effects.deliver(call.mailbox, call.message);
         return;
       case 'mailboxGone':
+        this.effects.targetDown({ node: from, mailbox: call.mailbox }, 'mailboxGone');
+        return;
       case 'memberChanged':
+        this.shards.deliver(call.group, { kind: 'peer', node: from, up: call.up });
         return;
       case 'campaign':
         this.shards.deliver(call.group, { kind: 'campaign' });
@@ -499,15 +502,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
           break;
         case 'call': {
           const { id } = envelope;
-          if (envelope.call.op === 'mailboxGone') {
-            this.effects.targetDown({ node: from, mailbox: envelope.call.mailbox }, 'mailboxGone');
-            break;
-          }
-          if (envelope.call.op === 'memberChanged') {
-            this.shards.deliver(envelope.call.group, { kind: 'peer', node: from, up: envelope.call.up });
-            break;
-          }
-          this.perform(envelope.call, (outcome) => {
+          this.perform(envelope.call, from, (outcome) => {
             if (id !== 0) this.transport.send(from, { kind: 'result', id, outcome });
           });
           break;
