@@ -18,6 +18,7 @@ export class TimerWheel<K> {
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /** Keys armed with `arm` and not yet fired or cancelled. */
   get armed(): number {
     return this.tickOf.size;
   }
@@ -26,8 +27,16 @@ export class TimerWheel<K> {
   arm(key: K, at: number | null): void {
     this.cancel(key);
     if (at === null) return;
+    this.tickOf.set(key, Math.ceil(at / tickMilliseconds));
+    this.add(key, at);
+  }
+
+  /**
+   * Arms `key` for `at` with no way to cancel or re-arm it: cheaper than `arm` for keys that
+   * are mostly done with before they fire, whose owner ignores a firing it no longer needs.
+   */
+  add(key: K, at: number): void {
     const tick = Math.ceil(at / tickMilliseconds);
-    this.tickOf.set(key, tick);
     let bucket = this.buckets.get(tick);
     if (bucket === undefined) {
       bucket = new Set();

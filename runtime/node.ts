@@ -58,10 +58,13 @@ export interface QueryOptions extends CallOptions {
   readonly consistency?: Consistency;
 }
 
-interface PendingCall {
-  readonly resolve: (outcome: Outcome) => void;
-  /** False for requests handed to a local member: the member always answers, or is closed and says so. */
-  readonly timed: boolean;
+/** The calls a group's member answers itself. */
+type ActorCall = Extract<RemoteCall, { op: 'command' | 'query' | 'changeMembers' | 'transfer' }>;
+
+function isActorCall(call: RemoteCall): call is ActorCall {
+  return (
+    call.op === 'command' || call.op === 'query' || call.op === 'changeMembers' || call.op === 'transfer'
+  );
 }
 
 export interface NodeEvents {
@@ -76,8 +79,12 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private readonly shards: ShardSet;
   private readonly transport: InProcessTransport;
   private readonly effects: EffectsHost;
-  private readonly calls = new Map<number, PendingCall>();
-  /** Deadlines of the calls this node made, on one wheel rather than a timer each. */
+  /** Calls waiting for an outcome, by id: what hears it. */
+  private readonly calls = new Map<number, (outcome: Outcome) => void>();
+  /**
+   * Deadlines of the calls this node made, on one wheel rather than a timer each. They are never
+   * cancelled: a call answered in time is no longer in `calls` when its deadline fires.
+   */
   private readonly deadlines = new TimerWheel<number>((expired) => {
     for (const id of expired)
       this.settle(id, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
@@ -346,8 +353,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     for (const waiters of this.leaderWaiters.values()) for (const heard of waiters) heard(false);
     this.leaderWaiters.clear();
     this.deadlines.stop();
-    for (const [id, call] of this.calls) {
-      call.resolve({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
+    for (const [id, answer] of this.calls) {
+      answer({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
       this.calls.delete(id);
     }
     await this.shards.stop();
@@ -369,8 +376,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     given?: number,
   ): Promise<unknown> {
     const deadline = given ?? this.deadline(options);
-    const record = await this.recordFor(name);
-    let candidates = [...record.members];
+    const record = this.directory.get(name) ?? this.remoteRecords.get(name) ?? (await this.recordFor(name));
+    let candidates: readonly string[] = record.members;
     let target = this.leaders.get(name) ?? (this.shards.has(name) ? this.name : candidates[0]!);
     for (;;) {
       const outcome = await this.callOn(target, call, deadline);
@@ -398,7 +405,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       if (Date.now() + noLeaderBackoffMs >= deadline)
         throw new FlotillaError('TIMEOUT', `no leader of ${name} answered in time`);
       await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
-      candidates.push(candidates.shift()!);
+      candidates = [...candidates.slice(1), candidates[0]!];
       target = candidates[0]!;
     }
   }
@@ -407,10 +414,15 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private callOn(node: string, call: RemoteCall, deadline: number): Promise<Outcome> {
     if (this.calls.size >= maxPendingCalls)
       return Promise.resolve({ kind: 'error', code: 'OVERLOADED', message: 'too many calls in flight' });
-    const id = this.nextCall++;
     return new Promise<Outcome>((resolve) => {
-      this.calls.set(id, { resolve, timed: true });
-      this.deadlines.arm(id, deadline);
+      // A call on a local member is one request: the member's reply settles the caller directly.
+      if (node === this.name && isActorCall(call)) {
+        this.toActor(call, resolve, deadline);
+        return;
+      }
+      const id = this.nextCall++;
+      this.calls.set(id, resolve);
+      this.deadlines.add(id, deadline);
       if (node === this.name) this.perform(call, this.name, (outcome) => this.settle(id, outcome));
       else if (!this.transport.isUp(node)) this.settle(id, { kind: 'notLeader', leader: null });
       else this.transport.send(node, { kind: 'call', id, call });
@@ -460,21 +472,22 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         this.shards.deliver(call.group, { kind: 'campaign' });
         return;
       default:
-        this.toActor(call, answer);
+        this.toActor(call, answer, null);
     }
   }
 
-  /** Hands a client call to this node's member of the group; its reply settles `answer`. */
-  private toActor(
-    call: Extract<RemoteCall, { op: 'command' | 'query' | 'changeMembers' | 'transfer' }>,
-    answer: (outcome: Outcome) => void,
-  ): void {
+  /**
+   * Hands a client call to this node's member of the group; its reply settles `answer`, or
+   * TIMEOUT does at `deadline` when one is given (a caller on this node).
+   */
+  private toActor(call: ActorCall, answer: (outcome: Outcome) => void, deadline: number | null): void {
     if (!this.shards.has(call.group)) {
       answer(this.missing(call.group));
       return;
     }
     const request = this.nextCall++;
-    this.calls.set(request, { resolve: answer, timed: false });
+    this.calls.set(request, answer);
+    if (deadline !== null) this.deadlines.add(request, deadline);
     if (!this.shards.deliver(call.group, actorInput(call, request))) {
       this.calls.delete(request);
       answer({ kind: 'error', code: 'OVERLOADED', message: `the mailbox of ${call.group} is full` });
@@ -482,11 +495,10 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   }
 
   private settle(id: number, outcome: Outcome): void {
-    const call = this.calls.get(id);
-    if (call === undefined) return;
+    const answer = this.calls.get(id);
+    if (answer === undefined) return;
     this.calls.delete(id);
-    if (call.timed) this.deadlines.cancel(id);
-    call.resolve(outcome);
+    answer(outcome);
   }
 
   private receive(from: string, envelopes: readonly Envelope[]): void {

@@ -1,5 +1,5 @@
 // The timer wheel: keys due in the same tick fire together, re-arming replaces, cancelling
-// removes, and with nothing armed there is nothing scheduled at all.
+// removes, added keys fire without bookkeeping, and with nothing armed there is nothing scheduled at all.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TimerWheel, tickMilliseconds } from '../../actors/timer-wheel.js';
 
@@ -38,6 +38,21 @@ describe('the timer wheel', () => {
     expect(fired).toEqual([]);
     vi.advanceTimersByTime(300);
     expect(fired).toEqual(['moved']);
+  });
+
+  it('fires keys added without cancellation at their tick, beside armed keys', () => {
+    vi.useFakeTimers({ now: 0 });
+    const fired: number[][] = [];
+    const wheel = new TimerWheel<number>((due) => fired.push([...due].sort()));
+    wheel.add(1, 25);
+    wheel.arm(2, 30);
+    wheel.add(3, 500);
+    expect(wheel.armed).toBe(1);
+    vi.advanceTimersByTime(40);
+    expect(fired).toEqual([[1, 2]]);
+    vi.advanceTimersByTime(500);
+    expect(fired).toEqual([[1, 2], [3]]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('arms no timer while nothing is due', () => {
