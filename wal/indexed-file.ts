@@ -48,9 +48,16 @@ export class IndexedFile {
     private length = 0,
   ) {}
 
-  /** A live file, empty, reusing `bytes` if given. */
-  static live(generation: number, path: string, bytes?: Buffer): IndexedFile {
-    return new IndexedFile(generation, path, bytes ?? Buffer.allocUnsafe(initialBytes));
+  /**
+   * A live file, empty, reusing `bytes` if given, or else room for `expectedBytes`: reserved
+   * up front, a file never copies itself to grow, and pages not yet written take no memory.
+   */
+  static live(generation: number, path: string, expectedBytes: number, bytes?: Buffer): IndexedFile {
+    return new IndexedFile(
+      generation,
+      path,
+      bytes ?? Buffer.allocUnsafe(Math.max(initialBytes, expectedBytes)),
+    );
   }
 
   get size(): number {

@@ -79,7 +79,7 @@ export class SharedLog {
       maxThreads: 1,
     });
     const file = new WalFile(firstGeneration, walFilePath(walDirectory, firstGeneration));
-    this.files = [...recovered, IndexedFile.live(file.generation, file.path)];
+    this.files = [...recovered, IndexedFile.live(file.generation, file.path, this.liveFileBytes)];
     this.commit = new GroupCommit(file, options.sync ?? true, {
       durable: (reports, records, bytes) => {
         this.counters.syncs += 1;
@@ -248,6 +248,11 @@ export class SharedLog {
       this.lastIndex.set(group, write.snapshot.index);
   }
 
+  /** What a live file holds when it rolls over: the rollover size and one large batch past it. */
+  private get liveFileBytes(): number {
+    return (this.options.rolloverBytes ?? defaultRolloverBytes) + 4 * 1024 * 1024;
+  }
+
   /** After each write: past the rollover size, the file goes to a segment writer and a new one starts. */
   private maybeRollOver(current: WalFile): WalFile {
     if (current.size < (this.options.rolloverBytes ?? defaultRolloverBytes)) return current;
@@ -257,7 +262,9 @@ export class SharedLog {
     if (this.congested) this.wasCongested = true;
     this.flushing ??= this.flushSegments();
     const next = new WalFile(current.generation + 1, walFilePath(this.walDirectory, current.generation + 1));
-    this.files.push(IndexedFile.live(next.generation, next.path, this.spareBuffers.pop()));
+    this.files.push(
+      IndexedFile.live(next.generation, next.path, this.liveFileBytes, this.spareBuffers.pop()),
+    );
     return next;
   }
 
