@@ -5,10 +5,21 @@ export function quorumSize(voterCount: number): number {
   return Math.floor(voterCount / 2) + 1;
 }
 
+/** Reused by quorumIndex: a leader computes its commit index after every acknowledgement. */
+const sorted: number[] = [];
+
 /** The highest index held by a majority of voters, given each voter's acknowledged index. */
 export function quorumIndex(config: Config, indexOf: (node: NodeId) => number): number {
-  const indices = config.voters.map(indexOf).sort((a, b) => b - a);
-  return indices[quorumSize(indices.length) - 1] ?? 0;
+  const voters = config.voters;
+  if (voters.length === 0) return 0;
+  // Insertion sort, highest first, into a reused array: a handful of voters, and no garbage.
+  for (let at = 0; at < voters.length; at += 1) {
+    const index = indexOf(voters[at]!);
+    let slot = at;
+    for (; slot > 0 && sorted[slot - 1]! < index; slot -= 1) sorted[slot] = sorted[slot - 1]!;
+    sorted[slot] = index;
+  }
+  return sorted[quorumSize(voters.length) - 1]!;
 }
 
 export function hasQuorum(config: Config, agrees: (node: NodeId) => boolean): boolean {

@@ -147,7 +147,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       directory: options.dataDir,
       sync: options.sync ?? true,
       onDurable: (reports) => {
-        for (const [group, seq] of reports) node?.shards.deliver(group, { kind: 'durable', seq });
+        reports.forEach((seq, group) => node?.shards.deliver(group, { kind: 'durable', seq }));
       },
       onDrain: () => {
         if (node !== undefined) node.walCongested = false;
@@ -269,12 +269,17 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
 
   // ---- Commands and queries -----------------------------------------------------------------
 
-  async command<R = unknown>(name: string, command: unknown, options: CallOptions = {}): Promise<R> {
-    this.ensureOpen();
-    if (this.walCongested) throw new FlotillaError('OVERLOADED', 'the WAL is behind: try later');
-    // Encoded now: what the caller does with `command` afterwards cannot change what is applied.
-    const data = encodeCommand(command);
-    return (await this.routed(name, { op: 'command', group: name, data }, options)) as R;
+  command<R = unknown>(name: string, command: unknown, options: CallOptions = {}): Promise<R> {
+    try {
+      this.ensureOpen();
+      if (this.walCongested) throw new FlotillaError('OVERLOADED', 'the WAL is behind: try later');
+      // Encoded now: what the caller does with `command` afterwards cannot change what is applied.
+      const data = encodeCommand(command);
+      return this.routed(name, { op: 'command', group: name, data }, options) as Promise<R>;
+    } catch (error) {
+      // Bad input and a closed node are answered as every other failure is: by a rejection.
+      return Promise.reject(error);
+    }
   }
 
   async query<T = unknown>(
@@ -367,20 +372,34 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   /**
    * Sends `call` to the group's leader, following leader hints. It tries again only when the
    * answer says nothing was appended (not the leader) or that the entry was replaced before it
-   * could apply; anything else is the answer.
+   * could apply; anything else is the answer. The first try is made at once: a caller whose
+   * group and leader are known pays for one call and nothing more.
    */
-  private async routed(
+  private routed(name: string, call: RemoteCall, options: CallOptions, given?: number): Promise<unknown> {
+    const deadline = given ?? this.deadline(options);
+    const record = this.directory.get(name) ?? this.remoteRecords.get(name);
+    if (record === undefined)
+      return this.recordFor(name).then((found) => this.followed(name, call, deadline, found.members, null));
+    const target = this.leaders.get(name) ?? (this.shards.has(name) ? this.name : record.members[0]!);
+    return this.callOn(target, call, deadline).then((outcome) =>
+      outcome.kind === 'ok'
+        ? outcome.value
+        : this.followed(name, call, deadline, record.members, { target, outcome }),
+    );
+  }
+
+  /** The rest of `routed`: from the answer of a first try, if one was made, until an answer is final. */
+  private async followed(
     name: string,
     call: RemoteCall,
-    options: CallOptions,
-    given?: number,
+    deadline: number,
+    members: readonly string[],
+    tried: { readonly target: string; readonly outcome: Outcome } | null,
   ): Promise<unknown> {
-    const deadline = given ?? this.deadline(options);
-    const record = this.directory.get(name) ?? this.remoteRecords.get(name) ?? (await this.recordFor(name));
-    let candidates: readonly string[] = record.members;
-    let target = this.leaders.get(name) ?? (this.shards.has(name) ? this.name : candidates[0]!);
+    let candidates = members;
+    let target = tried?.target ?? this.leaders.get(name) ?? (this.shards.has(name) ? this.name : members[0]!);
+    let outcome = tried?.outcome ?? (await this.callOn(target, call, deadline));
     for (;;) {
-      const outcome = await this.callOn(target, call, deadline);
       if (outcome.kind === 'ok') return outcome.value;
       if (outcome.kind === 'error') {
         // A member stopped or gone here appended nothing: another may lead.
@@ -393,20 +412,19 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         this.leaders.delete(name);
         candidates = candidates.filter((candidate) => candidate !== target);
         target = candidates[0]!;
-        continue;
-      }
-      if (outcome.kind === 'notLeader' && outcome.leader !== null && outcome.leader !== target) {
+      } else if (outcome.kind === 'notLeader' && outcome.leader !== null && outcome.leader !== target) {
         this.leaders.set(name, outcome.leader);
         target = outcome.leader;
-        continue;
+      } else {
+        // No leader known (or an entry replaced in an election): wait a moment, then ask around.
+        this.leaders.delete(name);
+        if (Date.now() + noLeaderBackoffMs >= deadline)
+          throw new FlotillaError('TIMEOUT', `no leader of ${name} answered in time`);
+        await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+        candidates = [...candidates.slice(1), candidates[0]!];
+        target = candidates[0]!;
       }
-      // No leader known (or an entry replaced in an election): wait a moment, then ask around.
-      this.leaders.delete(name);
-      if (Date.now() + noLeaderBackoffMs >= deadline)
-        throw new FlotillaError('TIMEOUT', `no leader of ${name} answered in time`);
-      await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
-      candidates = [...candidates.slice(1), candidates[0]!];
-      target = candidates[0]!;
+      outcome = await this.callOn(target, call, deadline);
     }
   }
 
