@@ -147,7 +147,9 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       directory: options.dataDir,
       sync: options.sync ?? true,
       onDurable: (reports) => {
-        reports.forEach((seq, group) => node?.shards.deliver(group, { kind: 'durable', seq }));
+        reports.forEach((seq, group) => {
+          node?.shards.deliver(group, { kind: 'durable', seq });
+        });
       },
       onDrain: () => {
         if (node !== undefined) node.walCongested = false;
