@@ -40,7 +40,8 @@ export function handleAppend(
   if (lastMatching > member.matched) member.matched = lastMatching;
   const commit = Math.min(message.commit, lastMatching);
   if (commit > member.commit) advanceCommit(member, commit);
-  if (firstWritten === null) acknowledge(member, from, Math.min(member.durableIndex, member.matched));
+  if (firstWritten === null && (message.entries.length > 0 || message.probe))
+    acknowledge(member, from, Math.min(member.durableIndex, member.matched));
 }
 
 /** Appends the entries not already present; truncates at the first conflict. Returns the first index written. */

@@ -44,6 +44,7 @@ export function sendAppend(member: Member, peer: NodeId, allowEmpty: boolean): v
       prevTerm,
       entries,
       commit: member.commit,
+      probe: progress.state === 'probe',
     });
     progress.commitSent = member.commit;
     if (progress.state === 'probe') {

@@ -48,6 +48,12 @@ export type Message =
       readonly prevTerm: number;
       readonly entries: readonly Entry[];
       readonly commit: number;
+      /**
+       * Whether a successful append with no entries is answered: only a probe needs one. An
+       * empty append that only carries the commit index goes unanswered, which halves the
+       * messages of a group committing one command at a time.
+       */
+      readonly probe: boolean;
     }
   | {
       readonly type: 'appendResponse';
