@@ -6,6 +6,8 @@ export interface PlantedBug {
   readonly file: string;
   readonly find: string;
   readonly replace: string;
+  /** Nodes per cluster when --nodes is not given: a scenario may need more than three. */
+  readonly nodes?: number;
 }
 
 export const plantedBugs: readonly PlantedBug[] = [
@@ -14,6 +16,9 @@ export const plantedBugs: readonly PlantedBug[] = [
     file: 'raft/replication.ts',
     find: 'if (index <= member.commit || member.log.termAt(index) !== member.term) return;',
     replace: 'if (index <= member.commit) return;',
+    // Figure 8 is a five-server story: with three, the simulator met it once in 1,813 seeds
+    // before appends that carry only the commit went unanswered, and not in 8,000 after.
+    nodes: 5,
   },
   {
     name: 'grant a vote without making it durable',
@@ -48,7 +53,7 @@ export const plantedBugs: readonly PlantedBug[] = [
   {
     name: 'follower acknowledges entries before they are durable',
     file: 'raft/follower.ts',
-    find: 'if (firstWritten === null) acknowledge(member, from, Math.min(member.durableIndex, member.matched));',
+    find: 'if (firstWritten === null && (message.entries.length > 0 || message.probe))\n    acknowledge(member, from, Math.min(member.durableIndex, member.matched));',
     replace: 'acknowledge(member, from, member.matched);',
   },
 ];

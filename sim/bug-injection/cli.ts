@@ -1,6 +1,7 @@
-// npm run sim:bugs -- [--max-seeds N] [--nodes 3|5] [--groups G] [--only TEXT]: plants each bug of bugs.ts in a
-// copy of the tree, builds it, and runs seeds in order until the simulator fails one. Prints how
-// many seeds each bug needed; a bug that survives every seed fails the run.
+// npm run sim:bugs -- [--max-seeds N] [--nodes 3|5] [--groups G] [--only TEXT]: plants each bug
+// of bugs.ts in a copy of the tree, builds it, and runs seeds in order until the simulator fails
+// one. Prints how many seeds each bug needed; a bug that survives every seed fails the run.
+// Without --nodes, each bug runs on the cluster size it names (three unless it says otherwise).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ interface Outcome {
 function plant(bug: PlantedBug, maxSeeds: number, nodes: string, groups: string): Outcome {
   const work = mkdtempSync(join(tmpdir(), 'flotilla-bug-'));
   try {
-    for (const entry of ['raft', 'sim', 'tsconfig.json', 'tsconfig.build.json', 'package.json']) {
+    for (const entry of ['raft', 'sim', 'wal', 'tsconfig.json', 'tsconfig.build.json', 'package.json']) {
       cpSync(join(root, entry), join(work, entry), { recursive: true });
     }
     symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
@@ -58,7 +59,7 @@ function main(): number {
   const { values } = parseArgs({
     options: {
       'max-seeds': { type: 'string', default: '2000' },
-      nodes: { type: 'string', default: '3' },
+      nodes: { type: 'string' },
       groups: { type: 'string', default: '2' },
       only: { type: 'string', default: '' },
     },
@@ -68,7 +69,7 @@ function main(): number {
   const bugs = plantedBugs.filter((bug) => bug.name.includes(values.only));
   for (const bug of bugs) {
     process.stderr.write(`planting: ${bug.name}\n`);
-    const outcome = plant(bug, maxSeeds, values.nodes, values.groups);
+    const outcome = plant(bug, maxSeeds, values.nodes ?? String(bug.nodes ?? 3), values.groups);
     if (outcome.caughtAt === null) survivors += 1;
     const verdict =
       outcome.caughtAt === null ? `NOT caught in ${maxSeeds} seeds` : `caught at seed ${outcome.caughtAt}`;
