@@ -26,9 +26,16 @@ interface ThroughputRun {
 
 const command = 'x'.repeat(100);
 
-/** Commands in flight: enough to keep every group busy, bounded so queues stay reasonable. */
+/** Commands in flight per group: every one of the K groups is active, at every K. */
+const perGroup = 8;
+
+/**
+ * Commands in flight: the same few per group at every size, so the figures compare groups
+ * equally busy (with a fixed window, 10,000 groups would have less than one command each);
+ * at least 256 so one group still batches.
+ */
 function windowFor(groups: number): number {
-  return Math.min(8192, Math.max(256, groups * 8));
+  return Math.max(256, groups * perGroup);
 }
 
 async function runSize(groups: number, seconds: number, threads: number): Promise<ThroughputRun> {
@@ -119,6 +126,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Bench
       { name: `latency p99, ${at}`, value: run.latencyP99, unit: 'ms' },
       { name: `WAL entries per fsync, ${at}`, value: run.entriesPerSync, unit: 'entries' },
       { name: `failed commands, ${at}`, value: run.failures, unit: 'commands' },
+      { name: `commands in flight, ${at}`, value: run.inFlight, unit: 'commands' },
     ];
   });
   const result: BenchResult = {
