@@ -165,7 +165,11 @@ export class SharedLog {
       state ??= new StoredGroup();
       state.apply(change);
     }
-    return state?.toStored();
+    const loaded = state?.toStored();
+    // Its first write need not ask LMDB again where the group's log ends.
+    if (!this.lastIndex.has(group))
+      this.lastIndex.set(group, loaded?.entries.at(-1)?.index ?? loaded?.snapshot?.index ?? 0);
+    return loaded;
   }
 
   /**
