@@ -4,16 +4,11 @@
 // caller makes the call, and replies and mailbox messages are copies. Nodes find each other by
 // name; a node that closes is seen as down by the others.
 import type { Envelope } from './envelope.js';
-
-export interface TransportEvents {
-  receive(from: string, envelopes: readonly Envelope[]): void;
-  peerUp(name: string): void;
-  peerDown(name: string): void;
-}
+import type { Transport, TransportEvents } from './transport.js';
 
 const endpoints = new Map<string, InProcessTransport>();
 
-export class InProcessTransport {
+export class InProcessTransport implements Transport {
   private outboxes = new Map<string, Envelope[]>();
   private flushing = false;
   private closed = false;
@@ -21,6 +16,8 @@ export class InProcessTransport {
   dropped = 0;
   framesSent = 0;
   envelopesSent = 0;
+  /** Nothing in-process is decoded, so nothing is refused. */
+  readonly rejected = 0;
 
   constructor(
     readonly name: string,

@@ -33,6 +33,8 @@ import { InProcessTransport } from './in-process-transport.js';
 import { type NodeOptions, validateNodeOptions } from './options.js';
 import { actorInput, errorOf, localValue, outcomeOf, throwIfFailed } from './outcomes.js';
 import { nodeOverview, type Overview } from './overview.js';
+import { TcpTransport } from './tcp/tcp-transport.js';
+import type { Transport, TransportEvents } from './transport.js';
 
 /** How long a call waits by default before TIMEOUT. */
 export const defaultTimeoutMs = 5000;
@@ -77,7 +79,7 @@ export interface NodeEvents {
 export class FlotillaNode extends EventEmitter<NodeEvents> {
   readonly name: string;
   private readonly shards: ShardSet;
-  private readonly transport: InProcessTransport;
+  private readonly transport: Transport;
   private readonly effects: EffectsHost;
   /** Calls waiting for an outcome, by id: what hears it. */
   private readonly calls = new Map<number, (outcome: Outcome) => void>();
@@ -97,6 +99,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private nextCall = 1;
   private closed = false;
   private walCongested = false;
+  /** Raft messages dropped because no member of their group runs here. */
+  private unknownGroupMessages = 0;
 
   private constructor(
     readonly options: NodeOptions,
@@ -126,7 +130,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       system: (group, event) => this.shards.deliver(group, { kind: 'system', event }),
       error: (error) => this.emit('error', error),
     });
-    this.transport = new InProcessTransport(this.name, {
+    const events: TransportEvents = {
       receive: (from, envelopes) => this.receive(from, envelopes),
       peerUp: (peer) => {
         this.shards.peerChanged(peer, true);
@@ -137,7 +141,26 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         this.effects.nodeDown(peer);
         this.emit('down', peer);
       },
-    });
+    };
+    this.transport =
+      options.listen === undefined
+        ? new InProcessTransport(this.name, events)
+        : new TcpTransport(
+            {
+              name: this.name,
+              listen: options.listen,
+              peers: options.peers ?? {},
+              secret: options.secret!,
+              ...(options.tls === undefined ? {} : { tls: options.tls }),
+              ...options.transport,
+              log: (kind, line) =>
+                this.emit(
+                  'error',
+                  new FlotillaError(kind === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : 'BAD_ARGUMENT', line),
+                ),
+            },
+            events,
+          );
   }
 
   static async start(input: NodeOptions): Promise<FlotillaNode> {
@@ -162,6 +185,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       for (const record of directory.all()) {
         if (!record.stopped) await node.openMember(record, false);
       }
+      // Listening last: a peer's first messages find every group here already open.
+      if (node.transport instanceof TcpTransport) await node.transport.start();
     } catch (error) {
       await node.close();
       throw error;
@@ -181,8 +206,19 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       throw badArgument(`group ${name} exists with a different spec`);
     await Promise.all(
       record.members.map(async (member) => {
-        const outcome = await this.callOn(member, { op: 'createMember', record, founding: true }, deadline);
-        throwIfFailed(outcome, `create ${name} on ${member}`);
+        for (;;) {
+          const outcome = await this.callOn(member, { op: 'createMember', record, founding: true }, deadline);
+          // A member's node not connected yet (a cluster starting up) is waited for, to the deadline.
+          const unreachable = outcome.kind === 'notLeader' && outcome.leader === null;
+          if (unreachable && Date.now() + noLeaderBackoffMs < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+            continue;
+          }
+          if (unreachable)
+            throw new FlotillaError('TIMEOUT', `create ${name}: node ${member} is not reachable`);
+          throwIfFailed(outcome, `create ${name} on ${member}`);
+          return;
+        }
       }),
     );
     if (existing === undefined) {
@@ -266,7 +302,15 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   }
 
   overview(): Overview {
-    return nodeOverview(this.name, this.shards, this.wal, this.transport, this.directory.size, this.effects);
+    return nodeOverview(
+      this.name,
+      this.shards,
+      this.wal,
+      this.transport,
+      this.unknownGroupMessages,
+      this.directory.size,
+      this.effects,
+    );
   }
 
   // ---- Commands and queries -----------------------------------------------------------------
@@ -526,6 +570,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     for (const envelope of envelopes) {
       switch (envelope.kind) {
         case 'raft':
+          // A group deleted here, or never created: nothing to tell, as a lost message.
+          if (!this.shards.has(envelope.group)) {
+            this.unknownGroupMessages += 1;
+            break;
+          }
           this.shards.deliver(envelope.group, {
             kind: 'message',
             from,

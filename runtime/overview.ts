@@ -3,7 +3,7 @@
 import type { ShardSet } from '../actors/index.js';
 import type { SharedLog } from '../wal/index.js';
 import type { EffectsHost } from './effects-host.js';
-import type { InProcessTransport } from './in-process-transport.js';
+import type { TransportCounters } from './transport.js';
 
 export interface Overview {
   readonly node: string;
@@ -20,15 +20,25 @@ export interface Overview {
     readonly segmentFlushes: number;
     readonly files: number;
   };
-  readonly transport: { readonly frames: number; readonly messages: number; readonly dropped: number };
+  readonly transport: {
+    readonly frames: number;
+    readonly messages: number;
+    readonly dropped: number;
+    readonly rejected: number;
+    /** Raft messages for groups with no member running here, dropped. */
+    readonly unknownGroup: number;
+  };
   readonly mailboxDeliveries: number;
+  /** The peer nodes reachable now. */
+  readonly peers: readonly string[];
 }
 
 export function nodeOverview(
   node: string,
   shards: ShardSet,
   wal: SharedLog,
-  transport: InProcessTransport,
+  transport: TransportCounters & { peers(): string[] },
+  unknownGroup: number,
   groups: number,
   effects: EffectsHost,
 ): Overview {
@@ -53,7 +63,10 @@ export function nodeOverview(
       frames: transport.framesSent,
       messages: transport.envelopesSent,
       dropped: transport.dropped,
+      rejected: transport.rejected,
+      unknownGroup,
     },
     mailboxDeliveries: effects.delivered,
+    peers: transport.peers().sort(),
   };
 }

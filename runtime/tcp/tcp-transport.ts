@@ -1,0 +1,350 @@
+// The transport between node processes: one TCP (or TLS) connection per pair of nodes, dialed
+// by the node whose name sorts first, so a pair never holds two. Each turn's envelopes to a
+// peer go out as one frame. Liveness is per pair, not per group: a peer that has sent nothing
+// for `downAfterMs` is down, and a link with nothing to say sends one ping per interval.
+import { createServer as createTcpServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
+import type { Envelope } from '../envelope.js';
+import type { Transport, TransportEvents } from '../transport.js';
+import { Connection, type ConnectionEvents } from './connection.js';
+import { FrameType } from './frames.js';
+import type { Role } from './handshake.js';
+import { encodeBatch } from './wire.js';
+
+export interface TcpTransportOptions {
+  readonly name: string;
+  /** host:port this node listens on. */
+  readonly listen: string;
+  /** The other nodes, by name: host:port. */
+  readonly peers: Readonly<Record<string, string>>;
+  readonly secret: string;
+  /** Given, every connection is mutual TLS: each side checks the other's certificate. */
+  readonly tls?: TlsSettings;
+  readonly maxFrameBytes?: number;
+  /** Bytes a peer's socket may hold unsent before envelopes for it are dropped. */
+  readonly maxQueueBytes?: number;
+  /** How often a quiet link says it is alive. */
+  readonly heartbeatMs?: number;
+  /** Silence after which a peer is down. */
+  readonly downAfterMs?: number;
+  /** A peer that has not finished the handshake by then is disconnected. */
+  readonly handshakeMs?: number;
+  /** Where refused connections are reported: a failed handshake, or a malformed frame. */
+  readonly log?: (kind: 'UNAUTHORIZED' | 'MALFORMED', line: string) => void;
+}
+
+/** PEM key and certificate of this node, and the CA that issued every node's certificate. */
+export interface TlsSettings {
+  readonly key: string | Buffer;
+  readonly cert: string | Buffer;
+  readonly ca: string | Buffer | readonly (string | Buffer)[];
+  /** The name peers' certificates are issued for; by default the host of the peer's address. */
+  readonly servername?: string;
+}
+
+export const tcpDefaults = {
+  maxFrameBytes: 64 * 1024 * 1024,
+  maxQueueBytes: 64 * 1024 * 1024,
+  heartbeatMs: 100,
+  downAfterMs: 1000,
+  handshakeMs: 5000,
+} as const;
+
+/** Envelopes per frame at most: a turn's batch for a busy peer goes out in a few frames. */
+const envelopesPerFrame = 4096;
+const minBackoffMs = 50;
+const maxBackoffMs = 2000;
+
+export function parseAddress(address: string): { readonly host: string; readonly port: number } {
+  const colon = address.lastIndexOf(':');
+  const port = Number(address.slice(colon + 1));
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${address} is not host:port`);
+  return { host, port };
+}
+
+interface PeerLink {
+  readonly name: string;
+  readonly address: string;
+  connection: Connection | null;
+  /** A connection that has not yet proven itself: the dialer's attempt in flight. */
+  dialing: Connection | null;
+  up: boolean;
+  outbox: Envelope[];
+  backoffMs: number;
+  retry: NodeJS.Timeout | null;
+}
+
+export class TcpTransport implements Transport {
+  readonly name: string;
+  framesSent = 0;
+  envelopesSent = 0;
+  dropped = 0;
+  rejected = 0;
+  private readonly links = new Map<string, PeerLink>();
+  private readonly pendingAccepts = new Set<Connection>();
+  private readonly settings: Required<Omit<TcpTransportOptions, 'tls' | 'log'>>;
+  private server: Server | null = null;
+  private liveness: NodeJS.Timeout | null = null;
+  private flushing = false;
+  private closed = false;
+  private readonly connectionEvents: ConnectionEvents;
+
+  constructor(
+    private readonly options: TcpTransportOptions,
+    private readonly events: TransportEvents,
+  ) {
+    this.name = options.name;
+    this.settings = { ...tcpDefaults, ...options };
+    for (const [name, address] of Object.entries(options.peers)) {
+      if (name === options.name) continue;
+      parseAddress(address);
+      this.links.set(name, {
+        name,
+        address,
+        connection: null,
+        dialing: null,
+        up: false,
+        outbox: [],
+        backoffMs: minBackoffMs,
+        retry: null,
+      });
+    }
+    this.connectionEvents = {
+      authenticated: (connection, peer) => this.authenticated(connection, peer),
+      receive: (connection, envelopes) => {
+        const peer = connection.peer;
+        if (peer !== null && this.links.get(peer)?.connection === connection)
+          this.events.receive(peer, envelopes);
+      },
+      rejected: (connection, reason, unauthorized) => {
+        this.rejected += 1;
+        const from = `${connection.socket.remoteAddress ?? '?'}:${connection.socket.remotePort ?? '?'}`;
+        this.options.log?.(unauthorized ? 'UNAUTHORIZED' : 'MALFORMED', `connection from ${from}: ${reason}`);
+      },
+      closed: (connection) => this.closedConnection(connection),
+    };
+  }
+
+  /** Starts listening and dialing; resolves once the listening socket is bound. */
+  async start(): Promise<void> {
+    const { host, port } = parseAddress(this.options.listen);
+    const onSocket = (socket: Socket) => this.accepted(socket);
+    const tls = this.options.tls;
+    const server = tls
+      ? createTlsServer(
+          {
+            key: tls.key,
+            cert: tls.cert,
+            ca: tls.ca as string[],
+            requestCert: true,
+            rejectUnauthorized: true,
+          },
+          onSocket,
+        )
+      : createTcpServer(onSocket);
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    for (const link of this.links.values()) if (this.dials(link)) this.dial(link);
+    this.liveness = setInterval(() => this.checkLiveness(), this.settings.heartbeatMs);
+  }
+
+  /** The port bound: the one asked for, or the one the system chose for port 0. */
+  get port(): number {
+    const address = this.server?.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  peers(): string[] {
+    return [...this.links.values()].filter((link) => link.up).map((link) => link.name);
+  }
+
+  isUp(name: string): boolean {
+    return this.links.get(name)?.up ?? false;
+  }
+
+  send(to: string, envelope: Envelope): void {
+    if (this.closed) return;
+    const link = this.links.get(to);
+    if (link === undefined || !link.up || link.connection === null) {
+      this.dropped += 1;
+      return;
+    }
+    if (link.connection.pendingBytes > this.settings.maxQueueBytes) {
+      // The peer is not keeping up: what is lost here is lost as on a bad network, and Raft
+      // resends it; a call's caller times out.
+      this.dropped += 1;
+      return;
+    }
+    link.outbox.push(envelope);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.liveness !== null) clearInterval(this.liveness);
+    this.server?.close();
+    for (const connection of this.pendingAccepts) connection.close();
+    for (const link of this.links.values()) {
+      if (link.retry !== null) clearTimeout(link.retry);
+      link.dialing?.close();
+      link.connection?.close();
+      link.outbox = [];
+    }
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    for (const link of this.links.values()) {
+      if (link.outbox.length === 0) continue;
+      const envelopes = link.outbox;
+      link.outbox = [];
+      const connection = link.connection;
+      if (connection === null || !link.up) {
+        this.dropped += envelopes.length;
+        continue;
+      }
+      connection.socket.cork();
+      for (let start = 0; start < envelopes.length; start += envelopesPerFrame) {
+        const part =
+          envelopes.length <= envelopesPerFrame
+            ? envelopes
+            : envelopes.slice(start, start + envelopesPerFrame);
+        connection.write(FrameType.batch, encodeBatch(part));
+        this.framesSent += 1;
+        this.envelopesSent += part.length;
+      }
+      connection.socket.uncork();
+    }
+  }
+
+  /** The node whose name sorts first dials: one connection per pair. */
+  private dials(link: PeerLink): boolean {
+    return this.name < link.name;
+  }
+
+  private dial(link: PeerLink): void {
+    if (this.closed || link.dialing !== null || link.connection !== null) return;
+    const { host, port } = parseAddress(link.address);
+    const tls = this.options.tls;
+    const socket = tls
+      ? tlsConnect({
+          key: tls.key,
+          cert: tls.cert,
+          ca: tls.ca as string[],
+          host,
+          port,
+          servername: tls.servername ?? host,
+          rejectUnauthorized: true,
+        })
+      : tcpConnect({ host, port });
+    const connection = this.connect(socket, 'dialer', link.name);
+    link.dialing = connection;
+  }
+
+  private accepted(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.pendingAccepts.add(this.connect(socket, 'listener', null));
+  }
+
+  private connect(socket: Socket, role: Role, expected: string | null): Connection {
+    const connection = new Connection(
+      socket,
+      role,
+      {
+        node: this.name,
+        secret: this.options.secret,
+        maxFrameBytes: this.settings.maxFrameBytes,
+        expected,
+        accepts: (peer) => {
+          const link = this.links.get(peer);
+          return link !== undefined && (role === 'dialer' || !this.dials(link));
+        },
+      },
+      this.connectionEvents,
+    );
+    const deadline = setTimeout(() => {
+      if (!connection.open) {
+        this.connectionEvents.rejected(connection, 'no handshake in time', true);
+        connection.close();
+      }
+    }, this.settings.handshakeMs);
+    deadline.unref();
+    socket.once('close', () => clearTimeout(deadline));
+    return connection;
+  }
+
+  private authenticated(connection: Connection, peer: string): void {
+    this.pendingAccepts.delete(connection);
+    const link = this.links.get(peer)!;
+    if (link.dialing === connection) link.dialing = null;
+    // A peer that reconnects replaces its old connection, which may not have noticed it is dead.
+    const old = link.connection;
+    link.connection = connection;
+    link.backoffMs = minBackoffMs;
+    if (old !== null && old !== connection) old.close();
+    if (!link.up) {
+      link.up = true;
+      this.events.peerUp(peer);
+    }
+  }
+
+  private closedConnection(connection: Connection): void {
+    this.pendingAccepts.delete(connection);
+    for (const link of this.links.values()) {
+      if (link.dialing === connection) {
+        link.dialing = null;
+        this.scheduleDial(link);
+      }
+      if (link.connection !== connection) continue;
+      link.connection = null;
+      link.outbox = [];
+      if (link.up) {
+        link.up = false;
+        this.events.peerDown(link.name);
+      }
+      if (this.dials(link)) this.scheduleDial(link);
+    }
+  }
+
+  /** Dials again after a backoff that doubles up to a cap, with jitter so peers do not align. */
+  private scheduleDial(link: PeerLink): void {
+    if (this.closed || link.retry !== null || !this.dials(link)) return;
+    const delay = link.backoffMs * (0.5 + Math.random());
+    link.backoffMs = Math.min(maxBackoffMs, link.backoffMs * 2);
+    link.retry = setTimeout(() => {
+      link.retry = null;
+      this.dial(link);
+    }, delay);
+  }
+
+  /** Once per interval: ping quiet links, and close those silent past the limit. */
+  private checkLiveness(): void {
+    const now = Date.now();
+    for (const link of this.links.values()) {
+      const connection = link.connection;
+      if (connection === null) continue;
+      if (now - connection.lastHeard > this.settings.downAfterMs) {
+        connection.close();
+        continue;
+      }
+      if (now - connection.lastSent >= this.settings.heartbeatMs) connection.write(FrameType.ping, empty);
+    }
+  }
+}
+
+const empty = new Uint8Array(0);

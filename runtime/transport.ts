@@ -1,0 +1,29 @@
+// What a node needs from the link to its peers, whether they run in this process or over TCP:
+// send an envelope to a peer by name, hear what peers send, and learn when a peer comes and goes.
+import type { Envelope } from './envelope.js';
+
+export interface TransportEvents {
+  receive(from: string, envelopes: readonly Envelope[]): void;
+  peerUp(name: string): void;
+  peerDown(name: string): void;
+}
+
+export interface TransportCounters {
+  /** Batches sent: one per peer per turn with something to say. */
+  readonly framesSent: number;
+  readonly envelopesSent: number;
+  /** Envelopes not sent: no such peer, the peer down, or its send queue full. */
+  readonly dropped: number;
+  /** Frames received that were refused (malformed, too large, or from a peer not proven). */
+  readonly rejected: number;
+}
+
+export interface Transport extends TransportCounters {
+  readonly name: string;
+  /** Names of the peers reachable now. */
+  peers(): string[];
+  isUp(name: string): boolean;
+  /** Queues `envelope` for `to`; envelopes of a turn go out together. */
+  send(to: string, envelope: Envelope): void;
+  close(): void;
+}
