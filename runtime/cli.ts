@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-// The `flotilla` command: `flotilla demo` (the README's main job) and `flotilla bench NAME`.
+// The `flotilla` command: `flotilla node` (a node process), `flotilla status` (what one reports),
+// `flotilla demo` (the README's main job) and `flotilla bench NAME`.
 import { parseArgs } from 'node:util';
 import { benchDensity } from '../bench/density.js';
 import type { BenchResult } from '../bench/report.js';
 import { benchThroughput } from '../bench/throughput.js';
 import { benchWal, printFigures } from '../bench/wal.js';
 import { runDemo } from '../examples/demo/demo.js';
+import { readNodeConfig } from './node-config.js';
+import { runNodeProcess } from './node-process.js';
+import { NodeClient } from './tcp/node-client.js';
 
 const usage = `usage:
+  flotilla node --config FILE.json
+  flotilla status --node HOST:PORT [--group NAME] [--config FILE.json]   (or the secret in FLOTILLA_SECRET)
   flotilla demo [--groups N] [--seconds S] [--in-flight K]
   flotilla bench wal [--seconds S] [--recovery-mb 64,256,1024] [--json] [--out DIR]
   flotilla bench density [--groups 1000,10000,100000] [--idle-seconds S] [--json] [--out DIR]
@@ -114,8 +120,46 @@ async function bench(name: string | undefined, args: readonly string[]): Promise
   }
 }
 
+async function nodeCommand(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({ args: [...args], options: { config: { type: 'string' } } });
+  if (values.config === undefined) {
+    console.error(usage);
+    return 2;
+  }
+  return runNodeProcess(values.config);
+}
+
+/** Prints a node's overview, or one member's status, as JSON. */
+async function statusCommand(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { node: { type: 'string' }, group: { type: 'string' }, config: { type: 'string' } },
+  });
+  if (values.node === undefined) {
+    console.error(usage);
+    return 2;
+  }
+  const config = values.config === undefined ? undefined : readNodeConfig(values.config);
+  const secret = config?.secret ?? process.env.FLOTILLA_SECRET;
+  if (secret === undefined) throw new Error('the secret: give --config FILE.json or set FLOTILLA_SECRET');
+  const client = await NodeClient.connect({
+    address: values.node,
+    secret,
+    ...(config?.tls === undefined ? {} : { tls: config.tls }),
+  });
+  try {
+    const answer = values.group === undefined ? await client.overview() : await client.status(values.group);
+    console.log(JSON.stringify(answer, null, 2));
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [command, name, ...rest] = argv;
+  if (command === 'node') return nodeCommand(argv.slice(1));
+  if (command === 'status') return statusCommand(argv.slice(1));
   if (command === 'demo') return demo(argv.slice(1));
   if (command === 'bench') return bench(name, rest);
   console.error(usage);

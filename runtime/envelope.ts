@@ -26,7 +26,10 @@ export type RemoteCall =
   | { readonly op: 'mailbox'; readonly mailbox: string; readonly message: unknown }
   | { readonly op: 'mailboxGone'; readonly mailbox: string }
   /** The sender's member of `group` stopped (or started again): its peers stop waiting on it. */
-  | { readonly op: 'memberChanged'; readonly group: string; readonly up: boolean };
+  | { readonly op: 'memberChanged'; readonly group: string; readonly up: boolean }
+  /** From a client: this node's overview, or its member's status. */
+  | { readonly op: 'overview' }
+  | { readonly op: 'status'; readonly group: string };
 
 export type Envelope =
   | { readonly kind: 'raft'; readonly group: string; readonly message: Message }

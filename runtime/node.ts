@@ -132,6 +132,16 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     });
     const events: TransportEvents = {
       receive: (from, envelopes) => this.receive(from, envelopes),
+      clientCall: (call, answer) => {
+        // A client watches; it does not take part (it is no peer, so nothing can answer it back).
+        if (call.op === 'overview' || call.op === 'status') this.perform(call, 'client', answer);
+        else
+          answer({
+            kind: 'error',
+            code: 'BAD_ARGUMENT',
+            message: `a client may ask overview or status, not ${call.op}`,
+          });
+      },
       peerUp: (peer) => {
         this.shards.peerChanged(peer, true);
         this.emit('up', peer);
@@ -534,6 +544,15 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         return;
       case 'campaign':
         this.shards.deliver(call.group, { kind: 'campaign' });
+        return;
+      case 'overview':
+        answer({ kind: 'ok', value: this.overview() });
+        return;
+      case 'status':
+        this.status(call.group).then(
+          (status) => answer({ kind: 'ok', value: status }),
+          (error: unknown) => answer(outcomeOf(error)),
+        );
         return;
       default:
         this.toActor(call, answer, null);

@@ -1,11 +1,14 @@
 // What a node needs from the link to its peers, whether they run in this process or over TCP:
 // send an envelope to a peer by name, hear what peers send, and learn when a peer comes and goes.
-import type { Envelope } from './envelope.js';
+import type { Outcome } from '../actors/index.js';
+import type { Envelope, RemoteCall } from './envelope.js';
 
 export interface TransportEvents {
   receive(from: string, envelopes: readonly Envelope[]): void;
   peerUp(name: string): void;
   peerDown(name: string): void;
+  /** A call from a client that proved the secret (`flotilla status`); `answer` replies to it. */
+  clientCall?(call: RemoteCall, answer: (outcome: Outcome) => void): void;
 }
 
 export interface TransportCounters {

@@ -10,7 +10,7 @@ import { decodeBatch, WireError } from './wire.js';
 
 export interface ConnectionEvents {
   /** Both sides proved the secret; `peer` is the name the other side gave. */
-  authenticated(connection: Connection, peer: string): void;
+  authenticated(connection: Connection, peer: string, client: boolean): void;
   receive(connection: Connection, envelopes: Envelope[]): void;
   /** A frame was refused: `unauthorized` when the peer failed the handshake. */
   rejected(connection: Connection, reason: string, unauthorized: boolean): void;
@@ -21,8 +21,10 @@ export interface ConnectionSettings {
   readonly node: string;
   readonly secret: string;
   readonly maxFrameBytes: number;
-  /** For a listener: whether a node of this name may connect. */
+  /** For a listener: whether a node of this name may connect (any client may try). */
   readonly accepts: (peer: string) => boolean;
+  /** Whether this side is a client rather than a node. */
+  readonly client: boolean;
   /** For a dialer: the node it dialed, which must be who answers. */
   readonly expected: string | null;
 }
@@ -38,7 +40,8 @@ export class Connection {
   private stage: Stage = 'hello';
   private readonly reader: FrameReader;
   private readonly nonce = freshNonce();
-  private peerHello: { readonly node: string; readonly nonce: Buffer } | null = null;
+  private peerHello: { readonly node: string; readonly nonce: Buffer; readonly client: boolean } | null =
+    null;
   /** When the last frame arrived, for the failure detector. */
   lastHeard = Date.now();
   lastSent = Date.now();
@@ -54,7 +57,7 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    this.write(FrameType.hello, encodeHello(settings.node, this.nonce));
+    this.write(FrameType.hello, encodeHello(settings.node, this.nonce, settings.client));
   }
 
   get open(): boolean {
@@ -139,11 +142,12 @@ export class Connection {
       return;
     }
     const { expected, accepts, node } = this.settings;
-    if (hello.node === node || (expected !== null && hello.node !== expected) || !accepts(hello.node)) {
+    const allowed = hello.client ? this.role === 'listener' : hello.node !== node && accepts(hello.node);
+    if (!allowed || (expected !== null && hello.node !== expected)) {
       this.refuse(`a hello from ${hello.node}, not a peer this node connects with here`, true);
       return;
     }
-    this.peerHello = { node: hello.node, nonce: hello.nonce };
+    this.peerHello = { node: hello.node, nonce: hello.nonce, client: hello.client };
     this.stage = 'proof';
     this.write(
       FrameType.proof,
@@ -166,7 +170,7 @@ export class Connection {
     this.reader.maxFrameBytes = this.settings.maxFrameBytes;
     // The peer learns at once that its proof was accepted, not at the next heartbeat.
     this.write(FrameType.ping, noBytes);
-    this.events.authenticated(this, peer.node);
+    this.events.authenticated(this, peer.node, peer.client);
   }
 
   private refuse(reason: string, unauthorized: boolean): void {

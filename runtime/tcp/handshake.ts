@@ -11,6 +11,8 @@ export interface Hello {
   readonly version: number;
   readonly node: string;
   readonly nonce: Buffer;
+  /** A client (`flotilla status`, a monitor) rather than a peer node: it may only ask. */
+  readonly client: boolean;
 }
 
 export const protocolVersion = 1;
@@ -21,8 +23,8 @@ export function freshNonce(): Buffer {
   return randomBytes(nonceBytes);
 }
 
-export function encodeHello(node: string, nonce: Buffer): Buffer {
-  return packr.pack({ version: protocolVersion, node, nonce });
+export function encodeHello(node: string, nonce: Buffer, client = false): Buffer {
+  return packr.pack({ version: protocolVersion, node, nonce, client });
 }
 
 /** The peer's hello, or a reason it is not one. */
@@ -34,12 +36,13 @@ export function decodeHello(payload: Buffer): Hello | string {
     return 'a hello that is not msgpack';
   }
   if (typeof hello !== 'object' || hello === null) return 'a hello that is not a map';
-  const { version, node, nonce } = hello as Record<string, unknown>;
+  const { version, node, nonce, client } = hello as Record<string, unknown>;
   if (version !== protocolVersion) return `protocol version ${String(version)}, not ${protocolVersion}`;
   if (typeof node !== 'string' || node === '' || Buffer.byteLength(node) > 255)
     return 'a hello with no node name';
   if (!(nonce instanceof Uint8Array) || nonce.byteLength !== nonceBytes) return 'a hello with a bad nonce';
-  return { version, node, nonce: Buffer.from(nonce) };
+  if (client !== undefined && typeof client !== 'boolean') return 'a hello with a bad client flag';
+  return { version, node, nonce: Buffer.from(nonce), client: client === true };
 }
 
 /** What `role` sends to prove the secret; the other side computes the same to check it. */

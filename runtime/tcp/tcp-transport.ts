@@ -84,6 +84,8 @@ export class TcpTransport implements Transport {
   rejected = 0;
   private readonly links = new Map<string, PeerLink>();
   private readonly pendingAccepts = new Set<Connection>();
+  /** Connections of clients that proved the secret: they may ask, not take part. */
+  private readonly clients = new Set<Connection>();
   private readonly settings: Required<Omit<TcpTransportOptions, 'tls' | 'log'>>;
   private server: Server | null = null;
   private liveness: NodeJS.Timeout | null = null;
@@ -112,8 +114,12 @@ export class TcpTransport implements Transport {
       });
     }
     this.connectionEvents = {
-      authenticated: (connection, peer) => this.authenticated(connection, peer),
+      authenticated: (connection, peer, client) => this.authenticated(connection, peer, client),
       receive: (connection, envelopes) => {
+        if (this.clients.has(connection)) {
+          this.clientAsked(connection, envelopes);
+          return;
+        }
         const peer = connection.peer;
         if (peer !== null && this.links.get(peer)?.connection === connection)
           this.events.receive(peer, envelopes);
@@ -195,7 +201,7 @@ export class TcpTransport implements Transport {
     this.closed = true;
     if (this.liveness !== null) clearInterval(this.liveness);
     this.server?.close();
-    for (const connection of this.pendingAccepts) connection.close();
+    for (const connection of [...this.pendingAccepts, ...this.clients]) connection.close();
     for (const link of this.links.values()) {
       if (link.retry !== null) clearTimeout(link.retry);
       link.dialing?.close();
@@ -226,6 +232,21 @@ export class TcpTransport implements Transport {
         this.envelopesSent += part.length;
       }
       connection.socket.uncork();
+    }
+  }
+
+  /** A client's calls: each answered on its connection; anything but a call closes it. */
+  private clientAsked(connection: Connection, envelopes: readonly Envelope[]): void {
+    for (const envelope of envelopes) {
+      if (envelope.kind !== 'call' || this.events.clientCall === undefined) {
+        this.connectionEvents.rejected(connection, `a client sent a ${envelope.kind} envelope`, false);
+        connection.close();
+        return;
+      }
+      const { id } = envelope;
+      this.events.clientCall(envelope.call, (outcome) =>
+        connection.write(FrameType.batch, encodeBatch([{ kind: 'result', id, outcome }])),
+      );
     }
   }
 
@@ -269,6 +290,7 @@ export class TcpTransport implements Transport {
         node: this.name,
         secret: this.options.secret,
         maxFrameBytes: this.settings.maxFrameBytes,
+        client: false,
         expected,
         accepts: (peer) => {
           const link = this.links.get(peer);
@@ -288,8 +310,12 @@ export class TcpTransport implements Transport {
     return connection;
   }
 
-  private authenticated(connection: Connection, peer: string): void {
+  private authenticated(connection: Connection, peer: string, client: boolean): void {
     this.pendingAccepts.delete(connection);
+    if (client) {
+      this.clients.add(connection);
+      return;
+    }
     const link = this.links.get(peer)!;
     if (link.dialing === connection) link.dialing = null;
     // A peer that reconnects replaces its old connection, which may not have noticed it is dead.
@@ -305,6 +331,7 @@ export class TcpTransport implements Transport {
 
   private closedConnection(connection: Connection): void {
     this.pendingAccepts.delete(connection);
+    this.clients.delete(connection);
     for (const link of this.links.values()) {
       if (link.dialing === connection) {
         link.dialing = null;

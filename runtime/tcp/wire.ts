@@ -187,6 +187,9 @@ function checkCall(value: unknown): RemoteCall {
       name(call.group, 'a group');
       flag(call.up, 'up');
       break;
+    case 'overview':
+      break;
+    case 'status':
     case 'deleteMember':
     case 'campaign':
     case 'members':

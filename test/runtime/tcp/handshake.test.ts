@@ -25,7 +25,13 @@ describe('the handshake', () => {
 
   it('reads a hello back, and says why a bad one is not one', () => {
     const nonce = freshNonce();
-    expect(decodeHello(encodeHello('node-a', nonce))).toEqual({ version: 1, node: 'node-a', nonce });
+    expect(decodeHello(encodeHello('node-a', nonce))).toEqual({
+      version: 1,
+      node: 'node-a',
+      nonce,
+      client: false,
+    });
+    expect(decodeHello(encodeHello('watcher', nonce, true))).toMatchObject({ node: 'watcher', client: true });
     expect(decodeHello(Buffer.from([0xd9]))).toMatch(/not msgpack/);
     expect(decodeHello(Buffer.from([0x05]))).toMatch(/not a map/);
     expect(decodeHello(encodeHello('', nonce))).toMatch(/no node name/);

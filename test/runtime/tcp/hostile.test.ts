@@ -9,6 +9,7 @@ import { type FlotillaNode, startNode } from 'flotilla';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameType } from '../../../runtime/tcp/frames.js';
+import { NodeClient } from '../../../runtime/tcp/node-client.js';
 import { fuzzNode } from '../../../sim/transport-fuzz.js';
 import { machineUrl, until } from '../cluster.js';
 import { freePort, secret } from './tcp-cluster.js';
@@ -126,6 +127,29 @@ describe('a node under hostile input', () => {
     expect(node.overview().transport.rejected).toBe(before.rejected + 1);
     const after = await node.status('solo');
     expect([after.term, after.role]).toEqual([status.term, status.role]);
+    await stillServing();
+  });
+
+  it('lets a client that proved the secret read the overview and a status, and nothing more', async () => {
+    const client = await NodeClient.connect({ address: `127.0.0.1:${port}`, secret });
+    try {
+      expect((await client.overview()).node).toBe('n');
+      expect((await client.status('solo')).role).toBe('leader');
+      await expect(client.status('nowhere')).rejects.toMatchObject({ code: 'NO_SUCH_GROUP' });
+      const asking = client as unknown as { ask(call: unknown): Promise<unknown> };
+      await expect(
+        asking.ask({ op: 'command', group: 'solo', data: new Uint8Array([1]) }),
+      ).rejects.toMatchObject({
+        code: 'BAD_ARGUMENT',
+      });
+    } finally {
+      client.close();
+    }
+    await expect(
+      NodeClient.connect({ address: `127.0.0.1:${port}`, secret: 'not-the-secret' }),
+    ).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
     await stillServing();
   });
 
