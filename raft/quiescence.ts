@@ -36,6 +36,7 @@ export function handlePeerDown(member: Member, node: NodeId): void {
   member.downPeers.add(node);
   if (member.role === 'follower' && member.leader === node) {
     becomeFollower(member, member.term, null);
+    member.electionDeadline = member.now + failoverDelay(member);
   } else if (member.role === 'leader') {
     const reachable = hasQuorum(
       member.log.config,
@@ -43,6 +44,23 @@ export function handlePeerDown(member: Member, node: NodeId): void {
     );
     if (!reachable) becomeFollower(member, member.term, null);
   }
+}
+
+/**
+ * How long a follower whose leader's node was lost waits to campaign. The detector has already
+ * waited out the silence, so there is no full election timeout: the surviving voters take turns,
+ * each within a window of its own (half an election timeout), in an order both compute from the
+ * term so that the groups of a lost node split their new leaders between the survivors. Turns
+ * keep two survivors from splitting the vote; the random moment within a turn keeps thousands
+ * of groups from campaigning in the same millisecond.
+ */
+function failoverDelay(member: Member): number {
+  const window = Math.floor(member.options.electionTimeout / 2);
+  const survivors = member.log.config.voters.filter((voter) => !member.downPeers.has(voter)).sort();
+  const position = survivors.indexOf(member.id);
+  if (position < 0) return member.electionDeadline - member.now;
+  const turn = (position + member.term) % survivors.length;
+  return turn * window + Math.floor(member.random() * window);
 }
 
 export function handlePeerUp(member: Member, node: NodeId): void {
