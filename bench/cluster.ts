@@ -34,6 +34,7 @@ export async function createGroups(
   names: readonly string[],
   window: number,
   progress: (message: string) => void,
+  module = machineModule,
 ): Promise<number> {
   const started = performance.now();
   let lastShown = started;
@@ -44,7 +45,7 @@ export async function createGroups(
         .map((name, offset) =>
           nodes[(start + offset) % nodes.length]!.createGroup(
             name,
-            { machine: { module: machineModule }, members: ['a', 'b', 'c'] },
+            { machine: { module }, members: ['a', 'b', 'c'] },
             { timeoutMs: 120_000 },
           ),
         ),

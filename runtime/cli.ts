@@ -3,6 +3,7 @@
 // `flotilla demo` (the README's main job) and `flotilla bench NAME`.
 import { parseArgs } from 'node:util';
 import { benchDensity } from '../bench/density.js';
+import { benchFailover } from '../bench/failover.js';
 import type { BenchResult } from '../bench/report.js';
 import { benchThroughput } from '../bench/throughput.js';
 import { benchWal, printFigures } from '../bench/wal.js';
@@ -17,7 +18,8 @@ const usage = `usage:
   flotilla demo [--groups N] [--seconds S] [--in-flight K]
   flotilla bench wal [--seconds S] [--recovery-mb 64,256,1024] [--json] [--out DIR]
   flotilla bench density [--groups 1000,10000,100000] [--idle-seconds S] [--json] [--out DIR]
-  flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads N] [--json] [--out DIR]`;
+  flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads N] [--json] [--out DIR]
+  flotilla bench failover [--groups 10000] [--json] [--out DIR]`;
 
 function positive(value: string, flag: string, max: number): number {
   const number = Number(value);
@@ -113,6 +115,10 @@ async function bench(name: string | undefined, args: readonly string[]): Promise
         out,
         values.json,
       );
+    }
+    case 'failover': {
+      const [groups] = integers(values.groups ?? '10000', '--groups');
+      return report(await benchFailover({ groups: groups!, resultDirectory: out }), out, values.json);
     }
     default:
       console.error(usage);

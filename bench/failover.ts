@@ -1,0 +1,117 @@
+// npx flotilla bench failover [--groups 10000] [--json]: G 3-member groups on three node
+// processes, leaders spread over them; the node leading the most is killed with SIGKILL. For
+// each group it led: the time until a surviving member names a new leader, and until a command
+// commits again. The node's own failure detection (its peers' 'down') is reported beside them.
+import { cpus } from 'node:os';
+import { createGroups, machineModule } from './cluster.js';
+import { LatencySample } from './latency.js';
+import { NodeProcesses } from './node-processes.js';
+import { type BenchResult, type Figure, progress, writeResult } from './report.js';
+
+export interface FailoverOptions {
+  readonly groups: number;
+  readonly resultDirectory: string;
+}
+
+/** How often each group still without a new leader is asked again. */
+const pollMs = 50;
+/** A group that takes longer than this is reported as failed over at this bound. */
+const giveUpMs = 60_000;
+
+async function leadersOf(cluster: NodeProcesses, groups: readonly string[]): Promise<Map<string, string>> {
+  const leaders = new Map<string, string>();
+  for (let start = 0; start < groups.length; start += 1000) {
+    await Promise.all(
+      groups.slice(start, start + 1000).map(async (group) => {
+        const { leader } = await cluster.driver.members(group, { timeoutMs: 10_000 });
+        if (leader !== null) leaders.set(group, leader);
+      }),
+    );
+  }
+  return leaders;
+}
+
+export async function benchFailover(options: FailoverOptions): Promise<BenchResult> {
+  progress('starting three node processes');
+  const cluster = await NodeProcesses.start();
+  try {
+    const groups = Array.from({ length: options.groups }, (_, index) => `group-${index}`);
+    progress(`creating ${groups.length.toLocaleString('en-US')} 3-member groups`);
+    const creationSeconds = await createGroups([cluster.driver], groups, 1000, progress, machineModule);
+    const leaders = await leadersOf(cluster, groups);
+    const led = new Map<string, string[]>();
+    for (const [group, leader] of leaders) led.set(leader, [...(led.get(leader) ?? []), group]);
+    const [victim, victimGroups] = [...led].sort((x, y) => y[1].length - x[1].length)[0]!;
+    progress(
+      `leaders: ${[...led].map(([node, list]) => `${node} ${list.length}`).join(', ')}; killing ${victim}`,
+    );
+    // Every group answers a command first, so the driver knows each leader before the kill.
+    await Promise.all(
+      victimGroups.map((group) => cluster.driver.command(group, 'warm', { timeoutMs: 30_000 })),
+    );
+
+    let detectedMs = Number.NaN;
+    const killedAt = performance.now();
+    cluster.driver.once('down', () => {
+      detectedMs = performance.now() - killedAt;
+    });
+    await cluster.kill(victim);
+    const elected = new LatencySample();
+    const resumed = new LatencySample();
+    let unresolved = 0;
+    await Promise.all(
+      victimGroups.map(async (group) => {
+        for (;;) {
+          const since = performance.now() - killedAt;
+          if (since > giveUpMs) {
+            unresolved += 1;
+            return;
+          }
+          const view = await cluster.driver.members(group, { timeoutMs: 1000 }).catch(() => null);
+          if (view?.leader != null && view.leader !== victim) break;
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
+        }
+        elected.add(performance.now() - killedAt);
+        await cluster.driver.command(group, 'after', { timeoutMs: giveUpMs });
+        resumed.add(performance.now() - killedAt);
+      }),
+    );
+    progress(`every group ${victim} led has a leader again; restarting ${victim}`);
+    const restartMs = await cluster.startProcess(victim);
+
+    const seconds = (sample: LatencySample, fraction: number) => sample.percentile(fraction) / 1000;
+    const figures: Figure[] = [
+      { name: `groups ${victim} led when killed`, value: victimGroups.length, unit: 'groups' },
+      { name: `${victim} seen down by a peer after`, value: detectedMs / 1000, unit: 's' },
+      { name: 'new leader, p50', value: seconds(elected, 0.5), unit: 's' },
+      { name: 'new leader, p99', value: seconds(elected, 0.99), unit: 's' },
+      {
+        name: 'new leader, every group',
+        value: seconds(elected, 1),
+        unit: 's',
+        target: { value: 3, higherIsBetter: false },
+      },
+      { name: 'commands resume, p50', value: seconds(resumed, 0.5), unit: 's' },
+      { name: 'commands resume, p99', value: seconds(resumed, 0.99), unit: 's' },
+      { name: 'commands resume, every group', value: seconds(resumed, 1), unit: 's' },
+      { name: `groups without a leader after ${giveUpMs / 1000} s`, value: unresolved, unit: 'groups' },
+      { name: `${victim} restarted and listening after`, value: restartMs / 1000, unit: 's' },
+    ];
+    const result: BenchResult = {
+      bench: 'failover',
+      startedAt: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version },
+      figures,
+      details: {
+        groups: options.groups,
+        creationSeconds,
+        victim,
+        leaders: Object.fromEntries([...led].map(([node, list]) => [node, list.length])),
+      },
+    };
+    writeResult(options.resultDirectory, result);
+    return result;
+  } finally {
+    await cluster.close();
+  }
+}
