@@ -1,16 +1,22 @@
-// npx flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads N] [--json]:
-// committed commands/s and latency for K active 3-member groups on three in-process nodes, with
-// 100-byte commands and fsync on, each sent to its group's leader by a closed loop of clients.
+// npx flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads N]
+// [--processes] [--json]: committed commands/s and latency for K active 3-member groups, with
+// 100-byte commands and fsync on, from a closed loop of clients. On three in-process nodes each
+// command is sent from its group's leader's node; with --processes the nodes are three node
+// processes over TCP, and the commands come from this process, a fourth node.
 import { cpus } from 'node:os';
 import type { FlotillaNode } from 'flotilla';
+import { NodeClient } from '../runtime/tcp/node-client.js';
 import { createGroups, startBenchCluster } from './cluster.js';
 import { LatencySample } from './latency.js';
+import { NodeProcesses } from './node-processes.js';
 import { type BenchResult, type Figure, progress, writeResult } from './report.js';
 
 export interface ThroughputOptions {
   readonly sizes: readonly number[];
   readonly seconds: number;
   readonly threads: number;
+  /** Three node processes over TCP rather than three nodes in this process. */
+  readonly processes: boolean;
   readonly resultDirectory: string;
 }
 
@@ -38,21 +44,69 @@ function windowFor(groups: number): number {
   return Math.max(256, groups * perGroup);
 }
 
-async function runSize(groups: number, seconds: number, threads: number): Promise<ThroughputRun> {
+/** Where the load runs: who each group's commands are sent from, and the nodes' WAL counters. */
+interface Setup {
+  readonly callers: readonly FlotillaNode[];
+  wal(): Promise<{ readonly records: number; readonly syncs: number }[]>;
+  close(): Promise<void>;
+}
+
+/** Three nodes in this process; each command is sent from its group's leader's node. */
+async function inProcess(names: readonly string[], threads: number): Promise<Setup> {
   const cluster = await startBenchCluster(threads);
+  const { nodes } = cluster;
+  await createGroups(nodes, names, 2000, progress);
+  const callers: FlotillaNode[] = [];
+  for (const name of names) {
+    const { leader } = await nodes[0]!.members(name);
+    callers.push(nodes.find((node) => node.name === leader) ?? nodes[0]!);
+  }
+  return {
+    callers,
+    wal: async () => nodes.map((node) => node.overview().wal),
+    close: () => cluster.close(),
+  };
+}
+
+/** Three node processes; the commands come from this process, a node that leads nothing. */
+async function acrossProcesses(names: readonly string[]): Promise<Setup> {
+  const cluster = await NodeProcesses.start();
   try {
-    const { nodes } = cluster;
-    const names = Array.from({ length: groups }, (_, index) => `group-${index}`);
-    await createGroups(nodes, names, 2000, progress);
-    const leaders: FlotillaNode[] = [];
-    for (const name of names) {
-      const { leader } = await nodes[0]!.members(name);
-      leaders.push(nodes.find((node) => node.name === leader) ?? nodes[0]!);
-    }
+    await createGroups([cluster.driver], names, 2000, progress);
+    const clients = await Promise.all(
+      cluster.names.map((name) =>
+        NodeClient.connect({ address: cluster.addresses[name]!, secret: cluster.secret }),
+      ),
+    );
+    return {
+      callers: names.map(() => cluster.driver),
+      wal: async () =>
+        (await Promise.all(clients.map((client) => client.overview()))).map((overview) => overview.wal),
+      close: async () => {
+        for (const client of clients) client.close();
+        await cluster.close();
+      },
+    };
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
+}
+
+async function runSize(
+  groups: number,
+  seconds: number,
+  threads: number,
+  processes: boolean,
+): Promise<ThroughputRun> {
+  const names = Array.from({ length: groups }, (_, index) => `group-${index}`);
+  const setup = processes ? await acrossProcesses(names) : await inProcess(names, threads);
+  try {
+    const leaders = setup.callers;
     const inFlight = windowFor(groups);
     progress(`${inFlight} commands in flight over ${groups.toLocaleString('en-US')} groups for ${seconds} s`);
     const latencies = new LatencySample();
-    const walBefore = nodes.map((node) => node.overview().wal);
+    const walBefore = await setup.wal();
     let done = 0;
     let failures = 0;
     const started = performance.now();
@@ -75,8 +129,7 @@ async function runSize(groups: number, seconds: number, threads: number): Promis
     const elapsed = (performance.now() - started) / 1000;
     let records = 0;
     let syncs = 0;
-    nodes.forEach((node, position) => {
-      const wal = node.overview().wal;
+    (await setup.wal()).forEach((wal, position) => {
       records += wal.records - walBefore[position]!.records;
       syncs += wal.syncs - walBefore[position]!.syncs;
     });
@@ -90,15 +143,16 @@ async function runSize(groups: number, seconds: number, threads: number): Promis
       failures,
     };
   } finally {
-    await cluster.close();
+    await setup.close();
   }
 }
 
 export async function benchThroughput(options: ThroughputOptions): Promise<BenchResult> {
   const runs: ThroughputRun[] = [];
   for (const groups of options.sizes) {
-    progress(`throughput with ${groups.toLocaleString('en-US')} active groups (threads: ${options.threads})`);
-    runs.push(await runSize(groups, options.seconds, options.threads));
+    const where = options.processes ? 'three node processes' : `threads: ${options.threads}`;
+    progress(`throughput with ${groups.toLocaleString('en-US')} active groups (${where})`);
+    runs.push(await runSize(groups, options.seconds, options.threads, options.processes));
   }
   const thousand = runs.find((run) => run.groups === 1000);
   const figures: Figure[] = runs.flatMap((run) => {
@@ -134,7 +188,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Bench
     startedAt: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version },
     figures,
-    details: { runs, threads: options.threads, seconds: options.seconds },
+    details: { runs, threads: options.threads, processes: options.processes, seconds: options.seconds },
   };
   writeResult(options.resultDirectory, result);
   return result;

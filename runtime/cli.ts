@@ -18,7 +18,7 @@ const usage = `usage:
   flotilla demo [--groups N] [--seconds S] [--in-flight K]
   flotilla bench wal [--seconds S] [--recovery-mb 64,256,1024] [--json] [--out DIR]
   flotilla bench density [--groups 1000,10000,100000] [--idle-seconds S] [--json] [--out DIR]
-  flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads N] [--json] [--out DIR]
+  flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads N] [--processes] [--json] [--out DIR]
   flotilla bench failover [--groups 10000] [--json] [--out DIR]`;
 
 function positive(value: string, flag: string, max: number): number {
@@ -90,6 +90,7 @@ async function bench(name: string | undefined, args: readonly string[]): Promise
       groups: { type: 'string' },
       'idle-seconds': { type: 'string', default: '10' },
       threads: { type: 'string', default: '0' },
+      processes: { type: 'boolean', default: false },
     },
   });
   const out = values.out;
@@ -111,7 +112,7 @@ async function bench(name: string | undefined, args: readonly string[]): Promise
       if (!(Number.isInteger(threads) && threads >= 0 && threads <= 64))
         throw new RangeError(`--threads must be an integer from 0 to 64, got ${values.threads}`);
       return report(
-        await benchThroughput({ sizes, seconds, threads, resultDirectory: out }),
+        await benchThroughput({ sizes, seconds, threads, processes: values.processes, resultDirectory: out }),
         out,
         values.json,
       );
