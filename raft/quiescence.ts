@@ -48,11 +48,12 @@ export function handlePeerDown(member: Member, node: NodeId): void {
 
 /**
  * How long a follower whose leader's node was lost waits to campaign. The detector has already
- * waited out the silence, so there is no full election timeout: the surviving voters take turns,
- * each within a window of its own (half an election timeout), in an order both compute from the
- * term so that the groups of a lost node split their new leaders between the survivors. Turns
- * keep two survivors from splitting the vote; the random moment within a turn keeps thousands
- * of groups from campaigning in the same millisecond.
+ * waited out the silence, so there is no full election timeout: the surviving voters take turns
+ * of half an election timeout each, in an order both compute from the term so that the groups
+ * of a lost node split their new leaders between the survivors. Each stands at a random moment
+ * in the first half of its turn, which keeps thousands of groups from campaigning in the same
+ * millisecond and leaves the second half clear: one survivor's election has a quarter of an
+ * election timeout to finish before the next may start, so the two do not split the vote.
  */
 function failoverDelay(member: Member): number {
   const window = Math.floor(member.options.electionTimeout / 2);
@@ -60,7 +61,7 @@ function failoverDelay(member: Member): number {
   const position = survivors.indexOf(member.id);
   if (position < 0) return member.electionDeadline - member.now;
   const turn = (position + member.term) % survivors.length;
-  return turn * window + Math.floor(member.random() * window);
+  return turn * window + Math.floor(member.random() * (window / 2));
 }
 
 export function handlePeerUp(member: Member, node: NodeId): void {

@@ -145,7 +145,16 @@ function receive(member: Member, from: NodeId, message: Message): void {
         if (member.role === 'leader' && member.options.quiesce) sendHeartbeat(member, from);
         return;
       }
-      if (!message.pre) becomeFollower(member, message.term, null);
+      if (!message.pre) {
+        const wasFollower = member.role === 'follower';
+        const deadline = member.electionDeadline;
+        becomeFollower(member, message.term, null);
+        // The election timer restarts on granting a vote, not on refusing one: a follower more
+        // up to date than this candidate keeps its own moment to stand, rather than waiting a
+        // whole new timeout while nobody else can win.
+        const refuses = !member.log.isUpToDate(message.lastIndex, message.lastTerm);
+        if (wasFollower && refuses && deadline > member.now) member.electionDeadline = deadline;
+      }
     } else if (message.type === 'voteResponse' && message.pre && message.granted) {
       // A pre-vote grant names the term we would campaign in; nothing to adopt.
     } else {

@@ -127,3 +127,43 @@ describe('election', () => {
     expect(cluster.member('a').term).toBe(term);
   });
 });
+
+describe('a vote refused', () => {
+  it('leaves the refusing follower its own election deadline, so the more up-to-date member stands', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    cluster.propose('a', 'held by all three');
+    cluster.deliverAll();
+    cluster.crash('a');
+    const b = cluster.member('b');
+    const deadline = b.electionDeadline;
+    const term = b.term;
+    // A candidate whose log is empty asks b in a higher term (as a transfer, so b's lease of its
+    // crashed leader does not make it ignore the request).
+    const vote = {
+      type: 'vote',
+      term: term + 1,
+      lastIndex: 0,
+      lastTerm: 0,
+      pre: false,
+      transfer: true,
+    } as const;
+    cluster.input('b', { type: 'message', from: 'c', message: vote });
+    expect(b.term).toBe(term + 1);
+    expect(b.vote).toBe(null);
+    expect(b.electionDeadline).toBe(deadline);
+    // Granting a vote does restart the timer.
+    const upToDate = {
+      ...vote,
+      term: term + 2,
+      lastIndex: b.log.lastIndex,
+      lastTerm: b.log.termAt(b.log.lastIndex),
+    };
+    cluster.advance(1);
+    cluster.input('b', { type: 'message', from: 'c', message: upToDate });
+    expect(b.vote).toBe('c');
+    const timeout = cluster.options.electionTimeout!;
+    expect(b.electionDeadline - b.now).toBeGreaterThanOrEqual(timeout);
+    expect(b.electionDeadline - b.now).toBeLessThan(2 * timeout);
+  });
+});

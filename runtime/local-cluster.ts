@@ -1,0 +1,149 @@
+// Three node processes on loopback, each `flotilla node --config` from this package, and this
+// process joined to them as a node of its own ('driver', a member of no group) that makes the
+// calls. For the multi-process benchmarks and the demo. Every process started here is ended
+// here, by its PID, also when this process is interrupted.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type FlotillaNode, startNode } from './node.js';
+
+const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+export class NodeProcesses {
+  readonly processes = new Map<string, ChildProcess>();
+  readonly secret = randomBytes(16).toString('hex');
+  driver!: FlotillaNode;
+  private readonly stderr = new Map<string, string>();
+  private readonly onExit = () => this.killAll();
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.killAll();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+
+  private constructor(
+    readonly root: string,
+    readonly names: readonly string[],
+    readonly addresses: Readonly<Record<string, string>>,
+  ) {}
+
+  static async start(names: readonly string[] = ['a', 'b', 'c']): Promise<NodeProcesses> {
+    const root = mkdtempSync(join(tmpdir(), 'flotilla-processes-'));
+    const addresses: Record<string, string> = {};
+    for (const name of [...names, 'driver']) addresses[name] = `127.0.0.1:${await freePort()}`;
+    const cluster = new NodeProcesses(root, names, addresses);
+    process.once('exit', cluster.onExit);
+    process.once('SIGINT', cluster.onSignal);
+    process.once('SIGTERM', cluster.onSignal);
+    try {
+      for (const name of names) cluster.writeConfig(name);
+      await Promise.all(names.map((name) => cluster.startProcess(name)));
+      cluster.driver = await startNode({
+        name: 'driver',
+        dataDir: join(root, 'driver'),
+        listen: addresses.driver!,
+        peers: Object.fromEntries(names.map((name) => [name, addresses[name]!])),
+        secret: cluster.secret,
+      });
+      const deadline = Date.now() + 15_000;
+      while (cluster.driver.overview().peers.length < names.length) {
+        if (Date.now() > deadline) throw new Error('the node processes did not connect in 15 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return cluster;
+    } catch (error) {
+      await cluster.close();
+      throw error;
+    }
+  }
+
+  private writeConfig(name: string): void {
+    const peers = Object.fromEntries(Object.entries(this.addresses).filter(([peer]) => peer !== name));
+    const config = {
+      name,
+      dataDir: join(this.root, name),
+      listen: this.addresses[name],
+      peers,
+      secret: this.secret,
+    };
+    writeFileSync(join(this.root, `${name}.json`), JSON.stringify(config));
+  }
+
+  /** Starts (or restarts) a node process; resolves once it listens, with the milliseconds it took. */
+  startProcess(name: string): Promise<number> {
+    const started = performance.now();
+    const child = spawn(process.execPath, [cli, 'node', '--config', join(this.root, `${name}.json`)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.processes.set(name, child);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr.set(name, ((this.stderr.get(name) ?? '') + chunk.toString()).slice(-10_000));
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`node ${name} did not start in 120 s`)), 120_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('listening on')) {
+          clearTimeout(timer);
+          resolve(performance.now() - started);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`node ${name} exited (${code ?? signal}): ${this.stderr.get(name) ?? ''}`));
+      });
+    });
+  }
+
+  /** Kills a node process with SIGKILL, by its PID, and resolves once it has exited. */
+  async kill(name: string): Promise<void> {
+    const child = this.processes.get(name);
+    if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid, 'SIGKILL');
+    await exited;
+  }
+
+  /** Stops a node process with SIGTERM (a clean close) and resolves once it has exited. */
+  async stop(name: string): Promise<void> {
+    const child = this.processes.get(name);
+    if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid, 'SIGTERM');
+    await exited;
+  }
+
+  /** The last lines a node process wrote to stderr. */
+  log(name: string): string {
+    return this.stderr.get(name) ?? '';
+  }
+
+  private killAll(): void {
+    for (const child of this.processes.values()) {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+        process.kill(child.pid, 'SIGKILL');
+    }
+  }
+
+  async close(): Promise<void> {
+    process.off('exit', this.onExit);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    await this.driver?.close();
+    await Promise.all(this.names.map((name) => this.stop(name)));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
