@@ -83,6 +83,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private readonly effects: EffectsHost;
   /** Calls waiting for an outcome, by id: what hears it. */
   private readonly calls = new Map<number, (outcome: Outcome) => void>();
+  /** The peer each call sent to another node went to, until it is answered. */
+  private readonly sentTo = new Map<number, string>();
   /**
    * Deadlines of the calls this node made, on one wheel rather than a timer each. They are never
    * cancelled: a call answered in time is no longer in `calls` when its deadline fires.
@@ -147,6 +149,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         this.emit('up', peer);
       },
       peerDown: (peer) => {
+        this.callsLostWith(peer);
         this.shards.peerChanged(peer, false);
         this.effects.nodeDown(peer);
         this.emit('down', peer);
@@ -499,7 +502,10 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       this.deadlines.add(id, deadline);
       if (node === this.name) this.perform(call, this.name, (outcome) => this.settle(id, outcome));
       else if (!this.transport.isUp(node)) this.settle(id, { kind: 'notLeader', leader: null });
-      else this.transport.send(node, { kind: 'call', id, call });
+      else {
+        this.sentTo.set(id, node);
+        this.transport.send(node, { kind: 'call', id, call });
+      }
     });
   }
 
@@ -581,7 +587,23 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const answer = this.calls.get(id);
     if (answer === undefined) return;
     this.calls.delete(id);
+    if (this.sentTo.size > 0) this.sentTo.delete(id);
     answer(outcome);
+  }
+
+  /**
+   * A peer went down with calls of ours unanswered: their callers hear now rather than at their
+   * deadlines. What the peer did with them cannot be known, so the answer is TIMEOUT.
+   */
+  private callsLostWith(peer: string): void {
+    const lost: number[] = [];
+    for (const [id, node] of this.sentTo) if (node === peer) lost.push(id);
+    for (const id of lost)
+      this.settle(id, {
+        kind: 'error',
+        code: 'TIMEOUT',
+        message: `node ${peer} went down before answering: the call may or may not have taken effect`,
+      });
   }
 
   private receive(from: string, envelopes: readonly Envelope[]): void {
