@@ -3,9 +3,9 @@
 // each group it led: the time until a surviving member names a new leader, and until a command
 // commits again. The node's own failure detection (its peers' 'down') is reported beside them.
 import { cpus } from 'node:os';
+import { NodeProcesses } from '../runtime/local-cluster.js';
 import { createGroups, machineModule } from './cluster.js';
 import { LatencySample } from './latency.js';
-import { NodeProcesses } from './node-processes.js';
 import { type BenchResult, type Figure, progress, writeResult } from './report.js';
 
 export interface FailoverOptions {

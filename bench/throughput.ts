@@ -5,10 +5,10 @@
 // processes over TCP, and the commands come from this process, a fourth node.
 import { cpus } from 'node:os';
 import type { FlotillaNode } from 'flotilla';
+import { NodeProcesses } from '../runtime/local-cluster.js';
 import { NodeClient } from '../runtime/tcp/node-client.js';
 import { createGroups, startBenchCluster } from './cluster.js';
 import { LatencySample } from './latency.js';
-import { NodeProcesses } from './node-processes.js';
 import { type BenchResult, type Figure, progress, writeResult } from './report.js';
 
 export interface ThroughputOptions {

@@ -40,9 +40,10 @@ async function demo(args: readonly string[]): Promise<number> {
   const seconds = positive(values.seconds, '--seconds', 3600);
   const inFlight = Math.round(positive(values['in-flight'], '--in-flight', 100_000));
   console.log(
-    `Flotilla demo: 3 nodes in this process, ${groups.toLocaleString('en-US')} queue groups, fsync on`,
+    `Flotilla demo: 3 node processes on loopback, ${groups.toLocaleString('en-US')} queue groups, fsync on`,
   );
   const summary = await runDemo({ groups, seconds, inFlight, write: (line) => console.log(`  ${line}`) });
+  const seconds2 = (value: number) => `${value.toFixed(2)} s`;
   console.log('summary');
   console.log(
     `  groups                 ${summary.groups.toLocaleString('en-US')} (created in ${summary.creationSeconds.toFixed(1)} s)`,
@@ -52,10 +53,17 @@ async function demo(args: readonly string[]): Promise<number> {
     `  enqueue latency        p50 ${summary.enqueueP50.toFixed(1)} ms, p99 ${summary.enqueueP99.toFixed(1)} ms`,
   );
   console.log(
-    `  heap per group         ${Math.round(summary.heapBytesPerGroup).toLocaleString('en-US')} bytes (3 members each)`,
+    `  memory per group       ${Math.round(summary.rssBytesPerGroup).toLocaleString('en-US')} bytes of RSS across the 3 node processes`,
   );
   console.log(`  WAL entries per fsync  ${summary.walEntriesPerSync.toFixed(1)}`);
   console.log(`  timeouts / overloaded  ${summary.timeouts} / ${summary.overloaded}`);
+  console.log(
+    `  failover               ${summary.killed} killed while leading ${summary.groupsLedByKilled.toLocaleString('en-US')} groups: ` +
+      `all led again after ${seconds2(summary.failoverSeconds)} (p50 ${seconds2(summary.failoverP50Seconds)})`,
+  );
+  console.log(
+    `  restart                ${seconds2(summary.restartSeconds)} to listen, caught up ${seconds2(summary.catchUpSeconds)} after`,
+  );
   return 0;
 }
 
