@@ -10,7 +10,7 @@ import type { GroupStatus } from '../node.js';
 import type { Overview } from '../overview.js';
 import { Connection } from './connection.js';
 import { FrameType } from './frames.js';
-import { parseAddress, type TlsSettings } from './tcp-transport.js';
+import { parseAddress, serverName, type TlsSettings } from './tcp-transport.js';
 import { encodeBatch } from './wire.js';
 
 export interface NodeClientOptions {
@@ -44,7 +44,7 @@ export class NodeClient {
           ca: tls.ca as string[],
           host,
           port,
-          servername: tls.servername ?? host,
+          ...serverName(tls, host),
         })
       : tcpConnect({ host, port });
     return new Promise((resolve, reject) => {

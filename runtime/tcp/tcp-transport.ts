@@ -2,7 +2,13 @@
 // by the node whose name sorts first, so a pair never holds two. Each turn's envelopes to a
 // peer go out as one frame. Liveness is per pair, not per group: a peer that has sent nothing
 // for `downAfterMs` is down, and a link with nothing to say sends one ping per interval.
-import { createServer as createTcpServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+import {
+  createServer as createTcpServer,
+  isIP,
+  type Server,
+  type Socket,
+  connect as tcpConnect,
+} from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import type { Envelope } from '../envelope.js';
 import type { Transport, TransportEvents } from '../transport.js';
@@ -40,6 +46,16 @@ export interface TlsSettings {
   readonly ca: string | Buffer | readonly (string | Buffer)[];
   /** The name peers' certificates are issued for; by default the host of the peer's address. */
   readonly servername?: string;
+}
+
+/**
+ * The name a dialer checks the peer's certificate for: the one configured, or the host dialed
+ * when it is a name. An IP address is checked against the certificate's IP entries without
+ * one (and TLS forbids sending an address as a server name).
+ */
+export function serverName(tls: TlsSettings, host: string): { servername?: string } {
+  if (tls.servername !== undefined) return { servername: tls.servername };
+  return isIP(host) === 0 ? { servername: host } : {};
 }
 
 export const tcpDefaults = {
@@ -266,7 +282,7 @@ export class TcpTransport implements Transport {
           ca: tls.ca as string[],
           host,
           port,
-          servername: tls.servername ?? host,
+          ...serverName(tls, host),
           rejectUnauthorized: true,
         })
       : tcpConnect({ host, port });
