@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { benchDensity } from '../bench/density.js';
 import { benchFailover } from '../bench/failover.js';
+import { benchRecovery } from '../bench/recovery.js';
 import type { BenchResult } from '../bench/report.js';
 import { benchThroughput } from '../bench/throughput.js';
 import { benchWal, printFigures } from '../bench/wal.js';
@@ -19,7 +20,8 @@ const usage = `usage:
   flotilla bench wal [--seconds S] [--recovery-mb 64,256,1024] [--json] [--out DIR]
   flotilla bench density [--groups 1000,10000,100000] [--idle-seconds S] [--json] [--out DIR]
   flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads N] [--processes] [--json] [--out DIR]
-  flotilla bench failover [--groups 10000] [--json] [--out DIR]`;
+  flotilla bench failover [--groups 10000] [--json] [--out DIR]
+  flotilla bench recovery [--groups 10000] [--wal-mb 1024] [--json] [--out DIR]`;
 
 function positive(value: string, flag: string, max: number): number {
   const number = Number(value);
@@ -99,6 +101,7 @@ async function bench(name: string | undefined, args: readonly string[]): Promise
       'idle-seconds': { type: 'string', default: '10' },
       threads: { type: 'string', default: '0' },
       processes: { type: 'boolean', default: false },
+      'wal-mb': { type: 'string', default: '1024' },
     },
   });
   const out = values.out;
@@ -128,6 +131,15 @@ async function bench(name: string | undefined, args: readonly string[]): Promise
     case 'failover': {
       const [groups] = integers(values.groups ?? '10000', '--groups');
       return report(await benchFailover({ groups: groups!, resultDirectory: out }), out, values.json);
+    }
+    case 'recovery': {
+      const [groups] = integers(values.groups ?? '10000', '--groups');
+      const walMegabytes = positive(values['wal-mb'], '--wal-mb', 1_000_000);
+      return report(
+        await benchRecovery({ groups: groups!, walMegabytes, resultDirectory: out }),
+        out,
+        values.json,
+      );
     }
     default:
       console.error(usage);
