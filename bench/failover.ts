@@ -4,6 +4,7 @@
 // commits again. The node's own failure detection (its peers' 'down') is reported beside them.
 import { cpus } from 'node:os';
 import { NodeProcesses } from '../runtime/local-cluster.js';
+import { NodeClient } from '../runtime/tcp/node-client.js';
 import { createGroups, machineModule } from './cluster.js';
 import { LatencySample } from './latency.js';
 import { type BenchResult, type Figure, progress, writeResult } from './report.js';
@@ -31,6 +32,54 @@ async function leadersOf(cluster: NodeProcesses, groups: readonly string[]): Pro
   return leaders;
 }
 
+/** The transport's default heartbeat: a quiet link pings once per interval, each way. */
+const heartbeatMs = 100;
+const idleSeconds = 10;
+
+/**
+ * With every group idle: the pings each pair of nodes exchanges per heartbeat interval (both
+ * ways together, whatever the number of groups; the bench's own node is one of the nodes), and
+ * the batches of group messages all nodes send.
+ */
+async function idleTraffic(
+  cluster: NodeProcesses,
+): Promise<{ readonly pingsPerPairPerInterval: number; readonly batchesPerSecond: number }> {
+  progress(`every group idle: counting what the nodes send for ${idleSeconds} s`);
+  // Quiet first: the last commits reach the followers, and leaders stop their timers.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const clients = await Promise.all(
+    cluster.names.map((name) =>
+      NodeClient.connect({ address: cluster.addresses[name]!, secret: cluster.secret }),
+    ),
+  );
+  try {
+    const read = async () => [
+      ...(await Promise.all(clients.map((client) => client.overview()))).map(
+        (overview) => overview.transport,
+      ),
+      cluster.driver.overview().transport,
+    ];
+    const before = await read();
+    await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+    const after = await read();
+    let pings = 0;
+    let batches = 0;
+    after.forEach((transport, position) => {
+      pings += transport.pings - before[position]!.pings;
+      // The bench's node answers the overview calls themselves: its batches are not counted.
+      if (position < clients.length) batches += transport.frames - before[position]!.frames;
+    });
+    const nodes = cluster.names.length + 1;
+    const pairs = (nodes * (nodes - 1)) / 2;
+    return {
+      pingsPerPairPerInterval: pings / pairs / ((idleSeconds * 1000) / heartbeatMs),
+      batchesPerSecond: batches / idleSeconds,
+    };
+  } finally {
+    for (const client of clients) client.close();
+  }
+}
+
 export async function benchFailover(options: FailoverOptions): Promise<BenchResult> {
   progress('starting three node processes');
   const cluster = await NodeProcesses.start();
@@ -49,6 +98,7 @@ export async function benchFailover(options: FailoverOptions): Promise<BenchResu
     await Promise.all(
       victimGroups.map((group) => cluster.driver.command(group, 'warm', { timeoutMs: 30_000 })),
     );
+    const idle = await idleTraffic(cluster);
 
     let detectedMs = Number.NaN;
     const killedAt = performance.now();
@@ -96,6 +146,16 @@ export async function benchFailover(options: FailoverOptions): Promise<BenchResu
       { name: 'commands resume, every group', value: seconds(resumed, 1), unit: 's' },
       { name: `groups without a leader after ${giveUpMs / 1000} s`, value: unresolved, unit: 'groups' },
       { name: `${victim} restarted and listening after`, value: restartMs / 1000, unit: 's' },
+      {
+        name: `idle: liveness pings per node pair per ${heartbeatMs} ms, ${options.groups.toLocaleString('en-US')} groups`,
+        value: idle.pingsPerPairPerInterval,
+        unit: 'pings',
+      },
+      {
+        name: 'idle: batches of group messages per second, all nodes',
+        value: idle.batchesPerSecond,
+        unit: '/s',
+      },
     ];
     const result: BenchResult = {
       bench: 'failover',

@@ -18,6 +18,8 @@ export class InProcessTransport implements Transport {
   envelopesSent = 0;
   /** Nothing in-process is decoded, so nothing is refused. */
   readonly rejected = 0;
+  /** In-process peers need no liveness pings: a node that closes says so. */
+  readonly pingsSent = 0;
 
   constructor(
     readonly name: string,

@@ -25,6 +25,8 @@ export interface Overview {
     readonly messages: number;
     readonly dropped: number;
     readonly rejected: number;
+    /** Liveness pings sent on quiet links (TCP only). */
+    readonly pings: number;
     /** Raft messages for groups with no member running here, dropped. */
     readonly unknownGroup: number;
   };
@@ -64,6 +66,7 @@ export function nodeOverview(
       messages: transport.envelopesSent,
       dropped: transport.dropped,
       rejected: transport.rejected,
+      pings: transport.pingsSent,
       unknownGroup,
     },
     mailboxDeliveries: effects.delivered,

@@ -19,6 +19,8 @@ export interface TransportCounters {
   readonly dropped: number;
   /** Frames received that were refused (malformed, too large, or from a peer not proven). */
   readonly rejected: number;
+  /** Liveness pings sent on links with nothing else to say. */
+  readonly pingsSent: number;
 }
 
 export interface Transport extends TransportCounters {

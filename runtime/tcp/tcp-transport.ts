@@ -98,6 +98,7 @@ export class TcpTransport implements Transport {
   envelopesSent = 0;
   dropped = 0;
   rejected = 0;
+  pingsSent = 0;
   private readonly links = new Map<string, PeerLink>();
   private readonly pendingAccepts = new Set<Connection>();
   /** Connections of clients that proved the secret: they may ask, not take part. */
@@ -385,7 +386,10 @@ export class TcpTransport implements Transport {
         connection.close();
         continue;
       }
-      if (now - connection.lastSent >= this.settings.heartbeatMs) connection.write(FrameType.ping, empty);
+      if (now - connection.lastSent >= this.settings.heartbeatMs) {
+        connection.write(FrameType.ping, empty);
+        this.pingsSent += 1;
+      }
     }
   }
 }
