@@ -57,6 +57,8 @@ export type Outcome =
 /** What an actor needs from its shard. */
 export interface ShardContext {
   readonly node: NodeId;
+  /** Messages of an earlier term the shard's members ignored. */
+  staleMessages: number;
   now(): number;
   send(group: string, to: NodeId, message: Message): void;
   persist(group: string, seq: number, write: Write): void;
@@ -159,9 +161,12 @@ export class GroupActor {
 
   private dispatch(input: ActorInput): void {
     switch (input.kind) {
-      case 'message':
+      case 'message': {
+        const stale = this.member.staleMessages;
         this.step({ type: 'message', from: input.from, message: input.message });
+        this.context.staleMessages += this.member.staleMessages - stale;
         return;
+      }
       case 'durable':
         this.step({ type: 'durable', seq: input.seq });
         this.releaseHeld();

@@ -15,6 +15,8 @@ export interface ShardHandle {
   /** Timers armed and groups led, as last known: exact inline, a turn old from a worker. */
   readonly timersArmed: number;
   readonly leaders: number;
+  /** Messages of an earlier term its members ignored, as last known. */
+  readonly staleMessages: number;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,10 @@ export class InlineShard implements ShardHandle {
 
   get leaders(): number {
     return this.shard.leaders;
+  }
+
+  get staleMessages(): number {
+    return this.shard.staleMessages;
   }
 
   stop(): Promise<void> {

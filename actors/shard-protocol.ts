@@ -25,7 +25,12 @@ export type FromShard =
   | { readonly t: 'leader'; readonly group: string; readonly leader: string | null; readonly term: number }
   | { readonly t: 'effects'; readonly group: string; readonly effects: readonly Effect[] }
   | { readonly t: 'answer'; readonly id: number; readonly value?: unknown; readonly error?: string }
-  | { readonly t: 'stats'; readonly timersArmed: number; readonly leaders: number };
+  | {
+      readonly t: 'stats';
+      readonly timersArmed: number;
+      readonly leaders: number;
+      readonly staleMessages: number;
+    };
 
 export interface ShardWorkerData {
   readonly node: string;

@@ -26,6 +26,10 @@ export class ShardSet {
     return this.shards.reduce((sum, shard) => sum + shard.timersArmed, 0);
   }
 
+  get staleMessages(): number {
+    return this.shards.reduce((sum, shard) => sum + shard.staleMessages, 0);
+  }
+
   get leaders(): number {
     return this.shards.reduce((sum, shard) => sum + shard.leaders, 0);
   }

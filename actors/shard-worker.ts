@@ -21,7 +21,12 @@ function post(message: FromShard): void {
 
 function flush(): void {
   flushing = false;
-  outbox.push({ t: 'stats', timersArmed: shard.armedTimers, leaders: shard.leaders });
+  outbox.push({
+    t: 'stats',
+    timersArmed: shard.armedTimers,
+    leaders: shard.leaders,
+    staleMessages: shard.staleMessages,
+  });
   const batch = outbox;
   outbox = [];
   port!.postMessage(batch);

@@ -44,6 +44,7 @@ export class Shard implements ShardContext {
   private readonly actors = new Map<string, GroupActor>();
   private readonly scheduler = new Scheduler<ActorInput>(() => {});
   private readonly timers: TimerWheel<GroupActor>;
+  staleMessages = 0;
 
   constructor(
     readonly node: NodeId,

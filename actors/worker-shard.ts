@@ -20,6 +20,7 @@ export class WorkerShard implements ShardHandle {
   private nextQuestion = 1;
   timersArmed = 0;
   leaders = 0;
+  staleMessages = 0;
 
   constructor(
     node: string,
@@ -114,6 +115,7 @@ export class WorkerShard implements ShardHandle {
         case 'stats':
           this.timersArmed = message.timersArmed;
           this.leaders = message.leaders;
+          this.staleMessages = message.staleMessages;
           break;
       }
     }

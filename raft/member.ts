@@ -104,6 +104,8 @@ export class Member {
   heartbeatDeadline = 0;
   checkQuorumDeadline = 0;
   heartbeatSeq = 0;
+  /** Messages of an earlier term: answered with this term, otherwise ignored; counted for the host. */
+  staleMessages = 0;
   readRounds: ReadRound[] = noRounds;
   readsAwaitingCommit: number[] = noReads;
   transfer: Transfer | null = null;

@@ -163,6 +163,7 @@ function receive(member: Member, from: NodeId, message: Message): void {
       becomeFollower(member, message.term, fromLeader ? from : null);
     }
   } else if (message.term < member.term) {
+    member.staleMessages += 1;
     answerStale(member, from, message);
     return;
   }

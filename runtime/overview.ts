@@ -29,6 +29,8 @@ export interface Overview {
     readonly pings: number;
     /** Raft messages for groups with no member running here, dropped. */
     readonly unknownGroup: number;
+    /** Raft messages of an earlier term than their group's, ignored (answered with the term). */
+    readonly staleTerm: number;
   };
   readonly mailboxDeliveries: number;
   /** The peer nodes reachable now. */
@@ -68,6 +70,7 @@ export function nodeOverview(
       rejected: transport.rejected,
       pings: transport.pingsSent,
       unknownGroup,
+      staleTerm: shards.staleMessages,
     },
     mailboxDeliveries: effects.delivered,
     peers: transport.peers().sort(),

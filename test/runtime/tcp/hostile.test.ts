@@ -120,6 +120,10 @@ describe('a node under hostile input', () => {
       () => node.overview().transport.unknownGroup > before.unknownGroup,
       'the unknown group to be counted',
     );
+    await until(
+      () => node.overview().transport.staleTerm >= before.staleTerm + 2,
+      'the old-term messages to be counted',
+    );
     expect(socket.destroyed).toBe(false);
     const closed = new Promise((resolve) => socket.once('close', resolve));
     batch([{ kind: 'raft', group: 'solo', message: { type: 'append', term: 'seven' } }]);
