@@ -100,7 +100,7 @@ function expectLinearizable(workload: KvWorkload): void {
 
 describe('node processes under faults', () => {
   it('lose no acknowledged write when a node is killed with SIGKILL under load and restarted', async () => {
-    const { cluster, workload } = await withGroups(12);
+    const { cluster, workload } = await withGroups(32);
     const victim = await busiestLeader(cluster, workload.groups);
     const load = workload.run(12, 6000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -113,7 +113,7 @@ describe('node processes under faults', () => {
   }, 90_000);
 
   it('carry on while a node is paused with SIGSTOP, and take it back after SIGCONT', async () => {
-    const { cluster, workload } = await withGroups(12);
+    const { cluster, workload } = await withGroups(32);
     const victim = await busiestLeader(cluster, workload.groups);
     const load = workload.run(12, 6000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -126,7 +126,7 @@ describe('node processes under faults', () => {
   }, 90_000);
 
   it('stay linearizable through a symmetric partition and a one-way one, and converge after', async () => {
-    const { cluster, workload } = await withGroups(12);
+    const { cluster, workload } = await withGroups(32);
     const victim = await busiestLeader(cluster, workload.groups);
     const others = names.filter((name) => name !== victim);
     const load = workload.run(12, 8000);
