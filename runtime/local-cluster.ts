@@ -13,6 +13,7 @@ import { type FlotillaNode, startNode } from './node.js';
 
 const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
 
+/** A port free on 127.0.0.1 now (for a node to listen on, or a test's proxy). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

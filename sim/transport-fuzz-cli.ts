@@ -2,28 +2,17 @@
 // hostile frames (default 1,000,000), then checks it still answers commands. Prints progress,
 // then what it sent and what the node refused; exits non-zero if the node stopped serving.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNode } from 'flotilla';
+import { freePort } from '../runtime/local-cluster.js';
 import { fuzzNode } from './transport-fuzz.js';
 
 const counterSource = `export default {
   init: () => 0,
   apply: (meta, command, state) => ({ state: state + 1, reply: state + 1 }),
 };`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -1,8 +1,6 @@
 // A client of one node process: it proves the cluster secret like a peer, then may only ask
 // (the node's overview, a member's status). `flotilla status` and the fault tests use it.
 import { randomBytes } from 'node:crypto';
-import { connect as tcpConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import type { Outcome } from '../../actors/index.js';
 import type { RemoteCall } from '../envelope.js';
 import { FlotillaError } from '../errors.js';
@@ -10,7 +8,7 @@ import type { GroupStatus } from '../node.js';
 import type { Overview } from '../overview.js';
 import { Connection } from './connection.js';
 import { FrameType } from './frames.js';
-import { parseAddress, serverName, type TlsSettings } from './tcp-transport.js';
+import { dialSocket, type TlsSettings } from './tcp-transport.js';
 import { encodeBatch } from './wire.js';
 
 export interface NodeClientOptions {
@@ -34,19 +32,8 @@ export class NodeClient {
 
   /** Connects and proves the secret; rejects with UNAUTHORIZED if the node closes instead. */
   static connect(options: NodeClientOptions): Promise<NodeClient> {
-    const { host, port } = parseAddress(options.address);
     const timeoutMs = options.timeoutMs ?? 5000;
-    const tls = options.tls;
-    const socket = tls
-      ? tlsConnect({
-          key: tls.key,
-          cert: tls.cert,
-          ca: tls.ca as string[],
-          host,
-          port,
-          ...serverName(tls, host),
-        })
-      : tcpConnect({ host, port });
+    const socket = dialSocket(options.address, options.tls);
     return new Promise((resolve, reject) => {
       let client: NodeClient | undefined;
       const timer = setTimeout(() => {

@@ -48,12 +48,27 @@ export interface TlsSettings {
   readonly servername?: string;
 }
 
+/** A socket to `address` (host:port): TCP, or TLS checking the other side's certificate. */
+export function dialSocket(address: string, tls: TlsSettings | undefined): Socket {
+  const { host, port } = parseAddress(address);
+  if (tls === undefined) return tcpConnect({ host, port });
+  return tlsConnect({
+    key: tls.key,
+    cert: tls.cert,
+    ca: tls.ca as string[],
+    host,
+    port,
+    ...serverName(tls, host),
+    rejectUnauthorized: true,
+  });
+}
+
 /**
  * The name a dialer checks the peer's certificate for: the one configured, or the host dialed
  * when it is a name. An IP address is checked against the certificate's IP entries without
  * one (and TLS forbids sending an address as a server name).
  */
-export function serverName(tls: TlsSettings, host: string): { servername?: string } {
+function serverName(tls: TlsSettings, host: string): { servername?: string } {
   if (tls.servername !== undefined) return { servername: tls.servername };
   return isIP(host) === 0 ? { servername: host } : {};
 }
@@ -274,20 +289,7 @@ export class TcpTransport implements Transport {
 
   private dial(link: PeerLink): void {
     if (this.closed || link.dialing !== null || link.connection !== null) return;
-    const { host, port } = parseAddress(link.address);
-    const tls = this.options.tls;
-    const socket = tls
-      ? tlsConnect({
-          key: tls.key,
-          cert: tls.cert,
-          ca: tls.ca as string[],
-          host,
-          port,
-          ...serverName(tls, host),
-          rejectUnauthorized: true,
-        })
-      : tcpConnect({ host, port });
-    const connection = this.connect(socket, 'dialer', link.name);
+    const connection = this.connect(dialSocket(link.address, this.options.tls), 'dialer', link.name);
     link.dialing = connection;
   }
 

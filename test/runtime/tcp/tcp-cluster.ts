@@ -1,27 +1,16 @@
 // Nodes of one process that talk over TCP on loopback, as separate processes would: each listens
 // on a port of its own and knows the others by address.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FlotillaNode, startNode } from 'flotilla';
+import { freePort } from '../../../runtime/local-cluster.js';
+
+export { freePort };
 
 export const secret = 'loopback-test-secret';
 /** Fast failure detection, so tests of a lost node take a second, not several. */
 export const fastDetection = { heartbeatMs: 50, downAfterMs: 400 };
-
-/** A port free on 127.0.0.1 now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TcpCluster {
   readonly addresses: Readonly<Record<string, string>>;
