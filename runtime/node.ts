@@ -440,10 +440,15 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     if (record === undefined)
       return this.recordFor(name).then((found) => this.followed(name, call, deadline, found.members, null));
     const target = this.leaders.get(name) ?? (this.shards.has(name) ? this.name : record.members[0]!);
-    return this.callOn(target, call, deadline).then((outcome) =>
-      outcome.kind === 'ok'
-        ? outcome.value
-        : this.followed(name, call, deadline, record.members, { target, outcome }),
+    // One promise per call: the answer resolves it with the value, or with the retries' promise.
+    return new Promise((resolve) =>
+      this.callWith(target, call, deadline, (outcome) =>
+        resolve(
+          outcome.kind === 'ok'
+            ? outcome.value
+            : this.followed(name, call, deadline, record.members, { target, outcome }),
+        ),
+      ),
     );
   }
 
@@ -489,24 +494,34 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
 
   /** Runs `call` on `node` (this one or another), resolving with its outcome or TIMEOUT at `deadline`. */
   private callOn(node: string, call: RemoteCall, deadline: number): Promise<Outcome> {
-    if (this.calls.size >= maxPendingCalls)
-      return Promise.resolve({ kind: 'error', code: 'OVERLOADED', message: 'too many calls in flight' });
-    return new Promise<Outcome>((resolve) => {
-      // A call on a local member is one request: the member's reply settles the caller directly.
-      if (node === this.name && isActorCall(call)) {
-        this.toActor(call, resolve, deadline);
-        return;
-      }
-      const id = this.nextCall++;
-      this.calls.set(id, resolve);
-      this.deadlines.add(id, deadline);
-      if (node === this.name) this.perform(call, this.name, (outcome) => this.settle(id, outcome));
-      else if (!this.transport.isUp(node)) this.settle(id, { kind: 'notLeader', leader: null });
-      else {
-        this.sentTo.set(id, node);
-        this.transport.send(node, { kind: 'call', id, call });
-      }
-    });
+    return new Promise<Outcome>((resolve) => this.callWith(node, call, deadline, resolve));
+  }
+
+  /** callOn without a promise: `answer` hears the outcome. */
+  private callWith(
+    node: string,
+    call: RemoteCall,
+    deadline: number,
+    answer: (outcome: Outcome) => void,
+  ): void {
+    if (this.calls.size >= maxPendingCalls) {
+      answer({ kind: 'error', code: 'OVERLOADED', message: 'too many calls in flight' });
+      return;
+    }
+    // A call on a local member is one request: the member's reply settles the caller directly.
+    if (node === this.name && isActorCall(call)) {
+      this.toActor(call, answer, deadline);
+      return;
+    }
+    const id = this.nextCall++;
+    this.calls.set(id, answer);
+    this.deadlines.add(id, deadline);
+    if (node === this.name) this.perform(call, this.name, (outcome) => this.settle(id, outcome));
+    else if (!this.transport.isUp(node)) this.settle(id, { kind: 'notLeader', leader: null });
+    else {
+      this.sentTo.set(id, node);
+      this.transport.send(node, { kind: 'call', id, call });
+    }
   }
 
   /** Runs a call here; `answer` hears its outcome (a local caller, or a reply to another node). */
