@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FlotillaNode, startNode } from 'flotilla';
+import { freePort } from '../../runtime/local-cluster.js';
 
 export interface Cluster {
   readonly root: string;
@@ -16,18 +17,42 @@ export function machineUrl(name: string): string {
   return new URL(`./machines/${name}.mjs`, import.meta.url).href;
 }
 
+/**
+ * With FLOTILLA_TEST_TRANSPORT=tcp the nodes still share this process but talk over TCP on
+ * loopback, each on a port of its own, as separate processes would.
+ */
 export async function startCluster(
   names: readonly string[],
   threads = Number(process.env.FLOTILLA_TEST_THREADS ?? 0),
 ): Promise<Cluster> {
   const root = mkdtempSync(join(tmpdir(), 'flotilla-runtime-'));
   const nodes = new Map<string, FlotillaNode>();
+  const tcp = process.env.FLOTILLA_TEST_TRANSPORT === 'tcp';
+  const addresses: Record<string, string> = {};
+  if (tcp) for (const name of names) addresses[name] = `127.0.0.1:${await freePort()}`;
+  const network = (name: string) =>
+    tcp
+      ? {
+          listen: addresses[name]!,
+          peers: Object.fromEntries(
+            names.filter((peer) => peer !== name).map((peer) => [peer, addresses[peer]!]),
+          ),
+          secret: 'runtime-tests-over-tcp',
+          transport: { heartbeatMs: 50, downAfterMs: 400 },
+        }
+      : {};
   const start = async (name: string) => {
-    const node = await startNode({ name, dataDir: join(root, name), threads });
+    const node = await startNode({ name, dataDir: join(root, name), threads, ...network(name) });
     nodes.set(name, node);
     return node;
   };
   for (const name of names) await start(name);
+  if (tcp) {
+    await until(
+      () => [...nodes.values()].every((node) => node.overview().peers.length === names.length - 1),
+      'the nodes to connect over TCP',
+    );
+  }
   return {
     root,
     nodes,

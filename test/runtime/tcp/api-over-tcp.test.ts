@@ -1,0 +1,5 @@
+// The API contract and the effects tests again, with the nodes talking over TCP on loopback:
+// every call, reply and effect then crosses the wire codec and its checks.
+process.env.FLOTILLA_TEST_TRANSPORT = 'tcp';
+await import('../api.test.js');
+await import('../effects.test.js');
