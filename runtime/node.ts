@@ -13,7 +13,6 @@ import {
   type Outcome,
   type ShardHost,
   ShardSet,
-  TimerWheel,
 } from '../actors/index.js';
 import type { MembershipChange, Message, NodeId, Write } from '../raft/index.js';
 import { SharedLog } from '../wal/index.js';
@@ -30,16 +29,16 @@ import {
   sameSpec,
 } from './group-spec.js';
 import { InProcessTransport } from './in-process-transport.js';
+import { LeaderNews } from './leader-news.js';
 import { type NodeOptions, validateNodeOptions } from './options.js';
 import { actorInput, errorOf, localValue, outcomeOf, throwIfFailed } from './outcomes.js';
 import { nodeOverview, type Overview } from './overview.js';
+import { PendingCalls } from './pending-calls.js';
 import { TcpTransport } from './tcp/tcp-transport.js';
 import type { Transport, TransportEvents } from './transport.js';
 
 /** How long a call waits by default before TIMEOUT. */
 export const defaultTimeoutMs = 5000;
-/** Calls from this node waiting on another node or on a local member. */
-export const maxPendingCalls = 100_000;
 /** Records of groups with no member here kept at most: the cache starts over past this. */
 const maxRemoteRecords = 10_000;
 /** Pause before asking again when no leader is known yet. */
@@ -81,24 +80,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private readonly shards: ShardSet;
   private readonly transport: Transport;
   private readonly effects: EffectsHost;
-  /** Calls waiting for an outcome, by id: what hears it. */
-  private readonly calls = new Map<number, (outcome: Outcome) => void>();
-  /** The peer each call sent to another node went to, until it is answered. */
-  private readonly sentTo = new Map<number, string>();
-  /**
-   * Deadlines of the calls this node made, on one wheel rather than a timer each. They are never
-   * cancelled: a call answered in time is no longer in `calls` when its deadline fires.
-   */
-  private readonly deadlines = new TimerWheel<number>((expired) => {
-    for (const id of expired)
-      this.settle(id, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
-  });
+  private readonly calls = new PendingCalls();
   private readonly leaders = new Map<string, NodeId>();
-  /** createGroup calls waiting for their group's first leader, by group. */
-  private readonly leaderWaiters = new Map<string, ((found: boolean) => void)[]>();
+  private readonly leaderNews = new LeaderNews();
   /** Records of groups with no member here, learned from peers. */
   private readonly remoteRecords = new Map<string, GroupRecord>();
-  private nextCall = 1;
   private closed = false;
   private walCongested = false;
   /** Raft messages dropped because no member of their group runs here. */
@@ -114,7 +100,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const host: ShardHost = {
       send: (group, to, message) => this.transport.send(to, { kind: 'raft', group, message }),
       persist: (group, seq, write) => this.persist(group, seq, write),
-      reply: (request, outcome) => this.settle(request, outcome),
+      reply: (request, outcome) => this.calls.settle(request, outcome),
       leaderChanged: (group, leader, term) => this.leaderChanged(group, leader, term),
       effects: (group, effects) => this.runEffects(group, effects),
       failed: (error) => this.emit('error', error),
@@ -149,7 +135,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         this.emit('up', peer);
       },
       peerDown: (peer) => {
-        this.callsLostWith(peer);
+        this.calls.lostWith(peer);
         this.shards.peerChanged(peer, false);
         this.effects.nodeDown(peer);
         this.emit('down', peer);
@@ -414,13 +400,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     this.closed = true;
     this.transport.close();
     this.effects.close();
-    for (const waiters of this.leaderWaiters.values()) for (const heard of waiters) heard(false);
-    this.leaderWaiters.clear();
-    this.deadlines.stop();
-    for (const [id, answer] of this.calls) {
-      answer({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
-      this.calls.delete(id);
-    }
+    this.leaderNews.close();
+    this.calls.close({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
     await this.shards.stop();
     await this.wal.close();
     await this.directory.close();
@@ -504,7 +485,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     deadline: number,
     answer: (outcome: Outcome) => void,
   ): void {
-    if (this.calls.size >= maxPendingCalls) {
+    if (this.calls.full) {
       answer({ kind: 'error', code: 'OVERLOADED', message: 'too many calls in flight' });
       return;
     }
@@ -513,13 +494,13 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       this.toActor(call, answer, deadline);
       return;
     }
-    const id = this.nextCall++;
-    this.calls.set(id, answer);
-    this.deadlines.add(id, deadline);
-    if (node === this.name) this.perform(call, this.name, (outcome) => this.settle(id, outcome));
-    else if (!this.transport.isUp(node)) this.settle(id, { kind: 'notLeader', leader: null });
-    else {
-      this.sentTo.set(id, node);
+    if (node === this.name) {
+      const id = this.calls.add(answer, deadline);
+      this.perform(call, this.name, (outcome) => this.calls.settle(id, outcome));
+    } else if (!this.transport.isUp(node)) {
+      answer({ kind: 'notLeader', leader: null });
+    } else {
+      const id = this.calls.add(answer, deadline, node);
       this.transport.send(node, { kind: 'call', id, call });
     }
   }
@@ -589,36 +570,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       answer(this.missing(call.group));
       return;
     }
-    const request = this.nextCall++;
-    this.calls.set(request, answer);
-    if (deadline !== null) this.deadlines.add(request, deadline);
+    const request = this.calls.add(answer, deadline);
     if (!this.shards.deliver(call.group, actorInput(call, request))) {
-      this.calls.delete(request);
+      this.calls.drop(request);
       answer({ kind: 'error', code: 'OVERLOADED', message: `the mailbox of ${call.group} is full` });
     }
-  }
-
-  private settle(id: number, outcome: Outcome): void {
-    const answer = this.calls.get(id);
-    if (answer === undefined) return;
-    this.calls.delete(id);
-    if (this.sentTo.size > 0) this.sentTo.delete(id);
-    answer(outcome);
-  }
-
-  /**
-   * A peer went down with calls of ours unanswered: their callers hear now rather than at their
-   * deadlines. What the peer did with them cannot be known, so the answer is TIMEOUT.
-   */
-  private callsLostWith(peer: string): void {
-    const lost: number[] = [];
-    for (const [id, node] of this.sentTo) if (node === peer) lost.push(id);
-    for (const id of lost)
-      this.settle(id, {
-        kind: 'error',
-        code: 'TIMEOUT',
-        message: `node ${peer} went down before answering: the call may or may not have taken effect`,
-      });
   }
 
   private receive(from: string, envelopes: readonly Envelope[]): void {
@@ -645,7 +601,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
           break;
         }
         case 'result':
-          this.settle(envelope.id, envelope.outcome);
+          this.calls.settle(envelope.id, envelope.outcome);
           break;
       }
     }
@@ -687,37 +643,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     if (!this.wal.write(group, seq, write)) this.walCongested = true;
   }
 
-  /** Resolves true when this node's member of `group` learns of a leader, false at `deadline`. */
-  private leaderNews(group: string, deadline: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const waiters = this.leaderWaiters.get(group) ?? [];
-      this.leaderWaiters.set(group, waiters);
-      const timer = setTimeout(
-        () => {
-          const left = this.leaderWaiters.get(group)?.filter((waiter) => waiter !== heard) ?? [];
-          if (left.length === 0) this.leaderWaiters.delete(group);
-          else this.leaderWaiters.set(group, left);
-          resolve(false);
-        },
-        Math.max(0, deadline - Date.now()),
-      );
-      const heard = (found: boolean) => {
-        clearTimeout(timer);
-        resolve(found);
-      };
-      waiters.push(heard);
-    });
-  }
-
   private leaderChanged(group: string, leader: NodeId | null, term: number): void {
     const before = this.leaders.get(group);
     if (leader === null) this.leaders.delete(group);
     else this.leaders.set(group, leader);
-    if (leader !== null) {
-      const waiters = this.leaderWaiters.get(group);
-      this.leaderWaiters.delete(group);
-      for (const heard of waiters ?? []) heard(true);
-    }
+    if (leader !== null) this.leaderNews.heard(group);
     if (before === this.name && leader !== this.name) this.effects.forget(group);
     if (leader !== before) this.emit('leader', group, leader, term);
   }
@@ -729,7 +659,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private async waitForLeader(name: string, members: readonly string[], deadline: number): Promise<void> {
     if (this.shards.has(name)) {
       // A member here hears of the leader itself: wait for that rather than asking around.
-      if (this.leaders.has(name) || (await this.leaderNews(name, deadline))) return;
+      if (this.leaders.has(name) || (await this.leaderNews.wait(name, deadline))) return;
       throw new FlotillaError('TIMEOUT', `group ${name} has no leader yet`);
     }
     for (;;) {

@@ -1,0 +1,73 @@
+// The calls a node is waiting on, by id: its own callers' (answered by a local member or by a
+// peer) and those peers made on its members. Each is answered once: by its outcome, at its
+// deadline with TIMEOUT, when the peer it went to goes down, or when the node closes.
+import type { Outcome } from '../actors/index.js';
+import { TimerWheel } from '../actors/index.js';
+
+/** Calls waiting at once, at most: past this a new call is answered OVERLOADED. */
+export const maxPendingCalls = 100_000;
+
+export type Answer = (outcome: Outcome) => void;
+
+export class PendingCalls {
+  private readonly answers = new Map<number, Answer>();
+  /** The peer each call sent to another node went to, until it is answered. */
+  private readonly sentTo = new Map<number, string>();
+  /**
+   * Deadlines on one wheel rather than a timer each, never cancelled: a call answered in time
+   * is no longer waiting when its deadline fires.
+   */
+  private readonly deadlines = new TimerWheel<number>((expired) => {
+    for (const id of expired)
+      this.settle(id, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
+  });
+  private nextId = 1;
+
+  get full(): boolean {
+    return this.answers.size >= maxPendingCalls;
+  }
+
+  /** Waits for the outcome of a new call; `deadline` (ms on the clock) answers TIMEOUT, `peer` is where it went. */
+  add(answer: Answer, deadline: number | null, peer: string | null = null): number {
+    const id = this.nextId++;
+    this.answers.set(id, answer);
+    if (deadline !== null) this.deadlines.add(id, deadline);
+    if (peer !== null) this.sentTo.set(id, peer);
+    return id;
+  }
+
+  /** Forgets a call that was never sent, without answering it. */
+  drop(id: number): void {
+    this.answers.delete(id);
+    this.sentTo.delete(id);
+  }
+
+  settle(id: number, outcome: Outcome): void {
+    const answer = this.answers.get(id);
+    if (answer === undefined) return;
+    this.answers.delete(id);
+    if (this.sentTo.size > 0) this.sentTo.delete(id);
+    answer(outcome);
+  }
+
+  /**
+   * A peer went down with calls of ours unanswered: their callers hear now rather than at their
+   * deadlines. What the peer did with them cannot be known, so the answer is TIMEOUT.
+   */
+  lostWith(peer: string): void {
+    const lost: number[] = [];
+    for (const [id, node] of this.sentTo) if (node === peer) lost.push(id);
+    for (const id of lost)
+      this.settle(id, {
+        kind: 'error',
+        code: 'TIMEOUT',
+        message: `node ${peer} went down before answering: the call may or may not have taken effect`,
+      });
+  }
+
+  /** Answers every waiting call with `outcome` and stops the deadlines' timer. */
+  close(outcome: Outcome): void {
+    this.deadlines.stop();
+    for (const id of [...this.answers.keys()]) this.settle(id, outcome);
+  }
+}
