@@ -51,188 +51,67 @@ function percentile(sorted: readonly number[], fraction: number): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
-  const { write } = options;
-  write('starting three node processes on loopback');
+  options.write('starting three node processes on loopback');
   const cluster = await NodeProcesses.start();
-  const watchers: NodeClient[] = [];
+  const demo = new Demo(cluster, options);
   try {
-    const { driver } = cluster;
+    return await demo.run();
+  } finally {
+    demo.close();
+    await cluster.close();
+  }
+}
+
+/** One run of the demo: its phases in order, sharing the counters they add to. */
+class Demo {
+  private readonly names: string[];
+  private readonly watchers: NodeClient[] = [];
+  private readonly latencies: number[] = [];
+  private commands = 0;
+  private timeouts = 0;
+  private overloaded = 0;
+
+  constructor(
+    private readonly cluster: NodeProcesses,
+    private readonly options: DemoOptions,
+  ) {
+    this.names = Array.from({ length: options.groups }, (_, index) => `queue-${index}`);
+  }
+
+  async run(): Promise<DemoSummary> {
+    const { cluster, options } = this;
     for (const name of cluster.names)
-      watchers.push(await NodeClient.connect({ address: cluster.addresses[name]!, secret: cluster.secret }));
-    const overviews = () => Promise.all(watchers.map((watcher) => watcher.overview()));
-    const module = new URL('../queue/queue-machine.js', import.meta.url).href;
-    const names = Array.from({ length: options.groups }, (_, index) => `queue-${index}`);
-    let commands = 0;
-    let timeouts = 0;
-    let overloaded = 0;
-    const count = (error: unknown) => {
-      const code = (error as { code?: string }).code;
-      if (code === 'TIMEOUT') timeouts += 1;
-      else if (code === 'OVERLOADED') overloaded += 1;
-      else throw error;
-    };
-    // The consumer runs here: the queues' leaders deliver to it over TCP, and it settles.
-    driver.mailbox('consumer', (message) => {
-      const delivery = message as Delivery;
-      driver
-        .command(delivery.queue, { settle: { consumer: 'driver/consumer', ids: [delivery.id] } })
-        .then(() => {
-          commands += 1;
-        }, count);
-    });
-
-    const rssBefore = (await overviews()).reduce((sum, overview) => sum + overview.memory.rss, 0);
-    const creationStarted = performance.now();
-    let created = 0;
-    let lastShown = 0;
-    const createOne = async (name: string) => {
-      await driver.createGroup(
-        name,
-        { machine: { module, config: { name } }, members: [...cluster.names] },
-        { timeoutMs: 60_000 },
+      this.watchers.push(
+        await NodeClient.connect({ address: cluster.addresses[name]!, secret: cluster.secret }),
       );
-      await driver.command(
-        name,
-        { checkout: { node: 'driver', mailbox: 'consumer', credit: consumerCredit } },
-        { timeoutMs: 60_000 },
-      );
-      created += 1;
-      if (performance.now() - lastShown > 1000 || created === names.length) {
-        lastShown = performance.now();
-        write(`created ${created.toLocaleString('en-US')} / ${names.length.toLocaleString('en-US')} groups`);
-      }
-    };
-    for (let start = 0; start < names.length; start += creationWindow)
-      await Promise.all(names.slice(start, start + creationWindow).map(createOne));
-    const creationSeconds = (performance.now() - creationStarted) / 1000;
-    const rssAfter = (await overviews()).reduce((sum, overview) => sum + overview.memory.rss, 0);
-    const rssBytesPerGroup = (rssAfter - rssBefore) / options.groups;
-
-    const led = new Map<string, string[]>();
-    for (let start = 0; start < names.length; start += 1000) {
-      await Promise.all(
-        names.slice(start, start + 1000).map(async (name) => {
-          const { leader } = await driver.members(name, { timeoutMs: 10_000 });
-          if (leader !== null) led.set(leader, [...(led.get(leader) ?? []), name]);
-        }),
-      );
-    }
+    this.consume();
+    const rssBefore = await this.rss();
+    const creationSeconds = await this.createQueues();
+    const rssBytesPerGroup = ((await this.rss()) - rssBefore) / options.groups;
+    const led = await this.leadersByNode();
     const [killed, victimGroups] = [...led].sort((x, y) => y[1].length - x[1].length)[0]!;
-    write(
+    options.write(
       `${options.groups.toLocaleString('en-US')} groups in ${creationSeconds.toFixed(1)} s; leaders ` +
         `${[...led].map(([node, groups]) => `${node} ${groups.length.toLocaleString('en-US')}`).join(', ')}; load for ${options.seconds} s`,
     );
-
-    const latencies: number[] = [];
-    const walBefore = (await overviews()).map((overview) => overview.wal);
+    const walBefore = (await this.overviews()).map((overview) => overview.wal);
     const loadStarted = performance.now();
-    const loadEnds = loadStarted + options.seconds * 1000;
-    let commandsAtLastLine = 0;
-    let lineAt = loadStarted;
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      const rate = ((commands - commandsAtLastLine) * 1000) / (now - lineAt);
-      const recent = latencies.slice(-20_000).sort((x, y) => x - y);
-      commandsAtLastLine = commands;
-      lineAt = now;
-      write(
-        `${((now - loadStarted) / 1000).toFixed(0).padStart(3)} s  ${Math.round(rate).toLocaleString('en-US').padStart(9)} commands/s` +
-          `  enqueue p50 ${percentile(recent, 0.5).toFixed(1)} ms  p99 ${percentile(recent, 0.99).toFixed(1)} ms` +
-          `  timeouts ${timeouts}  overloaded ${overloaded}`,
-      );
-    }, 1000);
-    const worker = async (seed: number) => {
-      for (let turn = seed; performance.now() < loadEnds; turn += options.inFlight) {
-        const name = names[(turn * 7919) % names.length]!;
-        const started = performance.now();
-        try {
-          await driver.command(name, { enqueue: { at: Date.now() } }, { timeoutMs: 5000 });
-          commands += 1;
-          latencies.push(performance.now() - started);
-        } catch (error) {
-          count(error);
-        }
-      }
-    };
-
-    // A third of the way in, the node leading the most groups is killed; two thirds in, it restarts.
-    const faults = (async () => {
-      await sleep(options.seconds * 333);
-      write(
-        `SIGKILL ${killed} (pid ${cluster.processes.get(killed)?.pid}), which leads ${victimGroups.length.toLocaleString('en-US')} groups`,
-      );
-      const killedAt = performance.now();
-      await cluster.kill(killed);
-      const elected: number[] = [];
-      await Promise.all(
-        victimGroups.map(async (name) => {
-          for (;;) {
-            const view = await driver.members(name, { timeoutMs: 1000 }).catch(() => null);
-            if (view?.leader != null && view.leader !== killed) break;
-            await sleep(50);
-          }
-          elected.push(performance.now() - killedAt);
-        }),
-      );
-      elected.sort((x, y) => x - y);
-      write(
-        `every group ${killed} led has a new leader ${(elected.at(-1)! / 1000).toFixed(2)} s after the kill (p50 ${(percentile(elected, 0.5) / 1000).toFixed(2)} s)`,
-      );
-      await sleep(Math.max(0, loadStarted + options.seconds * 667 - performance.now()));
-      const restartMs = await cluster.startProcess(killed);
-      const restartedAt = performance.now();
-      write(`${killed} restarted and listening in ${(restartMs / 1000).toFixed(2)} s; catching up`);
-      return { elected, restartMs, restartedAt };
-    })();
-    await Promise.all(Array.from({ length: options.inFlight }, (_, seed) => worker(seed)));
-    clearInterval(ticker);
+    const faults = this.faults(killed, victimGroups, loadStarted);
+    await this.load(loadStarted);
     const elapsed = (performance.now() - loadStarted) / 1000;
     const { elected, restartMs, restartedAt } = await faults;
-
-    // Catching up: the restarted node's members of sampled groups apply what their leaders have.
-    const restarted = await NodeClient.connect({
-      address: cluster.addresses[killed]!,
-      secret: cluster.secret,
-    });
-    watchers[cluster.names.indexOf(killed)]!.close();
-    watchers[cluster.names.indexOf(killed)] = restarted;
-    const sample = names.filter(
-      (_, index) => index % Math.max(1, Math.floor(names.length / catchUpSample)) === 0,
-    );
-    for (const name of sample) {
-      const { leader } = await driver.members(name, { timeoutMs: 10_000 });
-      const leaderWatcher = watchers[cluster.names.indexOf(leader ?? killed)]!;
-      const target = (await leaderWatcher.status(name)).commitIndex;
-      for (let waited = 0; (await restarted.status(name)).appliedIndex < target; waited += 1) {
-        if (waited > 600) throw new Error(`${killed} did not catch up on ${name} in 30 s`);
-        await sleep(50);
-      }
-    }
-    const catchUpSeconds = (performance.now() - restartedAt) / 1000;
-    write(
-      `${killed} caught up on ${sample.length} sampled groups ${catchUpSeconds.toFixed(2)} s after its restart`,
-    );
-
-    const sorted = latencies.sort((x, y) => x - y);
-    const walAfter = (await overviews()).map((overview) => overview.wal);
-    let records = 0;
-    let syncs = 0;
-    walAfter.forEach((wal, position) => {
-      // The restarted node's counters began again from zero.
-      const before = cluster.names[position] === killed ? { records: 0, syncs: 0 } : walBefore[position]!;
-      syncs += wal.syncs - before.syncs;
-      records += wal.records - before.records;
-    });
+    const catchUpSeconds = await this.catchUp(killed, restartedAt);
+    const sorted = this.latencies.sort((x, y) => x - y);
     return {
       groups: options.groups,
       creationSeconds,
-      commandsPerSecond: commands / elapsed,
+      commandsPerSecond: this.commands / elapsed,
       enqueueP50: percentile(sorted, 0.5),
       enqueueP99: percentile(sorted, 0.99),
       rssBytesPerGroup,
-      walEntriesPerSync: syncs === 0 ? 0 : records / syncs,
-      timeouts,
-      overloaded,
+      walEntriesPerSync: await this.entriesPerSync(walBefore, killed),
+      timeouts: this.timeouts,
+      overloaded: this.overloaded,
       killed,
       groupsLedByKilled: victimGroups.length,
       failoverSeconds: elected.at(-1)! / 1000,
@@ -240,8 +119,187 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       restartSeconds: restartMs / 1000,
       catchUpSeconds,
     };
-  } finally {
-    for (const watcher of watchers) watcher.close();
-    await cluster.close();
+  }
+
+  close(): void {
+    for (const watcher of this.watchers) watcher.close();
+  }
+
+  private overviews() {
+    return Promise.all(this.watchers.map((watcher) => watcher.overview()));
+  }
+
+  private async rss(): Promise<number> {
+    return (await this.overviews()).reduce((sum, overview) => sum + overview.memory.rss, 0);
+  }
+
+  private count(error: unknown): void {
+    const code = (error as { code?: string }).code;
+    if (code === 'TIMEOUT') this.timeouts += 1;
+    else if (code === 'OVERLOADED') this.overloaded += 1;
+    else throw error;
+  }
+
+  /** The consumer runs here: the queues' leaders deliver to it over TCP, and it settles. */
+  private consume(): void {
+    const { driver } = this.cluster;
+    driver.mailbox('consumer', (message) => {
+      const delivery = message as Delivery;
+      driver.command(delivery.queue, { settle: { consumer: 'driver/consumer', ids: [delivery.id] } }).then(
+        () => {
+          this.commands += 1;
+        },
+        (error: unknown) => this.count(error),
+      );
+    });
+  }
+
+  /** Creates the queues and checks the consumer out of each; returns the seconds it took. */
+  private async createQueues(): Promise<number> {
+    const { driver, names: members } = this.cluster;
+    const module = new URL('../queue/queue-machine.js', import.meta.url).href;
+    const started = performance.now();
+    let created = 0;
+    let lastShown = 0;
+    const createOne = async (name: string) => {
+      await driver.createGroup(
+        name,
+        { machine: { module, config: { name } }, members: [...members] },
+        { timeoutMs: 60_000 },
+      );
+      const checkout = { checkout: { node: 'driver', mailbox: 'consumer', credit: consumerCredit } };
+      await driver.command(name, checkout, { timeoutMs: 60_000 });
+      created += 1;
+      if (performance.now() - lastShown > 1000 || created === this.names.length) {
+        lastShown = performance.now();
+        this.options.write(
+          `created ${created.toLocaleString('en-US')} / ${this.names.length.toLocaleString('en-US')} groups`,
+        );
+      }
+    };
+    for (let start = 0; start < this.names.length; start += creationWindow)
+      await Promise.all(this.names.slice(start, start + creationWindow).map(createOne));
+    return (performance.now() - started) / 1000;
+  }
+
+  private async leadersByNode(): Promise<Map<string, string[]>> {
+    const led = new Map<string, string[]>();
+    for (let start = 0; start < this.names.length; start += 1000) {
+      await Promise.all(
+        this.names.slice(start, start + 1000).map(async (name) => {
+          const { leader } = await this.cluster.driver.members(name, { timeoutMs: 10_000 });
+          if (leader !== null) led.set(leader, [...(led.get(leader) ?? []), name]);
+        }),
+      );
+    }
+    return led;
+  }
+
+  /** Enqueues from `inFlight` clients until the load time is up, with a progress line a second. */
+  private async load(started: number): Promise<void> {
+    const { options } = this;
+    const ends = started + options.seconds * 1000;
+    let commandsAtLastLine = 0;
+    let lineAt = started;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      const rate = ((this.commands - commandsAtLastLine) * 1000) / (now - lineAt);
+      const recent = this.latencies.slice(-20_000).sort((x, y) => x - y);
+      commandsAtLastLine = this.commands;
+      lineAt = now;
+      options.write(
+        `${((now - started) / 1000).toFixed(0).padStart(3)} s  ${Math.round(rate).toLocaleString('en-US').padStart(9)} commands/s` +
+          `  enqueue p50 ${percentile(recent, 0.5).toFixed(1)} ms  p99 ${percentile(recent, 0.99).toFixed(1)} ms` +
+          `  timeouts ${this.timeouts}  overloaded ${this.overloaded}`,
+      );
+    }, 1000);
+    const worker = async (seed: number) => {
+      for (let turn = seed; performance.now() < ends; turn += options.inFlight) {
+        const name = this.names[(turn * 7919) % this.names.length]!;
+        const sent = performance.now();
+        try {
+          await this.cluster.driver.command(name, { enqueue: { at: Date.now() } }, { timeoutMs: 5000 });
+          this.commands += 1;
+          this.latencies.push(performance.now() - sent);
+        } catch (error) {
+          this.count(error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: options.inFlight }, (_, seed) => worker(seed)));
+    clearInterval(ticker);
+  }
+
+  /** A third of the way in, the node leading the most groups is killed; two thirds in, it restarts. */
+  private async faults(killed: string, victimGroups: readonly string[], loadStarted: number) {
+    const { cluster, options } = this;
+    await sleep(options.seconds * 333);
+    options.write(
+      `SIGKILL ${killed} (pid ${cluster.processes.get(killed)?.pid}), which leads ${victimGroups.length.toLocaleString('en-US')} groups`,
+    );
+    const killedAt = performance.now();
+    await cluster.kill(killed);
+    const elected: number[] = [];
+    await Promise.all(
+      victimGroups.map(async (name) => {
+        for (;;) {
+          const view = await cluster.driver.members(name, { timeoutMs: 1000 }).catch(() => null);
+          if (view?.leader != null && view.leader !== killed) break;
+          await sleep(50);
+        }
+        elected.push(performance.now() - killedAt);
+      }),
+    );
+    elected.sort((x, y) => x - y);
+    options.write(
+      `every group ${killed} led has a new leader ${(elected.at(-1)! / 1000).toFixed(2)} s after the kill (p50 ${(percentile(elected, 0.5) / 1000).toFixed(2)} s)`,
+    );
+    await sleep(Math.max(0, loadStarted + options.seconds * 667 - performance.now()));
+    const restartMs = await cluster.startProcess(killed);
+    const restartedAt = performance.now();
+    options.write(`${killed} restarted and listening in ${(restartMs / 1000).toFixed(2)} s; catching up`);
+    return { elected, restartMs, restartedAt };
+  }
+
+  /** Seconds from the restart until the node's members of sampled groups applied what their leaders have. */
+  private async catchUp(killed: string, restartedAt: number): Promise<number> {
+    const { cluster } = this;
+    const restarted = await NodeClient.connect({
+      address: cluster.addresses[killed]!,
+      secret: cluster.secret,
+    });
+    const position = cluster.names.indexOf(killed);
+    this.watchers[position]!.close();
+    this.watchers[position] = restarted;
+    const every = Math.max(1, Math.floor(this.names.length / catchUpSample));
+    const sample = this.names.filter((_, index) => index % every === 0);
+    for (const name of sample) {
+      const { leader } = await cluster.driver.members(name, { timeoutMs: 10_000 });
+      const target = (await this.watchers[cluster.names.indexOf(leader ?? killed)]!.status(name)).commitIndex;
+      for (let waited = 0; (await restarted.status(name)).appliedIndex < target; waited += 1) {
+        if (waited > 600) throw new Error(`${killed} did not catch up on ${name} in 30 s`);
+        await sleep(50);
+      }
+    }
+    const seconds = (performance.now() - restartedAt) / 1000;
+    this.options.write(
+      `${killed} caught up on ${sample.length} sampled groups ${seconds.toFixed(2)} s after its restart`,
+    );
+    return seconds;
+  }
+
+  private async entriesPerSync(
+    before: readonly { records: number; syncs: number }[],
+    killed: string,
+  ): Promise<number> {
+    let records = 0;
+    let syncs = 0;
+    (await this.overviews()).forEach(({ wal }, position) => {
+      // The restarted node's counters began again from zero.
+      const from = this.cluster.names[position] === killed ? { records: 0, syncs: 0 } : before[position]!;
+      syncs += wal.syncs - from.syncs;
+      records += wal.records - from.records;
+    });
+    return syncs === 0 ? 0 : records / syncs;
   }
 }
