@@ -9,11 +9,22 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type FlotillaNode, startNode } from './node.js';
+// The package as a user installed it (its built files): the node here runs what the node processes run.
+import { type FlotillaNode, startNode } from 'flotilla';
+import type { TransportOptions } from './options.js';
 
-const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
+const packageCli = fileURLToPath(new URL('./cli.js', import.meta.url));
 
 /** A port free on 127.0.0.1 now (for a node to listen on, or a test's proxy). */
+export interface LocalClusterOptions {
+  /** Tuning of every node's transport and failure detector. */
+  readonly transport?: TransportOptions;
+  /** The address node `from` is given for peer node `to` (a proxy, say); by default, its own. */
+  readonly route?: (from: string, to: string, address: string) => Promise<string> | string;
+  /** The `flotilla` CLI the node processes run; by default this package's, beside this file. */
+  readonly cli?: string;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -40,18 +51,29 @@ export class NodeProcesses {
     readonly root: string,
     readonly names: readonly string[],
     readonly addresses: Readonly<Record<string, string>>,
+    private readonly cli: string,
   ) {}
 
-  static async start(names: readonly string[] = ['a', 'b', 'c']): Promise<NodeProcesses> {
+  static async start(
+    names: readonly string[] = ['a', 'b', 'c'],
+    options: LocalClusterOptions = {},
+  ): Promise<NodeProcesses> {
     const root = mkdtempSync(join(tmpdir(), 'flotilla-processes-'));
     const addresses: Record<string, string> = {};
     for (const name of [...names, 'driver']) addresses[name] = `127.0.0.1:${await freePort()}`;
-    const cluster = new NodeProcesses(root, names, addresses);
+    const cluster = new NodeProcesses(root, names, addresses, options.cli ?? packageCli);
     process.once('exit', cluster.onExit);
     process.once('SIGINT', cluster.onSignal);
     process.once('SIGTERM', cluster.onSignal);
     try {
-      for (const name of names) cluster.writeConfig(name);
+      for (const name of names) {
+        const peers: Record<string, string> = { driver: addresses.driver! };
+        for (const peer of names) {
+          if (peer === name) continue;
+          peers[peer] = (await options.route?.(name, peer, addresses[peer]!)) ?? addresses[peer]!;
+        }
+        cluster.writeConfig(name, peers, options.transport);
+      }
       await Promise.all(names.map((name) => cluster.startProcess(name)));
       cluster.driver = await startNode({
         name: 'driver',
@@ -59,6 +81,7 @@ export class NodeProcesses {
         listen: addresses.driver!,
         peers: Object.fromEntries(names.map((name) => [name, addresses[name]!])),
         secret: cluster.secret,
+        ...(options.transport === undefined ? {} : { transport: options.transport }),
       });
       const deadline = Date.now() + 15_000;
       while (cluster.driver.overview().peers.length < names.length) {
@@ -72,14 +95,14 @@ export class NodeProcesses {
     }
   }
 
-  private writeConfig(name: string): void {
-    const peers = Object.fromEntries(Object.entries(this.addresses).filter(([peer]) => peer !== name));
+  private writeConfig(name: string, peers: Record<string, string>, transport?: TransportOptions): void {
     const config = {
       name,
       dataDir: join(this.root, name),
       listen: this.addresses[name],
       peers,
       secret: this.secret,
+      ...(transport === undefined ? {} : { transport }),
     };
     writeFileSync(join(this.root, `${name}.json`), JSON.stringify(config));
   }
@@ -87,7 +110,7 @@ export class NodeProcesses {
   /** Starts (or restarts) a node process; resolves once it listens, with the milliseconds it took. */
   startProcess(name: string): Promise<number> {
     const started = performance.now();
-    const child = spawn(process.execPath, [cli, 'node', '--config', join(this.root, `${name}.json`)], {
+    const child = spawn(process.execPath, [this.cli, 'node', '--config', join(this.root, `${name}.json`)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.processes.set(name, child);
@@ -109,22 +132,28 @@ export class NodeProcesses {
     });
   }
 
-  /** Kills a node process with SIGKILL, by its PID, and resolves once it has exited. */
-  async kill(name: string): Promise<void> {
+  /**
+   * Sends `signal` to a node process, by its PID. For SIGKILL and SIGTERM it resolves once the
+   * process has exited; a paused process is continued first, or SIGTERM would wait forever.
+   */
+  async signal(name: string, signal: NodeJS.Signals): Promise<void> {
     const child = this.processes.get(name);
     if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const ending = signal === 'SIGKILL' || signal === 'SIGTERM';
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    process.kill(child.pid, 'SIGKILL');
-    await exited;
+    if (signal === 'SIGTERM') process.kill(child.pid, 'SIGCONT');
+    process.kill(child.pid, signal);
+    if (ending) await exited;
+  }
+
+  /** Kills a node process with SIGKILL and resolves once it has exited. */
+  kill(name: string): Promise<void> {
+    return this.signal(name, 'SIGKILL');
   }
 
   /** Stops a node process with SIGTERM (a clean close) and resolves once it has exited. */
-  async stop(name: string): Promise<void> {
-    const child = this.processes.get(name);
-    if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    process.kill(child.pid, 'SIGTERM');
-    await exited;
+  stop(name: string): Promise<void> {
+    return this.signal(name, 'SIGTERM');
   }
 
   /** The last lines a node process wrote to stderr. */

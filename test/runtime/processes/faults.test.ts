@@ -14,7 +14,7 @@ let cluster: ProcessCluster | undefined;
 
 afterEach(async (context) => {
   if (context.task.result?.state === 'fail' && cluster !== undefined)
-    for (const [name, log] of cluster.logs) console.error(`--- node ${name} ---\n${log}`);
+    for (const name of cluster.names) console.error(`--- node ${name} ---\n${cluster.nodes.log(name)}`);
   await cluster?.close();
   cluster = undefined;
 });
@@ -41,9 +41,7 @@ async function busiestLeader(cluster: ProcessCluster, groups: readonly string[])
 /** After healing: a leader for every group, and every member applied as far as the others. */
 async function converged(cluster: ProcessCluster, groups: readonly string[]): Promise<void> {
   const clients = await Promise.all(
-    names.map((name) =>
-      NodeClient.connect({ address: cluster.addresses[name]!, secret: ProcessCluster.secret }),
-    ),
+    names.map((name) => NodeClient.connect({ address: cluster.addresses[name]!, secret: cluster.secret })),
   );
   try {
     for (const group of groups) {
@@ -104,9 +102,9 @@ describe('node processes under faults', () => {
     const victim = await busiestLeader(cluster, workload.groups);
     const load = workload.run(12, 6000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await cluster.signal(victim, 'SIGKILL');
+    await cluster.nodes.signal(victim, 'SIGKILL');
     await ledElsewhere(cluster, workload.groups, victim);
-    await cluster.startProcess(victim);
+    await cluster.nodes.startProcess(victim);
     await load;
     expectLinearizable(workload);
     await converged(cluster, workload.groups);
@@ -117,9 +115,9 @@ describe('node processes under faults', () => {
     const victim = await busiestLeader(cluster, workload.groups);
     const load = workload.run(12, 6000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await cluster.signal(victim, 'SIGSTOP');
+    await cluster.nodes.signal(victim, 'SIGSTOP');
     await ledElsewhere(cluster, workload.groups, victim);
-    await cluster.signal(victim, 'SIGCONT');
+    await cluster.nodes.signal(victim, 'SIGCONT');
     await load;
     expectLinearizable(workload);
     await converged(cluster, workload.groups);
