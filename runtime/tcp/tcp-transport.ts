@@ -259,11 +259,30 @@ export class TcpTransport implements Transport {
           envelopes.length <= envelopesPerFrame
             ? envelopes
             : envelopes.slice(start, start + envelopesPerFrame);
-        connection.write(FrameType.batch, encodeBatch(part));
-        this.framesSent += 1;
-        this.envelopesSent += part.length;
+        this.sendBatch(connection, part);
       }
       connection.socket.uncork();
+    }
+  }
+
+  /**
+   * Sends `envelopes` as one frame, or, when that frame would pass the frame limit (which the
+   * peer would refuse by closing the connection), as halves. An envelope too large for a frame
+   * on its own is dropped and counted, as a lost message: Raft's appends and snapshot chunks are
+   * bounded well below the limit, so only an oversized call or reply can be.
+   */
+  private sendBatch(connection: Connection, envelopes: readonly Envelope[]): void {
+    const payload = encodeBatch(envelopes);
+    if (1 + payload.byteLength <= this.settings.maxFrameBytes) {
+      connection.write(FrameType.batch, payload);
+      this.framesSent += 1;
+      this.envelopesSent += envelopes.length;
+    } else if (envelopes.length === 1) {
+      this.dropped += 1;
+    } else {
+      const half = envelopes.length >> 1;
+      this.sendBatch(connection, envelopes.slice(0, half));
+      this.sendBatch(connection, envelopes.slice(half));
     }
   }
 

@@ -20,7 +20,10 @@ export interface TcpCluster {
   close(): Promise<void>;
 }
 
-export async function startTcpCluster(names: readonly string[]): Promise<TcpCluster> {
+export async function startTcpCluster(
+  names: readonly string[],
+  transport: { readonly maxFrameBytes?: number } = {},
+): Promise<TcpCluster> {
   const root = mkdtempSync(join(tmpdir(), 'flotilla-tcp-'));
   const addresses: Record<string, string> = {};
   for (const name of names) addresses[name] = `127.0.0.1:${await freePort()}`;
@@ -34,7 +37,7 @@ export async function startTcpCluster(names: readonly string[]): Promise<TcpClus
         names.filter((peer) => peer !== name).map((peer) => [peer, addresses[peer]!]),
       ),
       secret,
-      transport: fastDetection,
+      transport: { ...fastDetection, ...transport },
     });
     nodes.set(name, node);
     return node;
