@@ -14,23 +14,8 @@ export interface FailoverOptions {
   readonly resultDirectory: string;
 }
 
-/** How often each group still without a new leader is asked again. */
-const pollMs = 50;
 /** A group that takes longer than this is reported as failed over at this bound. */
 const giveUpMs = 60_000;
-
-async function leadersOf(cluster: NodeProcesses, groups: readonly string[]): Promise<Map<string, string>> {
-  const leaders = new Map<string, string>();
-  for (let start = 0; start < groups.length; start += 1000) {
-    await Promise.all(
-      groups.slice(start, start + 1000).map(async (group) => {
-        const { leader } = await cluster.driver.members(group, { timeoutMs: 10_000 });
-        if (leader !== null) leaders.set(group, leader);
-      }),
-    );
-  }
-  return leaders;
-}
 
 /** The transport's default heartbeat: a quiet link pings once per interval, each way. */
 const heartbeatMs = 100;
@@ -87,9 +72,7 @@ export async function benchFailover(options: FailoverOptions): Promise<BenchResu
     const groups = Array.from({ length: options.groups }, (_, index) => `group-${index}`);
     progress(`creating ${groups.length.toLocaleString('en-US')} 3-member groups`);
     const creationSeconds = await createGroups([cluster.driver], groups, 1000, progress, machineModule);
-    const leaders = await leadersOf(cluster, groups);
-    const led = new Map<string, string[]>();
-    for (const [group, leader] of leaders) led.set(leader, [...(led.get(leader) ?? []), group]);
+    const led = await cluster.leadersByNode(groups);
     const [victim, victimGroups] = [...led].sort((x, y) => y[1].length - x[1].length)[0]!;
     progress(
       `leaders: ${[...led].map(([node, list]) => `${node} ${list.length}`).join(', ')}; killing ${victim}`,
@@ -106,26 +89,19 @@ export async function benchFailover(options: FailoverOptions): Promise<BenchResu
       detectedMs = performance.now() - killedAt;
     });
     await cluster.kill(victim);
-    const elected = new LatencySample();
     const resumed = new LatencySample();
-    let unresolved = 0;
-    await Promise.all(
-      victimGroups.map(async (group) => {
-        for (;;) {
-          const since = performance.now() - killedAt;
-          if (since > giveUpMs) {
-            unresolved += 1;
-            return;
-          }
-          const view = await cluster.driver.members(group, { timeoutMs: 1000 }).catch(() => null);
-          if (view?.leader != null && view.leader !== victim) break;
-          await new Promise((resolve) => setTimeout(resolve, pollMs));
-        }
-        elected.add(performance.now() - killedAt);
+    const { times, unresolved } = await cluster.whenLedAgain(
+      victimGroups,
+      victim,
+      killedAt,
+      async (group) => {
         await cluster.driver.command(group, 'after', { timeoutMs: giveUpMs });
         resumed.add(performance.now() - killedAt);
-      }),
+      },
+      giveUpMs,
     );
+    const elected = new LatencySample();
+    for (const time of times) elected.add(time);
     progress(`every group ${victim} led has a leader again; restarting ${victim}`);
     const restartMs = await cluster.startProcess(victim);
 

@@ -156,6 +156,52 @@ export class NodeProcesses {
     return this.signal(name, 'SIGTERM');
   }
 
+  /** The groups each node leads, as their members answer (asked 1,000 groups at a time). */
+  async leadersByNode(groups: readonly string[]): Promise<Map<string, string[]>> {
+    const led = new Map<string, string[]>();
+    for (let start = 0; start < groups.length; start += 1000) {
+      await Promise.all(
+        groups.slice(start, start + 1000).map(async (group) => {
+          const { leader } = await this.driver.members(group, { timeoutMs: 10_000 });
+          if (leader !== null) led.set(leader, [...(led.get(leader) ?? []), group]);
+        }),
+      );
+    }
+    return led;
+  }
+
+  /**
+   * For each group, the milliseconds from `since` until a member names a leader other than
+   * `lost` (asked every 50 ms), sorted; `then` runs for each group as soon as it is led again.
+   * A group with no such leader after `giveUpMs` is left out and counted as unresolved.
+   */
+  async whenLedAgain(
+    groups: readonly string[],
+    lost: string,
+    since: number,
+    then?: (group: string) => Promise<void>,
+    giveUpMs = 60_000,
+  ): Promise<{ readonly times: number[]; readonly unresolved: number }> {
+    const times: number[] = [];
+    let unresolved = 0;
+    await Promise.all(
+      groups.map(async (group) => {
+        for (;;) {
+          if (performance.now() - since > giveUpMs) {
+            unresolved += 1;
+            return;
+          }
+          const view = await this.driver.members(group, { timeoutMs: 1000 }).catch(() => null);
+          if (view?.leader != null && view.leader !== lost) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        times.push(performance.now() - since);
+        await then?.(group);
+      }),
+    );
+    return { times: times.sort((x, y) => x - y), unresolved };
+  }
+
   /** The last lines a node process wrote to stderr. */
   log(name: string): string {
     return this.stderr.get(name) ?? '';

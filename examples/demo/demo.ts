@@ -88,7 +88,7 @@ class Demo {
     const rssBefore = await this.rss();
     const creationSeconds = await this.createQueues();
     const rssBytesPerGroup = ((await this.rss()) - rssBefore) / options.groups;
-    const led = await this.leadersByNode();
+    const led = await cluster.leadersByNode(this.names);
     const [killed, victimGroups] = [...led].sort((x, y) => y[1].length - x[1].length)[0]!;
     options.write(
       `${options.groups.toLocaleString('en-US')} groups in ${creationSeconds.toFixed(1)} s; leaders ` +
@@ -182,19 +182,6 @@ class Demo {
     return (performance.now() - started) / 1000;
   }
 
-  private async leadersByNode(): Promise<Map<string, string[]>> {
-    const led = new Map<string, string[]>();
-    for (let start = 0; start < this.names.length; start += 1000) {
-      await Promise.all(
-        this.names.slice(start, start + 1000).map(async (name) => {
-          const { leader } = await this.cluster.driver.members(name, { timeoutMs: 10_000 });
-          if (leader !== null) led.set(leader, [...(led.get(leader) ?? []), name]);
-        }),
-      );
-    }
-    return led;
-  }
-
   /** Enqueues from `inFlight` clients until the load time is up, with a progress line a second. */
   private async load(started: number): Promise<void> {
     const { options } = this;
@@ -239,18 +226,8 @@ class Demo {
     );
     const killedAt = performance.now();
     await cluster.kill(killed);
-    const elected: number[] = [];
-    await Promise.all(
-      victimGroups.map(async (name) => {
-        for (;;) {
-          const view = await cluster.driver.members(name, { timeoutMs: 1000 }).catch(() => null);
-          if (view?.leader != null && view.leader !== killed) break;
-          await sleep(50);
-        }
-        elected.push(performance.now() - killedAt);
-      }),
-    );
-    elected.sort((x, y) => x - y);
+    const { times: elected, unresolved } = await cluster.whenLedAgain(victimGroups, killed, killedAt);
+    if (unresolved > 0) options.write(`${unresolved} groups ${killed} led had no new leader after 60 s`);
     options.write(
       `every group ${killed} led has a new leader ${(elected.at(-1)! / 1000).toFixed(2)} s after the kill (p50 ${(percentile(elected, 0.5) / 1000).toFixed(2)} s)`,
     );
