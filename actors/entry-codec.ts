@@ -2,7 +2,9 @@
 // snapshots (msgpackr), and the founding state a new group starts from.
 import { Packr } from 'msgpackr';
 import type { Config, NodeId, StoredMember } from '../raft/index.js';
+import { badArgument } from './errors.js';
 import type { Machine, SystemEvent } from './machine.js';
+import { plainDataProblem } from './plain-data.js';
 
 // Binaries are copied out when decoded: a machine keeping one keeps no entry's bytes alive.
 const packr = new Packr({ useRecords: false, moreTypes: true, copyBuffers: true });
@@ -31,7 +33,10 @@ export function detached(value: unknown): unknown {
   return typeof value === 'object' && value !== null ? structuredClone(value) : value;
 }
 
+/** A caller's command as its entry holds it; what is not plain data is refused (BAD_ARGUMENT). */
 export function encodeCommand(command: unknown): Uint8Array {
+  const problem = plainDataProblem(command, 'the command');
+  if (problem !== null) throw badArgument(problem);
   return plainView(packr.pack([0, command] satisfies Encoded));
 }
 

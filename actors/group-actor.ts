@@ -15,6 +15,8 @@ import {
 import { decodeEntryData, decodeState, detached, encodeState, encodeSystem } from './entry-codec.js';
 import type { ErrorCode } from './errors.js';
 import type { Effect, Machine, MachineRole, SystemEvent } from './machine.js';
+import { checkApplyResult, checkEffects } from './machine-output.js';
+import { plainDataProblem } from './plain-data.js';
 import { type PendingCommand, Requests } from './requests.js';
 import { Mailbox } from './scheduler.js';
 
@@ -67,6 +69,8 @@ export interface ShardContext {
   leaderChanged(group: string, leader: NodeId | null, term: number): void;
   /** Effects the leader runs: sends, monitors and timers. */
   effects(actor: GroupActor, effects: readonly Effect[]): void;
+  /** Something this member could not do and no caller hears of: the node reports it as an error. */
+  report(group: string, code: ErrorCode, message: string): void;
 }
 
 export interface MemberView {
@@ -243,12 +247,17 @@ export class GroupActor {
   }
 
   private answer(request: number, name: string, arg: unknown): void {
+    let value: unknown;
     try {
-      const value = this.machine.queries![name]!(this.state, arg);
-      this.context.reply(request, { kind: 'ok', value: detached(value) });
+      value = this.machine.queries![name]!(this.state, arg);
     } catch (error) {
       this.context.reply(request, { kind: 'error', code: 'MACHINE_ERROR', message: String(error) });
+      return;
     }
+    const problem = plainDataProblem(value, `the result of query ${name}`);
+    if (problem !== null)
+      this.context.reply(request, { kind: 'error', code: 'MACHINE_ERROR', message: problem });
+    else this.context.reply(request, { kind: 'ok', value: detached(value) });
   }
 
   private step(input: RaftInput): void {
@@ -335,9 +344,17 @@ export class GroupActor {
 
   private roleChanged(role: string, leader: NodeId | null, term: number): void {
     this.context.leaderChanged(this.group, leader, term);
-    if (role === 'preCandidate') return;
-    const effects = this.machine.stateEnter?.(role as MachineRole, this.state);
-    if (role === 'leader' && effects !== undefined && effects.length > 0) this.context.effects(this, effects);
+    if (role === 'preCandidate' || this.machine.stateEnter === undefined) return;
+    let returned: unknown;
+    try {
+      returned = this.machine.stateEnter(role as MachineRole, this.state);
+    } catch (error) {
+      this.context.report(this.group, 'MACHINE_ERROR', `stateEnter(${role}) threw: ${String(error)}`);
+      return;
+    }
+    const checked = checkEffects(returned, null, `stateEnter(${role})`);
+    if (!checked.ok) this.context.report(this.group, 'MACHINE_ERROR', `${checked.problem}; none of them ran`);
+    else if (role === 'leader' && checked.value.length > 0) this.context.effects(this, checked.value);
   }
 
   private apply(entry: Entry): void {
@@ -359,21 +376,38 @@ export class GroupActor {
     if (entry.kind !== 'command') return;
     const meta = { index: entry.index, term: entry.term, time: entry.time };
     const [tag, payload] = decodeEntryData(entry.data);
+    const from = tag === 0 ? 'apply' : 'system';
+    let returned: unknown;
     try {
-      const result =
+      returned =
         tag === 0
           ? this.machine.apply(meta, payload, this.state)
           : (this.machine.system?.(meta, payload as SystemEvent, this.state) ?? { state: this.state });
-      this.state = result.state;
-      if (pending !== undefined)
-        this.context.reply(pending.request, { kind: 'ok', value: detached(result.reply) });
-      if (result.effects !== undefined && result.effects.length > 0)
-        this.runEffects(entry.term, result.effects);
     } catch (error) {
       // The same command throws on every member, so every member keeps the state it had.
-      if (pending !== undefined)
-        this.context.reply(pending.request, { kind: 'error', code: 'MACHINE_ERROR', message: String(error) });
+      this.machineFailed(pending, tag === 1, String(error));
+      return;
     }
+    // Checked on every member alike: what fails here fails everywhere, and the state stays.
+    const checked = checkApplyResult(returned, entry.index, from);
+    if (!checked.ok) {
+      this.machineFailed(pending, tag === 1, checked.problem);
+      return;
+    }
+    const result = checked.value;
+    this.state = result.state;
+    if (pending !== undefined)
+      this.context.reply(pending.request, { kind: 'ok', value: detached(result.reply) });
+    if (result.effects !== undefined && result.effects.length > 0)
+      this.runEffects(entry.term, result.effects);
+  }
+
+  /** A command the machine failed: its caller hears why; a system event's failure is reported by the leader. */
+  private machineFailed(pending: PendingCommand | undefined, system: boolean, message: string): void {
+    if (pending !== undefined)
+      this.context.reply(pending.request, { kind: 'error', code: 'MACHINE_ERROR', message });
+    else if (system && this.member.role === 'leader')
+      this.context.report(this.group, 'MACHINE_ERROR', message);
   }
 
   /**

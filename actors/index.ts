@@ -22,6 +22,7 @@ export {
   type SystemEvent,
   type Target,
 } from './machine.js';
+export { maxPlainDepth, maxPlainValues, plainDataProblem } from './plain-data.js';
 export { actorBudget, mailboxBound, roundBudget } from './scheduler.js';
 export { type MemberSpec, Shard, type ShardHost } from './shard.js';
 export { groupHash, ShardSet } from './shard-set.js';

@@ -1,5 +1,6 @@
 // What a node and a shard on a worker thread say to each other, in batches of one turn.
 import type { Message, StoredMember, Write } from '../raft/index.js';
+import type { ErrorCode } from './errors.js';
 import type { ActorInput, Outcome } from './group-actor.js';
 import type { Effect } from './machine.js';
 import type { MemberSpec } from './shard.js';
@@ -24,6 +25,7 @@ export type FromShard =
   | { readonly t: 'reply'; readonly request: number; readonly outcome: Outcome }
   | { readonly t: 'leader'; readonly group: string; readonly leader: string | null; readonly term: number }
   | { readonly t: 'effects'; readonly group: string; readonly effects: readonly Effect[] }
+  | { readonly t: 'report'; readonly group: string; readonly code: ErrorCode; readonly message: string }
   | { readonly t: 'answer'; readonly id: number; readonly value?: unknown; readonly error?: string }
   | {
       readonly t: 'stats';

@@ -29,7 +29,30 @@ function flush(): void {
   });
   const batch = outbox;
   outbox = [];
-  port!.postMessage(batch);
+  try {
+    port!.postMessage(batch);
+  } catch {
+    // Machine output is checked before it gets here; should a value still not clone, it alone
+    // is lost, not the batch and not this thread. A lost reply is a TIMEOUT: its command did apply.
+    for (const message of batch) {
+      try {
+        port!.postMessage([message]);
+      } catch (error) {
+        if (message.t === 'reply')
+          port!.postMessage([
+            {
+              t: 'reply',
+              request: message.request,
+              outcome: {
+                kind: 'error',
+                code: 'TIMEOUT',
+                message: `the command applied but its reply could not be sent: ${String(error)}`,
+              },
+            },
+          ]);
+      }
+    }
+  }
 }
 
 const shard = new Shard(node, {
@@ -38,6 +61,7 @@ const shard = new Shard(node, {
   reply: (request, outcome) => post({ t: 'reply', request, outcome }),
   leaderChanged: (group, leader, term) => post({ t: 'leader', group, leader, term }),
   effects: (group, effects) => post({ t: 'effects', group, effects }),
+  report: (group, code, message) => post({ t: 'report', group, code, message }),
 });
 
 port.on('message', (batch: readonly ToShard[]) => {

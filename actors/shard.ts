@@ -9,6 +9,7 @@ import {
   type Write,
 } from '../raft/index.js';
 import { foundingState } from './entry-codec.js';
+import type { ErrorCode } from './errors.js';
 import {
   type ActorInput,
   GroupActor,
@@ -28,6 +29,8 @@ export interface ShardHost {
   reply(request: number, outcome: Outcome): void;
   leaderChanged(group: string, leader: NodeId | null, term: number): void;
   effects(group: string, effects: readonly Effect[]): void;
+  /** What a member could not do and no caller hears of (a role callback that threw, say). */
+  report(group: string, code: ErrorCode, message: string): void;
   /** A shard's thread failed: the node reports it. */
   failed?(error: Error): void;
 }
@@ -183,5 +186,9 @@ export class Shard implements ShardContext {
 
   effects(actor: GroupActor, effects: readonly Effect[]): void {
     this.host.effects(actor.group, effects);
+  }
+
+  report(group: string, code: ErrorCode, message: string): void {
+    this.host.report(group, code, message);
   }
 }

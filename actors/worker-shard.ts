@@ -105,6 +105,9 @@ export class WorkerShard implements ShardHandle {
         case 'effects':
           host.effects(message.group, message.effects);
           break;
+        case 'report':
+          host.report(message.group, message.code, message.message);
+          break;
         case 'answer': {
           const question = this.questions.get(message.id);
           this.questions.delete(message.id);

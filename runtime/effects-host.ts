@@ -59,26 +59,35 @@ export class EffectsHost {
 
   run(group: string, effects: readonly Effect[]): void {
     for (const effect of effects) {
-      switch (effect.type) {
-        case 'send':
-          if (effect.node === this.node.name) this.deliver(effect.mailbox, effect.message);
-          else this.node.sendRemote(effect.node, effect.mailbox, effect.message);
-          break;
-        case 'monitor':
-          this.monitor(group, effect.target);
-          break;
-        case 'demonitor':
-          this.monitors.get(group)?.delete(targetKey(effect.target));
-          break;
-        case 'timer':
-          this.timer(group, effect.name, effect.milliseconds);
-          break;
-        case 'releaseCursor':
-          break;
-        default: {
-          const exhausted: never = effect;
-          this.node.error(new Error(`unknown effect ${JSON.stringify(exhausted)}`));
-        }
+      // Checked at apply already; should one still fail here, it fails alone and is reported.
+      try {
+        this.runOne(group, effect);
+      } catch (error) {
+        this.node.error(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  private runOne(group: string, effect: Effect): void {
+    switch (effect.type) {
+      case 'send':
+        if (effect.node === this.node.name) this.deliver(effect.mailbox, effect.message);
+        else this.node.sendRemote(effect.node, effect.mailbox, effect.message);
+        return;
+      case 'monitor':
+        this.monitor(group, effect.target);
+        return;
+      case 'demonitor':
+        this.monitors.get(group)?.delete(targetKey(effect.target));
+        return;
+      case 'timer':
+        this.timer(group, effect.name, effect.milliseconds);
+        return;
+      case 'releaseCursor':
+        return;
+      default: {
+        const exhausted: never = effect;
+        this.node.error(new Error(`unknown effect ${JSON.stringify(exhausted)}`));
       }
     }
   }

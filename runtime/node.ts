@@ -11,6 +11,7 @@ import {
   type MemberSpec,
   type MemberStatus,
   type Outcome,
+  plainDataProblem,
   type ShardHost,
   ShardSet,
 } from '../actors/index.js';
@@ -103,6 +104,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       reply: (request, outcome) => this.calls.settle(request, outcome),
       leaderChanged: (group, leader, term) => this.leaderChanged(group, leader, term),
       effects: (group, effects) => this.runEffects(group, effects),
+      report: (group, code, message) =>
+        this.emit('error', new FlotillaError(code, `group ${group} on ${this.name}: ${message}`)),
       failed: (error) => this.emit('error', error),
     };
     this.shards = new ShardSet(this.name, options.threads ?? 0, host);
@@ -155,7 +158,14 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
               log: (kind, line) =>
                 this.emit(
                   'error',
-                  new FlotillaError(kind === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : 'BAD_ARGUMENT', line),
+                  new FlotillaError(
+                    kind === 'UNAUTHORIZED'
+                      ? 'UNAUTHORIZED'
+                      : kind === 'UNENCODABLE'
+                        ? 'MACHINE_ERROR'
+                        : 'BAD_ARGUMENT',
+                    line,
+                  ),
                 ),
             },
             events,
@@ -335,6 +345,9 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   ): Promise<T> {
     this.ensureOpen();
     if (typeof query !== 'string') throw badArgument('a query is named by a string');
+    // The argument crosses to the member's thread or node as it is: it must be plain data.
+    const problem = plainDataProblem(arg, 'the query argument');
+    if (problem !== null) throw badArgument(problem);
     const consistency = options.consistency ?? 'leader';
     if (!['local', 'leader', 'consistent'].includes(consistency))
       throw badArgument(`consistency must be local, leader or consistent, not ${String(consistency)}`);

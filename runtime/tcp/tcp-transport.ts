@@ -35,8 +35,8 @@ export interface TcpTransportOptions {
   readonly downAfterMs?: number;
   /** A peer that has not finished the handshake by then is disconnected. */
   readonly handshakeMs?: number;
-  /** Where refused connections are reported: a failed handshake, or a malformed frame. */
-  readonly log?: (kind: 'UNAUTHORIZED' | 'MALFORMED', line: string) => void;
+  /** Where refused connections (a failed handshake, a malformed frame) and unsendable envelopes are reported. */
+  readonly log?: (kind: 'UNAUTHORIZED' | 'MALFORMED' | 'UNENCODABLE', line: string) => void;
 }
 
 /** PEM key and certificate of this node, and the CA that issued every node's certificate. */
@@ -269,11 +269,22 @@ export class TcpTransport implements Transport {
    * Sends `envelopes` as one frame, or, when that frame would pass the frame limit (which the
    * peer would refuse by closing the connection), as halves. An envelope too large for a frame
    * on its own is dropped and counted, as a lost message: Raft's appends and snapshot chunks are
-   * bounded well below the limit, so only an oversized call or reply can be.
+   * bounded well below the limit, so only an oversized call or reply can be. An envelope that
+   * cannot be encoded at all (what a machine returns is checked before it gets here, so this is
+   * a defence, not a path) is dropped the same way, alone, and reported.
    */
   private sendBatch(connection: Connection, envelopes: readonly Envelope[]): void {
-    const payload = encodeBatch(envelopes);
-    if (1 + payload.byteLength <= this.settings.maxFrameBytes) {
+    let payload: Buffer | null = null;
+    try {
+      payload = encodeBatch(envelopes);
+    } catch (error) {
+      if (envelopes.length === 1)
+        this.options.log?.(
+          'UNENCODABLE',
+          `an envelope to ${connection.peer ?? 'a peer'} could not be encoded: ${String(error)}`,
+        );
+    }
+    if (payload !== null && 1 + payload.byteLength <= this.settings.maxFrameBytes) {
       connection.write(FrameType.batch, payload);
       this.framesSent += 1;
       this.envelopesSent += envelopes.length;
