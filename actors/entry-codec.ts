@@ -64,7 +64,7 @@ export function decodeState(data: Uint8Array): { version: number; state: unknown
 const none: readonly NodeId[] = Object.freeze([]);
 
 /** A founding member's stored state: the initial configuration and the machine's initial state. */
-export function foundingState(machine: Machine, config: unknown, voters: readonly NodeId[]): StoredMember {
+export function foundingState(machine: Machine, initial: unknown, voters: readonly NodeId[]): StoredMember {
   const membership: Config = { voters, nonVoters: none, promote: none };
   return {
     term: 0,
@@ -74,7 +74,7 @@ export function foundingState(machine: Machine, config: unknown, voters: readonl
       index: 0,
       term: 0,
       config: membership,
-      data: encodeState(machine.version ?? 0, machine.init(config)),
+      data: encodeState(machine.version ?? 0, initial),
     },
     entries: [],
     partial: null,

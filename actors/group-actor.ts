@@ -113,14 +113,17 @@ export class GroupActor {
   constructor(
     readonly group: string,
     readonly machine: Machine,
-    config: unknown,
+    /** The machine's initial state, until a snapshot restores the member's own. */
+    initial: unknown,
     stored: StoredMember,
     seed: number,
     private readonly context: ShardContext,
+    /** This member's number on a shard thread, for the watchdog to name a culprit by. */
+    readonly slot = 0,
   ) {
     // Idle groups go quiet: the node's failure detector watches peers instead of every group.
     this.member = createMember({ id: context.node, stored, seed, options: { quiesce: true } });
-    this.state = machine.init(config);
+    this.state = initial;
   }
 
   get pendingCommands(): number {

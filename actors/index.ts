@@ -25,5 +25,11 @@ export {
 export { maxPlainDepth, maxPlainValues, plainDataProblem } from './plain-data.js';
 export { actorBudget, mailboxBound, roundBudget } from './scheduler.js';
 export { type MemberSpec, Shard, type ShardHost } from './shard.js';
-export { groupHash, ShardSet } from './shard-set.js';
+export {
+  groupHash,
+  maxShardRestartsPerMinute,
+  type ShardFailure,
+  ShardSet,
+  type ShardSetHost,
+} from './shard-set.js';
 export { TimerWheel, tickMilliseconds } from './timer-wheel.js';

@@ -11,6 +11,16 @@ export const mailboxBound = 8192;
 
 const noItems: readonly unknown[] = Object.freeze([]);
 
+export interface SchedulerHooks<I> {
+  /**
+   * An actor threw while handling its mail: it is removed, never run again, and this hears why.
+   * A broken invariant stops that member, not the shard and every group on it.
+   */
+  failed(actor: Actor<I>, error: unknown): void;
+  /** The actor whose turn begins, or null once a round is over: where a watchdog reads who runs. */
+  running?(actor: Actor<I> | null): void;
+}
+
 export interface Actor<I> {
   readonly mailbox: Mailbox<I>;
   handle(input: I): void;
@@ -50,8 +60,7 @@ export class Scheduler<I> {
   private head = 0;
   private scheduled = false;
 
-  /** `afterRound` runs once per round: where a shard flushes what the round produced. */
-  constructor(private readonly afterRound: () => void) {}
+  constructor(private readonly hooks: SchedulerHooks<I>) {}
 
   /** Queues `input` for `actor`; false when its mailbox is full. */
   deliver(actor: Actor<I>, input: I): boolean {
@@ -89,19 +98,25 @@ export class Scheduler<I> {
       const actor = this.runQueue[this.head]!;
       this.head += 1;
       const mailbox = actor.mailbox;
-      for (let turn = 0; turn < actorBudget && mailbox.size > 0 && !mailbox.closed; turn += 1) {
-        actor.handle(mailbox.take());
-        handled += 1;
+      this.hooks.running?.(actor);
+      try {
+        for (let turn = 0; turn < actorBudget && mailbox.size > 0 && !mailbox.closed; turn += 1) {
+          handled += 1;
+          actor.handle(mailbox.take());
+        }
+        if (!mailbox.closed) actor.endTurn();
+      } catch (error) {
+        this.remove(actor);
+        this.hooks.failed(actor, error);
       }
-      if (!mailbox.closed) actor.endTurn();
       if (mailbox.size > 0 && !mailbox.closed) this.runQueue.push(actor);
       else mailbox.queued = false;
     }
+    this.hooks.running?.(null);
     if (this.head * 2 > this.runQueue.length) {
       this.runQueue.splice(0, this.head);
       this.head = 0;
     }
-    this.afterRound();
     if (this.head < this.runQueue.length) this.schedule();
   }
 }

@@ -2,14 +2,18 @@
 // (`threads: 0`) or on a worker thread: inputs go in without waiting, questions come back as
 // promises, and what the actors produce reaches the node through its ShardHost.
 import type { StoredMember } from '../raft/index.js';
+import { FlotillaError } from './errors.js';
 import type { ActorInput, MemberStatus, MemberView } from './group-actor.js';
 import { type MemberSpec, Shard, type ShardHost } from './shard.js';
 
 export interface ShardHandle {
   open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void>;
+  /** Loads the machine and runs its init, writing nothing: what open would need. */
+  check(module: string, config: unknown): Promise<void>;
   deliver(group: string, input: ActorInput): void;
   peerChanged(node: string, up: boolean): void;
-  close(group: string): void;
+  /** Resolves once the member is closed: nothing of it reaches the host after that. */
+  close(group: string): Promise<void>;
   membership(group: string): Promise<MemberView | undefined>;
   status(group: string): Promise<MemberStatus | undefined>;
   /** Timers armed and groups led, as last known: exact inline, a turn old from a worker. */
@@ -31,6 +35,10 @@ export class InlineShard implements ShardHandle {
     return this.shard.open(spec, stored);
   }
 
+  check(module: string, config: unknown): Promise<void> {
+    return this.shard.check(module, config);
+  }
+
   deliver(group: string, input: ActorInput): void {
     this.shard.deliver(group, input);
   }
@@ -39,8 +47,9 @@ export class InlineShard implements ShardHandle {
     this.shard.peerChanged(node, up);
   }
 
-  close(group: string): void {
+  close(group: string): Promise<void> {
     this.shard.close(group);
+    return Promise.resolve();
   }
 
   membership(group: string): Promise<MemberView | undefined> {
@@ -65,6 +74,45 @@ export class InlineShard implements ShardHandle {
 
   stop(): Promise<void> {
     this.shard.closeAll();
+    return Promise.resolve();
+  }
+}
+
+/** A shard slot whose worker failed too often to be started again: nothing opens on it. */
+export class FailedShard implements ShardHandle {
+  readonly timersArmed = 0;
+  readonly leaders = 0;
+  readonly staleMessages = 0;
+
+  constructor(private readonly reason: string) {}
+
+  open(spec: MemberSpec): Promise<void> {
+    return Promise.reject(
+      new FlotillaError('STOPPED', `the shard for ${spec.group} is down: ${this.reason}`),
+    );
+  }
+
+  check(): Promise<void> {
+    return Promise.reject(new FlotillaError('STOPPED', `the shard is down: ${this.reason}`));
+  }
+
+  deliver(): void {}
+
+  peerChanged(): void {}
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  membership(): Promise<MemberView | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  status(): Promise<MemberStatus | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  stop(): Promise<void> {
     return Promise.resolve();
   }
 }

@@ -12,11 +12,14 @@ export type ToShard =
       readonly spec: MemberSpec;
       readonly stored: StoredMember | undefined;
     }
+  | { readonly t: 'check'; readonly id: number; readonly module: string; readonly config: unknown }
   | { readonly t: 'in'; readonly group: string; readonly input: ActorInput }
   | { readonly t: 'peer'; readonly node: string; readonly up: boolean }
-  | { readonly t: 'close'; readonly group: string }
+  | { readonly t: 'close'; readonly id: number; readonly group: string }
   | { readonly t: 'status'; readonly id: number; readonly group: string }
   | { readonly t: 'members'; readonly id: number; readonly group: string }
+  /** The watchdog asks whether the thread still turns: any batch back says it does. */
+  | { readonly t: 'ping' }
   | { readonly t: 'stop'; readonly id: number };
 
 export type FromShard =
@@ -26,7 +29,13 @@ export type FromShard =
   | { readonly t: 'leader'; readonly group: string; readonly leader: string | null; readonly term: number }
   | { readonly t: 'effects'; readonly group: string; readonly effects: readonly Effect[] }
   | { readonly t: 'report'; readonly group: string; readonly code: ErrorCode; readonly message: string }
-  | { readonly t: 'answer'; readonly id: number; readonly value?: unknown; readonly error?: string }
+  | { readonly t: 'failed'; readonly group: string; readonly reason: string }
+  | {
+      readonly t: 'answer';
+      readonly id: number;
+      readonly value?: unknown;
+      readonly error?: { readonly code: ErrorCode; readonly message: string };
+    }
   | {
       readonly t: 'stats';
       readonly timersArmed: number;
@@ -36,4 +45,6 @@ export type FromShard =
 
 export interface ShardWorkerData {
   readonly node: string;
+  /** One Int32: the slot of the member the worker runs now, 0 for none (see Shard). */
+  readonly running: SharedArrayBuffer;
 }

@@ -1,21 +1,58 @@
 // A node's shards: each group's member lives on the shard its name hashes to, the same index on
-// every node. With `threads: 0` there is one shard, inline.
+// every node. With `threads: 0` there is one shard, inline. A worker shard that fails is started
+// afresh (a bounded number of times a minute), and the node is told which groups it held and
+// which member was running when it failed, so it can reopen the others from the WAL.
 import type { StoredMember } from '../raft/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './group-actor.js';
 import type { MemberSpec, ShardHost } from './shard.js';
-import { InlineShard, type ShardHandle } from './shard-handle.js';
+import { FailedShard, InlineShard, type ShardHandle } from './shard-handle.js';
 import { WorkerShard } from './worker-shard.js';
+
+/** Failures of one shard's worker within a minute past which it is not started again. */
+export const maxShardRestartsPerMinute = 3;
+
+export interface ShardFailure {
+  readonly shard: number;
+  readonly reason: string;
+  /** The groups whose members ran on it, all closed now. */
+  readonly groups: readonly string[];
+  /** The group whose member was running when it failed, if any: likely what made it fail. */
+  readonly culprit: string | null;
+  /** Whether a fresh worker took its place; if not, nothing opens on it any more. */
+  readonly restarted: boolean;
+}
+
+export interface ShardSetHost extends ShardHost {
+  shardFailed(failure: ShardFailure): void;
+}
 
 export class ShardSet {
   private readonly shards: ShardHandle[];
-  /** The groups with a running member here, and their shard. */
-  private readonly running = new Map<string, ShardHandle>();
+  /** The groups with a running member here, their shard and slot. */
+  private readonly running = new Map<string, { readonly shard: ShardHandle; readonly slot: number }>();
+  private nextSlot = 1;
+  /** When each shard's worker failed, within the last minute. */
+  private readonly failures: number[][];
+  /** The node's host, but a member that fails leaves the running set before the node hears of it. */
+  private readonly shardHost: ShardHost;
 
-  constructor(node: string, threads: number, host: ShardHost) {
+  constructor(
+    private readonly node: string,
+    threads: number,
+    private readonly host: ShardSetHost,
+  ) {
+    this.shardHost = {
+      ...host,
+      memberFailed: (group, reason) => {
+        this.running.delete(group);
+        host.memberFailed(group, reason);
+      },
+    };
+    this.failures = Array.from({ length: Math.max(threads, 1) }, () => []);
     this.shards =
       threads === 0
-        ? [new InlineShard(node, host)]
-        : Array.from({ length: threads }, () => new WorkerShard(node, host));
+        ? [new InlineShard(node, this.shardHost)]
+        : Array.from({ length: threads }, (_, index) => this.worker(index));
   }
 
   get size(): number {
@@ -38,17 +75,24 @@ export class ShardSet {
     return this.running.has(group);
   }
 
-  async open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void> {
+  async open(spec: Omit<MemberSpec, 'slot'>, stored: StoredMember | undefined): Promise<void> {
     const shard = this.shardFor(spec.group);
-    await shard.open(spec, stored);
-    this.running.set(spec.group, shard);
+    const slot = this.nextSlot++;
+    await shard.open({ ...spec, slot }, stored);
+    // A shard that failed while opening took the member with it.
+    if (this.shardFor(spec.group) === shard) this.running.set(spec.group, { shard, slot });
+  }
+
+  /** Loads the group's machine and runs its init where its member would run, writing nothing. */
+  check(group: string, module: string, config: unknown): Promise<void> {
+    return this.shardFor(group).check(module, config);
   }
 
   /** Hands an input to the group's member here; false if it has none running. */
   deliver(group: string, input: ActorInput): boolean {
-    const shard = this.running.get(group);
-    if (shard === undefined) return false;
-    shard.deliver(group, input);
+    const running = this.running.get(group);
+    if (running === undefined) return false;
+    running.shard.deliver(group, input);
     return true;
   }
 
@@ -56,17 +100,19 @@ export class ShardSet {
     for (const shard of this.shards) shard.peerChanged(node, up);
   }
 
-  close(group: string): void {
-    this.running.get(group)?.close(group);
+  /** Resolves once nothing more of the member can reach the host (its last writes included). */
+  async close(group: string): Promise<void> {
+    const running = this.running.get(group);
     this.running.delete(group);
+    await running?.shard.close(group);
   }
 
   async membership(group: string): Promise<MemberView | undefined> {
-    return this.running.get(group)?.membership(group);
+    return this.running.get(group)?.shard.membership(group);
   }
 
   async status(group: string): Promise<MemberStatus | undefined> {
-    return this.running.get(group)?.status(group);
+    return this.running.get(group)?.shard.status(group);
   }
 
   async stop(): Promise<void> {
@@ -76,6 +122,34 @@ export class ShardSet {
 
   private shardFor(group: string): ShardHandle {
     return this.shards[groupHash(group) % this.shards.length]!;
+  }
+
+  private worker(index: number): WorkerShard {
+    const shard: WorkerShard = new WorkerShard(this.node, this.shardHost, (reason, culpritSlot) =>
+      this.failed(index, shard, reason, culpritSlot),
+    );
+    return shard;
+  }
+
+  private failed(index: number, shard: ShardHandle, reason: string, culpritSlot: number): void {
+    if (this.shards[index] !== shard) return;
+    const groups: string[] = [];
+    let culprit: string | null = null;
+    for (const [group, running] of this.running) {
+      if (running.shard !== shard) continue;
+      groups.push(group);
+      if (running.slot === culpritSlot) culprit = group;
+    }
+    for (const group of groups) this.running.delete(group);
+    const now = Date.now();
+    const recent = this.failures[index]!.filter((at) => now - at < 60_000);
+    recent.push(now);
+    this.failures[index] = recent;
+    const restarted = recent.length <= maxShardRestartsPerMinute;
+    this.shards[index] = restarted
+      ? this.worker(index)
+      : new FailedShard(`its worker failed ${recent.length} times in a minute; the last time ${reason}`);
+    this.host.shardFailed({ shard: index, reason, groups, culprit, restarted });
   }
 }
 

@@ -1,12 +1,13 @@
 // A shard on a worker thread: the worker's entry point. It runs a Shard and trades batches
 // with its node, one postMessage a turn each way.
 import { parentPort, workerData } from 'node:worker_threads';
+import { FlotillaError } from './errors.js';
 import { Shard } from './shard.js';
 import type { FromShard, ShardWorkerData, ToShard } from './shard-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('shard-worker.js runs on a worker thread');
-const { node } = workerData as ShardWorkerData;
+const { node, running } = workerData as ShardWorkerData;
 
 let outbox: FromShard[] = [];
 let flushing = false;
@@ -55,23 +56,50 @@ function flush(): void {
   }
 }
 
-const shard = new Shard(node, {
-  send: (group, to, message) => post({ t: 'send', group, to, message }),
-  persist: (group, seq, write) => post({ t: 'persist', group, seq, write }),
-  reply: (request, outcome) => post({ t: 'reply', request, outcome }),
-  leaderChanged: (group, leader, term) => post({ t: 'leader', group, leader, term }),
-  effects: (group, effects) => post({ t: 'effects', group, effects }),
-  report: (group, code, message) => post({ t: 'report', group, code, message }),
-});
+/** A question's answer, or its failure with the code the node passes on to the caller. */
+function answer(id: number, work: () => Promise<unknown> | unknown): void {
+  const failed = (error: unknown) =>
+    post({
+      t: 'answer',
+      id,
+      error:
+        error instanceof FlotillaError
+          ? { code: error.code, message: error.message }
+          : { code: 'STOPPED', message: String(error) },
+    });
+  let result: unknown;
+  try {
+    // Run now, in the order the batch asked: a later close must not change this answer.
+    result = work();
+  } catch (error) {
+    failed(error);
+    return;
+  }
+  Promise.resolve(result).then((value) => post({ t: 'answer', id, value }), failed);
+}
+
+const shard = new Shard(
+  node,
+  {
+    send: (group, to, message) => post({ t: 'send', group, to, message }),
+    persist: (group, seq, write) => post({ t: 'persist', group, seq, write }),
+    reply: (request, outcome) => post({ t: 'reply', request, outcome }),
+    leaderChanged: (group, leader, term) => post({ t: 'leader', group, leader, term }),
+    effects: (group, effects) => post({ t: 'effects', group, effects }),
+    report: (group, code, message) => post({ t: 'report', group, code, message }),
+    memberFailed: (group, reason) => post({ t: 'failed', group, reason }),
+  },
+  new Int32Array(running),
+);
 
 port.on('message', (batch: readonly ToShard[]) => {
   for (const message of batch) {
     switch (message.t) {
       case 'open':
-        shard.open(message.spec, message.stored).then(
-          () => post({ t: 'answer', id: message.id }),
-          (error: unknown) => post({ t: 'answer', id: message.id, error: String(error) }),
-        );
+        answer(message.id, () => shard.open(message.spec, message.stored));
+        break;
+      case 'check':
+        answer(message.id, () => shard.check(message.module, message.config));
         break;
       case 'in':
         shard.deliver(message.group, message.input);
@@ -80,17 +108,25 @@ port.on('message', (batch: readonly ToShard[]) => {
         shard.peerChanged(message.node, message.up);
         break;
       case 'close':
-        shard.close(message.group);
+        answer(message.id, () => shard.close(message.group));
         break;
       case 'status':
-        post({ t: 'answer', id: message.id, value: shard.status(message.group) });
+        answer(message.id, () => shard.status(message.group));
         break;
       case 'members':
-        post({ t: 'answer', id: message.id, value: shard.membership(message.group) });
+        answer(message.id, () => shard.membership(message.group));
+        break;
+      case 'ping':
+        post({
+          t: 'stats',
+          timersArmed: shard.armedTimers,
+          leaders: shard.leaders,
+          staleMessages: shard.staleMessages,
+        });
         break;
       case 'stop':
         shard.closeAll();
-        post({ t: 'answer', id: message.id });
+        answer(message.id, () => undefined);
         break;
     }
   }

@@ -1,6 +1,6 @@
 // A shard: the group actors of one scheduler, their timers on one wheel, and the host (the
 // node) they reach the disk, the network and their callers through. With `threads: 0` a node
-// runs one shard inline on its own thread.
+// runs one shard inline on its own thread. A member that throws is closed and reported, alone.
 import {
   emptyStoredMember,
   type Message,
@@ -9,7 +9,7 @@ import {
   type Write,
 } from '../raft/index.js';
 import { foundingState } from './entry-codec.js';
-import type { ErrorCode } from './errors.js';
+import { type ErrorCode, FlotillaError } from './errors.js';
 import {
   type ActorInput,
   GroupActor,
@@ -18,7 +18,8 @@ import {
   type Outcome,
   type ShardContext,
 } from './group-actor.js';
-import { type Effect, loadMachine } from './machine.js';
+import { type Effect, loadMachine, type Machine } from './machine.js';
+import { plainDataProblem } from './plain-data.js';
 import { Scheduler } from './scheduler.js';
 import { TimerWheel } from './timer-wheel.js';
 
@@ -31,8 +32,8 @@ export interface ShardHost {
   effects(group: string, effects: readonly Effect[]): void;
   /** What a member could not do and no caller hears of (a role callback that threw, say). */
   report(group: string, code: ErrorCode, message: string): void;
-  /** A shard's thread failed: the node reports it. */
-  failed?(error: Error): void;
+  /** A member threw (a broken invariant): it is closed here, and stays so until restarted. */
+  memberFailed(group: string, reason: string): void;
 }
 
 export interface MemberSpec {
@@ -41,18 +42,26 @@ export interface MemberSpec {
   readonly config: unknown;
   /** The founding voters when this member starts a new group, or null to join as an empty member. */
   readonly founders: readonly NodeId[] | null;
+  /** The member's number on its shard, for a watchdog to name the member a thread died in. */
+  readonly slot: number;
 }
 
 export class Shard implements ShardContext {
   private readonly actors = new Map<string, GroupActor>();
-  private readonly scheduler = new Scheduler<ActorInput>(() => {});
+  private readonly scheduler: Scheduler<ActorInput>;
   private readonly timers: TimerWheel<GroupActor>;
   staleMessages = 0;
 
+  /** `running`, when given, holds the slot of the member running now (0 for none), for a watchdog. */
   constructor(
     readonly node: NodeId,
     private readonly host: ShardHost,
+    private readonly running: Int32Array | null = null,
   ) {
+    this.scheduler = new Scheduler<ActorInput>({
+      failed: (actor, error) => this.failed(actor as GroupActor, error),
+      ...(running === null ? {} : { running: (actor) => this.mark((actor as GroupActor | null)?.slot ?? 0) }),
+    });
     this.timers = new TimerWheel<GroupActor>((due) => {
       for (const actor of due) this.scheduler.deliver(actor, { kind: 'timeout' });
     });
@@ -70,30 +79,52 @@ export class Shard implements ShardContext {
     return this.actors.has(group);
   }
 
-  /** Starts this node's member of a group from what the WAL holds (or as a founder or joiner). */
+  /**
+   * Starts this node's member of a group from what the WAL holds (or as a founder or joiner).
+   * Rejects with BAD_ARGUMENT when the machine cannot load or its init throws, and with STOPPED
+   * when the stored state cannot be stood on (a broken invariant); nothing is left running.
+   */
   async open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void> {
     const machine = await loadMachine(spec.module);
     if (this.actors.has(spec.group)) return;
-    let initial = stored;
-    if (initial === undefined && spec.founders !== null) {
-      initial = foundingState(machine, spec.config, spec.founders);
-      // The founding configuration must survive a restart like everything the member writes later.
-      this.host.persist(spec.group, -1, {
-        kind: 'snapshot',
-        snapshot: initial.snapshot!,
-        keepLaterEntries: false,
-      });
+    this.mark(spec.slot);
+    try {
+      const initial = initialState(machine, spec);
+      let from = stored;
+      if (from === undefined && spec.founders !== null) {
+        from = foundingState(machine, initial, spec.founders);
+        // The founding configuration must survive a restart like everything the member writes later.
+        this.host.persist(spec.group, -1, {
+          kind: 'snapshot',
+          snapshot: from.snapshot!,
+          keepLaterEntries: false,
+        });
+      }
+      let actor: GroupActor;
+      try {
+        actor = new GroupActor(
+          spec.group,
+          machine,
+          initial,
+          from ?? emptyStoredMember,
+          (Math.random() * 0x7fffffff) | 0,
+          this,
+          spec.slot,
+        );
+        this.actors.set(spec.group, actor);
+        actor.start();
+      } catch (error) {
+        this.close(spec.group);
+        throw new FlotillaError('STOPPED', `the member of ${spec.group} cannot start: ${String(error)}`);
+      }
+    } finally {
+      this.mark(0);
     }
-    const actor = new GroupActor(
-      spec.group,
-      machine,
-      spec.config,
-      initial ?? emptyStoredMember,
-      (Math.random() * 0x7fffffff) | 0,
-      this,
-    );
-    this.actors.set(spec.group, actor);
-    actor.start();
+  }
+
+  /** Loads the machine and runs its init on `config`: what open needs, with nothing written. */
+  async check(module: string, config: unknown): Promise<void> {
+    initialState(await loadMachine(module), { config });
   }
 
   /**
@@ -159,6 +190,17 @@ export class Shard implements ShardContext {
     this.timers.stop();
   }
 
+  /** A member threw: it stops here, its callers hear so, and the node reports it. */
+  private failed(actor: GroupActor, error: unknown): void {
+    if (this.actors.get(actor.group) !== actor) return;
+    this.close(actor.group);
+    this.host.memberFailed(actor.group, String(error));
+  }
+
+  private mark(slot: number): void {
+    if (this.running !== null) Atomics.store(this.running, 0, slot);
+  }
+
   // ShardContext: what actors do, passed to the host.
   now(): number {
     return Date.now();
@@ -191,4 +233,20 @@ export class Shard implements ShardContext {
   report(group: string, code: ErrorCode, message: string): void {
     this.host.report(group, code, message);
   }
+}
+
+/**
+ * The machine's init on the group's config. A throw, or a state a snapshot could not hold, is
+ * the machine's fault, told as BAD_ARGUMENT.
+ */
+function initialState(machine: Machine, spec: { readonly config: unknown }): unknown {
+  let state: unknown;
+  try {
+    state = machine.init(spec.config);
+  } catch (error) {
+    throw new FlotillaError('BAD_ARGUMENT', `the machine's init threw: ${String(error)}`);
+  }
+  const problem = plainDataProblem(state, "the machine's initial state");
+  if (problem !== null) throw new FlotillaError('BAD_ARGUMENT', problem);
+  return state;
 }

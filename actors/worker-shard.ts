@@ -1,16 +1,35 @@
 // The node's side of a shard on a worker thread: inputs are gathered and posted once a turn,
 // questions wait for their answers, and the worker's batches are handed to the node's host.
+// A watchdog asks a silent worker whether it still turns; one that died, or has not answered for
+// `shardStuckMs`, is a failed shard: its questions fail, its callers hear TIMEOUT, and the shard
+// set is told which member was running when it failed.
 import { Worker } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
+import { FlotillaError } from './errors.js';
 import type { ActorInput, MemberStatus, MemberView } from './group-actor.js';
 import type { MemberSpec, ShardHost } from './shard.js';
 import type { ShardHandle } from './shard-handle.js';
 import type { FromShard, ShardWorkerData, ToShard } from './shard-protocol.js';
 
+/** The watchdog's period: a worker that sent nothing for this long is asked whether it still turns. */
+export const shardPingMs = 250;
+/**
+ * A worker that has not answered for this long is stuck (a machine that never returns) and is
+ * ended. It must exceed the longest turn a healthy shard takes; a shard turn is bounded by its
+ * scheduler's round budget, which takes milliseconds.
+ */
+export const shardStuckMs = 5000;
+/** How long close() waits for a worker to stop its members before ending the thread anyway. */
+const shardStopMs = 5000;
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Called once when the worker fails: why, and the slot of the member it was running (0: none). */
+export type ShardDeath = (reason: string, culpritSlot: number) => void;
 
 export class WorkerShard implements ShardHandle {
   private readonly worker: Worker;
+  private readonly running = new Int32Array(new SharedArrayBuffer(4));
   private outbox: ToShard[] = [];
   private flushing = false;
   private readonly questions = new Map<
@@ -18,6 +37,13 @@ export class WorkerShard implements ShardHandle {
     { resolve: (value: unknown) => void; reject: (error: Error) => void }
   >();
   private nextQuestion = 1;
+  /** Requests handed to the worker and not yet answered: a dead worker's callers hear TIMEOUT. */
+  private readonly outstanding = new Set<number>();
+  private state: 'running' | 'stopping' | 'dead' = 'running';
+  private readonly watchdog: NodeJS.Timeout;
+  private lastHeard = Date.now();
+  private lastWatch = Date.now();
+  private unanswered = 0;
   timersArmed = 0;
   leaders = 0;
   staleMessages = 0;
@@ -25,22 +51,30 @@ export class WorkerShard implements ShardHandle {
   constructor(
     node: string,
     private readonly host: ShardHost,
+    private readonly onDeath: ShardDeath,
   ) {
-    const data: ShardWorkerData = { node };
+    const data: ShardWorkerData = { node, running: this.running.buffer as SharedArrayBuffer };
     this.worker = new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: data });
-    this.worker.on('message', (batch: readonly FromShard[]) => this.receive(batch));
-    this.worker.on('error', (error) => {
-      for (const question of this.questions.values()) question.reject(error);
-      this.questions.clear();
-      host.failed?.(error);
+    this.worker.on('message', (batch: readonly FromShard[]) => {
+      this.lastHeard = Date.now();
+      this.receive(batch);
     });
+    this.worker.on('error', (error) => this.died(`its thread threw: ${String(error)}`));
+    this.worker.on('exit', (code) => this.died(`its thread exited with code ${code}`));
+    this.watchdog = setInterval(() => this.watch(), shardPingMs);
+    this.watchdog.unref();
   }
 
   open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void> {
     return this.ask<void>({ t: 'open', spec, stored });
   }
 
+  check(module: string, config: unknown): Promise<void> {
+    return this.ask<void>({ t: 'check', module, config });
+  }
+
   deliver(group: string, input: ActorInput): void {
+    if ('request' in input) this.outstanding.add(input.request);
     this.post({ t: 'in', group, input });
   }
 
@@ -48,8 +82,9 @@ export class WorkerShard implements ShardHandle {
     this.post({ t: 'peer', node, up });
   }
 
-  close(group: string): void {
-    this.post({ t: 'close', group });
+  close(group: string): Promise<void> {
+    // A dead worker holds no member: closed already.
+    return this.ask<void>({ t: 'close', group }).catch(() => {});
   }
 
   membership(group: string): Promise<MemberView | undefined> {
@@ -61,11 +96,64 @@ export class WorkerShard implements ShardHandle {
   }
 
   async stop(): Promise<void> {
-    await this.ask<void>({ t: 'stop' });
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    clearInterval(this.watchdog);
+    let timer: NodeJS.Timeout | undefined;
+    // A worker that cannot stop its members in time (stuck) is ended all the same.
+    await Promise.race([
+      this.ask<void>({ t: 'stop' }).catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, shardStopMs);
+      }),
+    ]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 
+  /**
+   * Each period: a worker heard from since the last is well; a silent one is pinged, and one that
+   * stays silent for `shardStuckMs` is stuck. A period that came late means this thread was busy
+   * and could not have heard the worker: it does not count against it.
+   */
+  private watch(): void {
+    const now = Date.now();
+    const late = now - this.lastWatch > 2 * shardPingMs;
+    if (this.lastHeard >= this.lastWatch) this.unanswered = 0;
+    else if (!late) this.unanswered += 1;
+    this.lastWatch = now;
+    if (this.unanswered * shardPingMs >= shardStuckMs) {
+      this.died(
+        `its thread did not answer for ${this.unanswered * shardPingMs} ms (a machine that never returns?)`,
+      );
+      void this.worker.terminate();
+      return;
+    }
+    if (now - this.lastHeard >= shardPingMs) this.post({ t: 'ping' });
+  }
+
+  private died(reason: string): void {
+    if (this.state === 'dead') return;
+    const unexpected = this.state === 'running';
+    this.state = 'dead';
+    clearInterval(this.watchdog);
+    const culprit = Atomics.load(this.running, 0);
+    const error = new FlotillaError('STOPPED', `the shard's thread failed: ${reason}`);
+    for (const question of this.questions.values()) question.reject(error);
+    this.questions.clear();
+    for (const request of this.outstanding)
+      this.host.reply(request, {
+        kind: 'error',
+        code: 'TIMEOUT',
+        message: `the member's thread failed before answering (${reason}): the call may or may not have taken effect`,
+      });
+    this.outstanding.clear();
+    if (unexpected) this.onDeath(reason, culprit);
+  }
+
   private ask<T>(message: DistributiveOmit<Extract<ToShard, { id: number }>, 'id'>): Promise<T> {
+    if (this.state === 'dead')
+      return Promise.reject(new FlotillaError('STOPPED', "the shard's thread has failed"));
     const id = this.nextQuestion++;
     return new Promise<T>((resolve, reject) => {
       this.questions.set(id, { resolve: resolve as (value: unknown) => void, reject });
@@ -74,6 +162,7 @@ export class WorkerShard implements ShardHandle {
   }
 
   private post(message: ToShard): void {
+    if (this.state === 'dead') return;
     this.outbox.push(message);
     if (!this.flushing) {
       this.flushing = true;
@@ -81,7 +170,7 @@ export class WorkerShard implements ShardHandle {
         this.flushing = false;
         const batch = this.outbox;
         this.outbox = [];
-        this.worker.postMessage(batch);
+        if (this.state !== 'dead') this.worker.postMessage(batch);
       });
     }
   }
@@ -97,6 +186,7 @@ export class WorkerShard implements ShardHandle {
           host.persist(message.group, message.seq, message.write);
           break;
         case 'reply':
+          this.outstanding.delete(message.request);
           host.reply(message.request, message.outcome);
           break;
         case 'leader':
@@ -108,10 +198,14 @@ export class WorkerShard implements ShardHandle {
         case 'report':
           host.report(message.group, message.code, message.message);
           break;
+        case 'failed':
+          host.memberFailed(message.group, message.reason);
+          break;
         case 'answer': {
           const question = this.questions.get(message.id);
           this.questions.delete(message.id);
-          if (message.error !== undefined) question?.reject(new Error(message.error));
+          if (message.error !== undefined)
+            question?.reject(new FlotillaError(message.error.code, message.error.message));
           else question?.resolve(message.value);
           break;
         }

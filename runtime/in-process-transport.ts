@@ -4,6 +4,7 @@
 // caller makes the call, and replies and mailbox messages are copies. Nodes find each other by
 // name; a node that closes is seen as down by the others.
 import type { Envelope } from './envelope.js';
+import { badArgument } from './errors.js';
 import type { Transport, TransportEvents } from './transport.js';
 
 const endpoints = new Map<string, InProcessTransport>();
@@ -25,7 +26,7 @@ export class InProcessTransport implements Transport {
     readonly name: string,
     private readonly events: TransportEvents,
   ) {
-    if (endpoints.has(name)) throw new Error(`a node named ${name} is already running in this process`);
+    if (endpoints.has(name)) throw badArgument(`a node named ${name} is already running in this process`);
     endpoints.set(name, this);
     for (const other of endpoints.values()) {
       if (other === this) continue;

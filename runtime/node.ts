@@ -12,8 +12,9 @@ import {
   type MemberStatus,
   type Outcome,
   plainDataProblem,
-  type ShardHost,
+  type ShardFailure,
   ShardSet,
+  type ShardSetHost,
 } from '../actors/index.js';
 import type { MembershipChange, Message, NodeId, Write } from '../raft/index.js';
 import { SharedLog } from '../wal/index.js';
@@ -45,11 +46,16 @@ const maxRemoteRecords = 10_000;
 /** Pause before asking again when no leader is known yet. */
 const noLeaderBackoffMs = 20;
 
-/** A member's status as status() reports it: a stopped member reports role 'stopped' and zeros. */
+/**
+ * A member's status as status() reports it: a stopped member reports role 'stopped' and zeros,
+ * a failed one (it could not open, it broke an invariant, its thread died) 'failed' and why.
+ */
 export interface GroupStatus extends Omit<MemberStatus, 'role'> {
   readonly group: string;
   readonly node: string;
-  readonly role: MemberStatus['role'] | 'stopped';
+  readonly role: MemberStatus['role'] | 'stopped' | 'failed';
+  /** Why the member failed, for role 'failed'; null otherwise. */
+  readonly failure: string | null;
 }
 
 export interface CallOptions {
@@ -90,6 +96,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private walCongested = false;
   /** Raft messages dropped because no member of their group runs here. */
   private unknownGroupMessages = 0;
+  /** Members here that failed (could not open, broke an invariant, lost their thread), and why. */
+  private readonly failures = new Map<string, string>();
 
   private constructor(
     readonly options: NodeOptions,
@@ -98,7 +106,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   ) {
     super();
     this.name = options.name;
-    const host: ShardHost = {
+    const host: ShardSetHost = {
       send: (group, to, message) => this.transport.send(to, { kind: 'raft', group, message }),
       persist: (group, seq, write) => this.persist(group, seq, write),
       reply: (request, outcome) => this.calls.settle(request, outcome),
@@ -106,7 +114,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       effects: (group, effects) => this.runEffects(group, effects),
       report: (group, code, message) =>
         this.emit('error', new FlotillaError(code, `group ${group} on ${this.name}: ${message}`)),
-      failed: (error) => this.emit('error', error),
+      memberFailed: (group, reason) => this.memberFailed(group, reason),
+      shardFailed: (failure) => this.shardFailed(failure),
     };
     this.shards = new ShardSet(this.name, options.threads ?? 0, host);
     this.effects = new EffectsHost({
@@ -175,32 +184,40 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   static async start(input: NodeOptions): Promise<FlotillaNode> {
     const options = validateNodeOptions(input);
     let node: FlotillaNode | undefined;
-    const wal = await SharedLog.open({
-      directory: options.dataDir,
-      sync: options.sync ?? true,
-      onDurable: (reports) => {
-        reports.forEach((seq, group) => {
-          node?.shards.deliver(group, { kind: 'durable', seq });
-        });
-      },
-      onDrain: () => {
-        if (node !== undefined) node.walCongested = false;
-      },
-      onError: (error) => node?.emit('error', error),
-    });
-    const directory = new Directory(join(options.dataDir, 'directory'));
-    node = new FlotillaNode(options, wal, directory);
+    let wal: SharedLog | undefined;
+    let directory: Directory | undefined;
     try {
+      wal = await SharedLog.open({
+        directory: options.dataDir,
+        sync: options.sync ?? true,
+        onDurable: (reports) => {
+          reports.forEach((seq, group) => {
+            node?.shards.deliver(group, { kind: 'durable', seq });
+          });
+        },
+        onDrain: () => {
+          if (node !== undefined) node.walCongested = false;
+        },
+        onError: (error) => node?.emit('error', error),
+      });
+      directory = new Directory(join(options.dataDir, 'directory'));
+      node = new FlotillaNode(options, wal, directory);
+      // One group that cannot open does not keep the node, or its other groups, down.
       for (const record of directory.all()) {
-        if (!record.stopped) await node.openMember(record, false);
+        if (record.stopped) continue;
+        await node.openMember(record, false).catch((error: unknown) => node!.failed(record.name, error));
       }
       // Listening last: a peer's first messages find every group here already open.
       if (node.transport instanceof TcpTransport) await node.transport.start();
+      return node;
     } catch (error) {
-      await node.close();
-      throw error;
+      if (node !== undefined) await node.close().catch(() => {});
+      else {
+        await wal?.close().catch(() => {});
+        await directory?.close().catch(() => {});
+      }
+      throw startFailure(options.name, error);
     }
-    return node;
   }
 
   // ---- Groups -------------------------------------------------------------------------------
@@ -242,9 +259,14 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   async deleteGroup(name: string, options: CallOptions = {}): Promise<void> {
     this.ensureOpen();
     const deadline = this.deadline(options);
-    const members = await this.members(name, options);
+    // Where members are: as a running member says, or, when none answers (all failed or
+    // stopped), as the group's record says; and always this node, if it holds the group.
+    const record = await this.recordFor(name);
+    const members = await this.members(name, options).catch(() => null);
+    const targets = new Set(members === null ? record.members : allMembers(members));
+    if (this.directory.get(name) !== undefined) targets.add(this.name);
     await Promise.all(
-      [...new Set([...members.voters, ...members.nonVoters])].map(async (member) => {
+      [...targets].map(async (member) => {
         const outcome = await this.callOn(member, { op: 'deleteMember', group: name }, deadline);
         if (outcome.kind === 'error' && outcome.code === 'NO_SUCH_GROUP') return;
         throwIfFailed(outcome, `delete ${name} on ${member}`);
@@ -276,12 +298,12 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private async closeMember(name: string): Promise<void> {
     if (!this.shards.has(name)) return;
     await this.tellMembers(name, false);
-    this.shards.close(name);
+    await this.shards.close(name);
     this.effects.forget(name);
   }
 
   private async tellMembers(name: string, up: boolean): Promise<void> {
-    const view = await this.shards.membership(name);
+    const view = await this.shards.membership(name).catch(() => undefined);
     const peers = view === undefined ? (this.directory.get(name)?.members ?? []) : allMembers(view);
     for (const peer of peers) {
       if (peer !== this.name && this.transport.isUp(peer))
@@ -292,12 +314,14 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   async status(name: string): Promise<GroupStatus> {
     this.ensureOpen();
     this.requireLocal(name);
-    const status = await this.shards.status(name);
+    const status = await this.shards.status(name).catch(() => undefined);
     if (status === undefined) {
+      const failure = this.failures.get(name) ?? null;
       return {
         group: name,
         node: this.name,
-        role: 'stopped',
+        role: failure === null ? 'stopped' : 'failed',
+        failure,
         term: 0,
         leader: null,
         commitIndex: 0,
@@ -307,19 +331,20 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         pendingCommands: 0,
       };
     }
-    return { group: name, node: this.name, ...status };
+    return { group: name, node: this.name, ...status, failure: null };
   }
 
   overview(): Overview {
-    return nodeOverview(
-      this.name,
-      this.shards,
-      this.wal,
-      this.transport,
-      this.unknownGroupMessages,
-      this.directory.size,
-      this.effects,
-    );
+    return nodeOverview({
+      node: this.name,
+      shards: this.shards,
+      wal: this.wal,
+      transport: this.transport,
+      unknownGroup: this.unknownGroupMessages,
+      groups: this.directory.size,
+      effects: this.effects,
+      failures: this.failures,
+    });
   }
 
   // ---- Commands and queries -----------------------------------------------------------------
@@ -634,22 +659,91 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   }
 
   private async openMember(record: GroupRecord, founding: boolean): Promise<void> {
-    const spec: MemberSpec = {
+    const spec: Omit<MemberSpec, 'slot'> = {
       group: record.name,
       module: record.module,
       config: record.config,
       founders: founding ? record.members : null,
     };
     await this.shards.open(spec, this.wal.load(record.name));
+    this.failures.delete(record.name);
   }
 
   private async deleteMember(group: string): Promise<void> {
     if (this.directory.get(group) === undefined)
       throw new FlotillaError('NO_SUCH_GROUP', `no group ${group} here`);
-    this.closeMember(group);
+    await this.closeMember(group);
+    this.failures.delete(group);
     this.leaders.delete(group);
     this.wal.deleteGroup(group);
     await this.directory.remove(group);
+  }
+
+  /** This node's member of `group` could not open: it stays closed, and says why. */
+  private failed(group: string, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.failures.set(group, reason);
+    this.emit(
+      'error',
+      new FlotillaError('STOPPED', `the member of ${group} on ${this.name} could not open: ${reason}`),
+    );
+  }
+
+  /** A member here threw and was closed: its peers stop waiting on it, and the node says so. */
+  private memberFailed(group: string, reason: string): void {
+    this.failures.set(group, reason);
+    this.memberGone(group);
+    this.emit(
+      'error',
+      new FlotillaError('STOPPED', `the member of ${group} on ${this.name} failed and stopped: ${reason}`),
+    );
+  }
+
+  /**
+   * A shard's worker failed with these members on it. The one that was running is taken for the
+   * cause and stays failed; the others are opened again from the WAL on the fresh worker.
+   */
+  private shardFailed(failure: ShardFailure): void {
+    for (const group of failure.groups) this.memberGone(group);
+    const reopen = failure.restarted ? failure.groups.filter((group) => group !== failure.culprit) : [];
+    for (const group of failure.groups) {
+      if (reopen.includes(group)) continue;
+      this.failures.set(
+        group,
+        group === failure.culprit
+          ? `its machine was running when its shard's thread failed: ${failure.reason}`
+          : `its shard's thread failed and was not started again: ${failure.reason}`,
+      );
+    }
+    this.emit(
+      'error',
+      new FlotillaError(
+        'STOPPED',
+        `shard ${failure.shard} of node ${this.name} failed (${failure.reason}) with ${failure.groups.length} members;` +
+          (failure.restarted ? ` ${reopen.length} reopen on a new thread` : ' it is not started again'),
+      ),
+    );
+    for (const group of reopen) {
+      const record = this.directory.get(group);
+      if (record === undefined || record.stopped) continue;
+      this.openMember(record, false).then(
+        () => this.tellPeers(group, true),
+        (error: unknown) => this.failed(group, error),
+      );
+    }
+  }
+
+  /** This node's member of `group` closed without being asked: nothing here waits on it any more. */
+  private memberGone(group: string): void {
+    this.effects.forget(group);
+    if (this.leaders.get(group) === this.name) this.leaders.delete(group);
+    this.tellPeers(group, false);
+  }
+
+  /** Tells every peer node that this node's member of `group` is down (or up again). */
+  private tellPeers(group: string, up: boolean): void {
+    for (const peer of this.transport.peers())
+      this.transport.send(peer, { kind: 'call', id: 0, call: { op: 'memberChanged', group, up } });
   }
 
   private persist(group: string, seq: number, write: Write): void {
@@ -718,6 +812,13 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const record = this.directory.get(group);
     if (record === undefined)
       return { kind: 'error', code: 'NO_SUCH_GROUP', message: `no group ${group} on ${this.name}` };
+    const failure = this.failures.get(group);
+    if (failure !== undefined)
+      return {
+        kind: 'error',
+        code: 'STOPPED',
+        message: `the member of ${group} on ${this.name} failed: ${failure}`,
+      };
     return { kind: 'error', code: 'STOPPED', message: `group ${group} is stopped on ${this.name}` };
   }
 
@@ -738,3 +839,25 @@ export async function startNode(options: NodeOptions): Promise<FlotillaNode> {
 }
 
 export type { SystemEvent };
+
+/** System error codes that mean the options point at something this node cannot use. */
+const unusableOption = new Set([
+  'EACCES',
+  'EPERM',
+  'ENOTDIR',
+  'EEXIST',
+  'EROFS',
+  'EADDRINUSE',
+  'EADDRNOTAVAIL',
+]);
+
+/** What startNode rejects with: a FlotillaError, BAD_ARGUMENT where the options are at fault. */
+function startFailure(name: string, error: unknown): FlotillaError {
+  if (error instanceof FlotillaError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = `node ${name} could not start: ${error instanceof Error ? error.message : String(error)}`;
+  return new FlotillaError(
+    typeof code === 'string' && unusableOption.has(code) ? 'BAD_ARGUMENT' : 'STOPPED',
+    message,
+  );
+}

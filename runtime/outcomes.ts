@@ -35,7 +35,11 @@ export function actorInput(
   }
 }
 
+/**
+ * A failure as an outcome for a caller. Anything that is not a FlotillaError broke inside the
+ * node (it is not the caller's mistake): the member it reached stopped, so STOPPED.
+ */
 export function outcomeOf(error: unknown): Outcome {
   if (error instanceof FlotillaError) return { kind: 'error', code: error.code, message: error.message };
-  return { kind: 'error', code: 'BAD_ARGUMENT', message: String(error) };
+  return { kind: 'error', code: 'STOPPED', message: `internal failure: ${String(error)}` };
 }

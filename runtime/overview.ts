@@ -35,17 +35,23 @@ export interface Overview {
   readonly mailboxDeliveries: number;
   /** The peer nodes reachable now. */
   readonly peers: readonly string[];
+  /** Groups whose member here failed (could not open, broke an invariant, lost its thread), and why. */
+  readonly failed: Readonly<Record<string, string>>;
 }
 
-export function nodeOverview(
-  node: string,
-  shards: ShardSet,
-  wal: SharedLog,
-  transport: TransportCounters & { peers(): string[] },
-  unknownGroup: number,
-  groups: number,
-  effects: EffectsHost,
-): Overview {
+export interface OverviewSources {
+  readonly node: string;
+  readonly shards: ShardSet;
+  readonly wal: SharedLog;
+  readonly transport: TransportCounters & { peers(): string[] };
+  readonly unknownGroup: number;
+  readonly groups: number;
+  readonly effects: EffectsHost;
+  readonly failures: ReadonlyMap<string, string>;
+}
+
+export function nodeOverview(sources: OverviewSources): Overview {
+  const { node, shards, wal, transport, unknownGroup, groups, effects, failures } = sources;
   const stats = wal.stats();
   const memory = process.memoryUsage();
   return {
@@ -74,5 +80,6 @@ export function nodeOverview(
     },
     mailboxDeliveries: effects.delivered,
     peers: transport.peers().sort(),
+    failed: Object.fromEntries(failures),
   };
 }

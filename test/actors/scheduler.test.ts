@@ -23,12 +23,18 @@ class Recorder implements Actor<number> {
   }
 }
 
+const noFailures = {
+  failed: (_actor: unknown, error: unknown) => {
+    throw error;
+  },
+};
+
 const settled = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('the scheduler', () => {
   it('lets a quiet actor run before a busy one has used up its mail', async () => {
     const log: string[] = [];
-    const scheduler = new Scheduler<number>(() => {});
+    const scheduler = new Scheduler<number>(noFailures);
     const busy = new Recorder('busy', log);
     const quiet = new Recorder('quiet', log);
     for (let input = 0; input < actorBudget * 3; input += 1) scheduler.deliver(busy, input);
@@ -41,7 +47,7 @@ describe('the scheduler', () => {
   });
 
   it('refuses input past the mailbox bound, and takes it again once the mailbox drains', async () => {
-    const scheduler = new Scheduler<number>(() => {});
+    const scheduler = new Scheduler<number>(noFailures);
     const actor = new Recorder('full', []);
     let accepted = 0;
     for (let input = 0; input < mailboxBound + 10; input += 1)
@@ -53,12 +59,36 @@ describe('the scheduler', () => {
   });
 
   it('never runs a removed actor again', async () => {
-    const scheduler = new Scheduler<number>(() => {});
+    const scheduler = new Scheduler<number>(noFailures);
     const actor = new Recorder('gone', []);
     scheduler.deliver(actor, 1);
     scheduler.remove(actor);
     await settled();
     expect(actor.handled).toEqual([]);
     expect(scheduler.deliver(actor, 2)).toBe(false);
+  });
+
+  it('removes an actor that throws, says why, and goes on running the others', async () => {
+    const failures: [string, unknown][] = [];
+    const scheduler = new Scheduler<number>({
+      failed: (actor, error) => failures.push([(actor as Recorder).name, error]),
+    });
+    const log: string[] = [];
+    const broken = new Recorder('broken', log);
+    broken.handle = (input: number) => {
+      if (input === 2) throw new Error('invariant');
+      broken.handled.push(input);
+    };
+    const healthy = new Recorder('healthy', log);
+    for (const input of [1, 2, 3]) scheduler.deliver(broken, input);
+    scheduler.deliver(healthy, 1);
+    await settled();
+    expect(broken.handled).toEqual([1]);
+    expect(failures).toEqual([['broken', new Error('invariant')]]);
+    expect(healthy.handled).toEqual([1]);
+    expect(scheduler.deliver(broken, 4)).toBe(false);
+    expect(scheduler.deliver(healthy, 2)).toBe(true);
+    await settled();
+    expect(healthy.handled).toEqual([1, 2]);
   });
 });

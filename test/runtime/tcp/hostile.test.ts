@@ -134,6 +134,38 @@ describe('a node under hostile input', () => {
     await stillServing();
   });
 
+  it('stops only the member a peer breaks an invariant of, reports it, and serves the rest', async () => {
+    await node.createGroup('victim', { machine: { module: machineUrl('counter') }, members: ['n'] });
+    await node.command('victim', 5);
+    const reported = errors.length;
+    const socket = await fuzzHandshake(secret);
+    // A leader of a later term that rewrites the committed entry at index 1.
+    const entry = { index: 1, term: 99, kind: 'noop', data: new Uint8Array(0), config: null, time: 0 };
+    const append = {
+      type: 'append',
+      term: 99,
+      prevIndex: 0,
+      prevTerm: 0,
+      entries: [entry],
+      commit: 1,
+      probe: true,
+    };
+    socket.write(
+      encodeFrame(FrameType.batch, packr.pack([{ kind: 'raft', group: 'victim', message: append }])),
+    );
+    await until(async () => (await node.status('victim')).role === 'failed', 'the member to stop');
+    const status = await node.status('victim');
+    expect(status.failure).toMatch(/InvariantError.*committed/);
+    expect(node.overview().failed.victim).toBe(status.failure);
+    const report = errors.slice(reported).find((error) => /victim/.test(error.message));
+    expect(report?.code).toBe('STOPPED');
+    await expect(node.command('victim', 1, { timeoutMs: 1000 })).rejects.toMatchObject({ code: 'STOPPED' });
+    socket.destroy();
+    await stillServing();
+    await node.deleteGroup('victim');
+    expect(node.groups()).not.toContain('victim');
+  });
+
   it('lets a client that proved the secret read the overview and a status, and nothing more', async () => {
     const client = await NodeClient.connect({ address: `127.0.0.1:${port}`, secret });
     try {
