@@ -71,6 +71,8 @@ export interface ShardContext {
   effects(actor: GroupActor, effects: readonly Effect[]): void;
   /** Something this member could not do and no caller hears of: the node reports it as an error. */
   report(group: string, code: ErrorCode, message: string): void;
+  /** This member learned it is out of the group's committed configuration: its node deletes it. */
+  removed(group: string): void;
 }
 
 export interface MemberView {
@@ -321,6 +323,9 @@ export class GroupActor {
         return;
       case 'role':
         this.roleChanged(output.role, output.leader, output.term);
+        return;
+      case 'removed':
+        this.context.removed(this.group);
         return;
       default: {
         const exhausted: never = output;

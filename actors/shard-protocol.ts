@@ -30,6 +30,7 @@ export type FromShard =
   | { readonly t: 'effects'; readonly group: string; readonly effects: readonly Effect[] }
   | { readonly t: 'report'; readonly group: string; readonly code: ErrorCode; readonly message: string }
   | { readonly t: 'failed'; readonly group: string; readonly reason: string }
+  | { readonly t: 'removed'; readonly group: string }
   | {
       readonly t: 'answer';
       readonly id: number;

@@ -88,6 +88,7 @@ const shard = new Shard(
     effects: (group, effects) => post({ t: 'effects', group, effects }),
     report: (group, code, message) => post({ t: 'report', group, code, message }),
     memberFailed: (group, reason) => post({ t: 'failed', group, reason }),
+    removed: (group) => post({ t: 'removed', group }),
   },
   new Int32Array(running),
 );

@@ -34,6 +34,8 @@ export interface ShardHost {
   report(group: string, code: ErrorCode, message: string): void;
   /** A member threw (a broken invariant): it is closed here, and stays so until restarted. */
   memberFailed(group: string, reason: string): void;
+  /** A member learned it is out of its group: the node deletes it (after this turn). */
+  removed(group: string): void;
 }
 
 export interface MemberSpec {
@@ -232,6 +234,10 @@ export class Shard implements ShardContext {
 
   report(group: string, code: ErrorCode, message: string): void {
     this.host.report(group, code, message);
+  }
+
+  removed(group: string): void {
+    this.host.removed(group);
   }
 }
 

@@ -201,6 +201,9 @@ export class WorkerShard implements ShardHandle {
         case 'failed':
           host.memberFailed(message.group, message.reason);
           break;
+        case 'removed':
+          host.removed(message.group);
+          break;
         case 'answer': {
           const question = this.questions.get(message.id);
           this.questions.delete(message.id);

@@ -115,6 +115,8 @@ export class Member {
   downPeers: Set<NodeId> = noPeers;
   /** Whether the last step left this member quiet: nothing timed to do, nothing to send. */
   quiet = false;
+  /** Set once this member learned it is out of the group (a `removed` output told the host). */
+  removed = false;
   /** Filled during a step, handed back by it; between steps the shared frozen empty list. */
   outputs: Output[] = noOutputs;
 

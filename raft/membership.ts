@@ -37,6 +37,18 @@ function without(nodes: readonly NodeId[], node: NodeId): NodeId[] {
 /** The configuration after `change`, or null when the change makes no sense for this one. */
 export function nextConfig(config: Config, change: MembershipChange): Config | null {
   const { voters, nonVoters, promote } = config;
+  if (change.kind === 'replace') {
+    if (!isMember(config, change.old) || isMember(config, change.node)) return null;
+    const remaining = without(voters, change.old);
+    if (remaining.length === 0) return null;
+    const voted = voters.includes(change.old) || promote.includes(change.old);
+    const promoted = without(promote, change.old);
+    return {
+      voters: remaining,
+      nonVoters: [...without(nonVoters, change.old), change.node],
+      promote: voted ? [...promoted, change.node] : promoted,
+    };
+  }
   if (change.kind === 'remove') {
     if (!isMember(config, change.node)) return null;
     if (voters.length === 1 && voters[0] === change.node) return null;
@@ -98,4 +110,38 @@ export function promoteCaughtUp(member: Member): void {
     });
     return;
   }
+}
+
+/**
+ * Whether this member knows it is out of the group: the configuration that left it out is
+ * committed, and the one before it had it in. A newcomer that holds a configuration from before
+ * it was added (a snapshot older than its addition) is not out: it is not in yet.
+ */
+export function knowsItIsRemoved(member: Member): boolean {
+  const log = member.log;
+  if (member.stalled || log.configIndex > member.commit || isMember(log.config, member.id)) return false;
+  return log.configIndex > log.snapshotIndex && isMember(log.configAt(log.configIndex - 1), member.id);
+}
+
+/**
+ * A `removed` notice applies to a member that was in the group as far as it knows (in its latest
+ * or its committed configuration) and whose latest configuration is no later than the leader's.
+ */
+export function removedByNotice(member: Member, configIndex: number): boolean {
+  const log = member.log;
+  if (member.stalled || member.removed || log.configIndex > configIndex) return false;
+  return isMember(log.config, member.id) || isMember(log.configAt(member.commit), member.id);
+}
+
+/**
+ * A leader asked for its vote by a member outside its committed configuration tells it so: a
+ * member that was removed while cut off learns it when it next campaigns, rather than
+ * campaigning forever. The request itself is ignored.
+ */
+export function answerNonMember(member: Member, from: NodeId): boolean {
+  if (member.role !== 'leader' || member.progress.has(from) || isMember(member.log.config, from))
+    return false;
+  if (member.log.configIndex > member.commit) return false;
+  member.send(from, { type: 'removed', term: member.term, configIndex: member.log.configIndex });
+  return true;
 }

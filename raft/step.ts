@@ -3,7 +3,7 @@
 import { handleTimeoutNow, handleVoteRequest, handleVoteResponse, inLeaderLease } from './election.js';
 import { acknowledgeDurable, handleAppend, handleHeartbeat, sendAppendResponse } from './follower.js';
 import { type Member, noOutputs } from './member.js';
-import { handleChangeMembers } from './membership.js';
+import { answerNonMember, handleChangeMembers, knowsItIsRemoved, removedByNotice } from './membership.js';
 import { handlePeerDown, handlePeerUp, isQuiet, wake } from './quiescence.js';
 import { hasQuorum } from './quorum.js';
 import { handleRead } from './read-index.js';
@@ -70,6 +70,7 @@ export function step(member: Member, now: number, input: Input): Output[] {
       throw new Error(`unknown input ${JSON.stringify(exhausted)}`);
     }
   }
+  if (!member.removed && knowsItIsRemoved(member)) markRemoved(member);
   const wasQuiet = member.quiet;
   member.quiet = isQuiet(member);
   if (wasQuiet && !member.quiet) wake(member);
@@ -127,7 +128,15 @@ function recentQuorum(member: Member): boolean {
   return active;
 }
 
+/** The member is out of the group: it campaigns no more, and the host hears it may delete it. */
+function markRemoved(member: Member): void {
+  member.removed = true;
+  member.outputs.push({ type: 'removed' });
+}
+
 function receive(member: Member, from: NodeId, message: Message): void {
+  // A vote of an earlier term is answered as stale, below; the stale member learns the term first.
+  if (message.type === 'vote' && message.term >= member.term && answerNonMember(member, from)) return;
   // A vote request from our own leader means it leads no more (quiet followers hear nothing else).
   if (
     message.type === 'vote' &&
@@ -211,6 +220,10 @@ function dispatch(member: Member, from: NodeId, message: Message): void {
       return;
     case 'leaderGone':
       if (member.role === 'follower' && member.leader === from) becomeFollower(member, member.term, null);
+      return;
+    case 'removed':
+      // The leader's committed configuration, at least as late as ours, leaves us out.
+      if (removedByNotice(member, message.configIndex)) markRemoved(member);
       return;
     default: {
       const exhausted: never = message;

@@ -102,11 +102,22 @@ export type Message =
     }
   | { readonly type: 'timeoutNow'; readonly term: number }
   /** With `quiesce`: the sender led this term and no longer does, so its quiet followers must not wait on it. */
-  | { readonly type: 'leaderGone'; readonly term: number };
+  | { readonly type: 'leaderGone'; readonly term: number }
+  /**
+   * From a leader to a member that is not in its committed configuration (at `configIndex`): a
+   * receiver whose own latest configuration is no later is no longer in the group.
+   */
+  | { readonly type: 'removed'; readonly term: number; readonly configIndex: number };
 
 export type MembershipChange =
   | { readonly kind: 'add'; readonly node: NodeId; readonly voter: boolean }
-  | { readonly kind: 'remove'; readonly node: NodeId };
+  | { readonly kind: 'remove'; readonly node: NodeId }
+  /**
+   * `old` leaves and `node` joins as a non-voter, promoted once caught up if `old` voted: one
+   * voter fewer, so still a single-server change. For a member whose data is gone coming back
+   * under a new identity: the old one's votes and acknowledgements stop counting at once.
+   */
+  | { readonly kind: 'replace'; readonly old: NodeId; readonly node: NodeId };
 
 export interface Proposal {
   readonly id: number;
@@ -168,7 +179,9 @@ export type Output =
   | { readonly type: 'readRejected'; readonly ids: readonly number[]; readonly leader: NodeId | null }
   | { readonly type: 'transferred'; readonly id: number; readonly ok: boolean }
   | { readonly type: 'timer'; readonly at: number | null }
-  | { readonly type: 'role'; readonly role: Role; readonly term: number; readonly leader: NodeId | null };
+  | { readonly type: 'role'; readonly role: Role; readonly term: number; readonly leader: NodeId | null }
+  /** This member learned it is not in the group's committed configuration: the host may delete it. */
+  | { readonly type: 'removed' };
 
 /** What a host recovered from its disk for one member. */
 export interface StoredMember {

@@ -82,6 +82,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       report: (group, code, message) =>
         this.emit('error', new FlotillaError(code, `group ${group} on ${this.name}: ${message}`)),
       memberFailed: (group, reason) => this.local.memberFailed(group, reason),
+      // After the member's turn: it is still running the step that found it out.
+      removed: (group) => setImmediate(() => this.removedHere(group)),
       shardFailed: (failure) => this.local.shardFailed(failure),
     };
     this.shards = new ShardSet(this.name, options.threads ?? 0, host);
@@ -497,6 +499,17 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private async deleteMember(group: string): Promise<void> {
     await this.local.delete(group);
     this.router.forget(group);
+  }
+
+  /** The member here is out of its group (its removal committed): its state goes. */
+  private removedHere(group: string): void {
+    if (this.closed || this.local.record(group) === undefined) return;
+    this.deleteMember(group).catch((error: unknown) =>
+      this.emit(
+        'error',
+        new FlotillaError('STOPPED', `deleting the removed member of ${group}: ${String(error)}`),
+      ),
+    );
   }
 
   /** The member here closed or opened again: effects it owned go, and its peers hear of it. */

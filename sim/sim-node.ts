@@ -258,6 +258,8 @@ export class SimNode {
         return;
       case 'transferred':
       case 'role':
+      // The nemesis deletes removed members itself, once their removal is committed.
+      case 'removed':
         return;
       default: {
         const exhausted: never = output;

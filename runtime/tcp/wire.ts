@@ -143,6 +143,9 @@ export function checkMessage(value: unknown): Message {
     case 'timeoutNow':
     case 'leaderGone':
       break;
+    case 'removed':
+      count(message.configIndex, 'configIndex');
+      break;
     default:
       fail(`a raft message of no known type ${String(message.type)}`);
   }

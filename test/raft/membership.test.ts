@@ -45,7 +45,7 @@ describe('membership changes', () => {
     const sentMark = cluster.sent.length;
     cluster.propose('a', 'z');
     cluster.run(300);
-    // c never hears of its removal and keeps asking for pre-votes, but nothing is replicated to it.
+    // c learns of its removal (it is out of the committed configuration) and nothing is replicated to it.
     const replication = ['append', 'heartbeat', 'snapshot'];
     const toC = cluster.sent.slice(sentMark).filter(match({ from: 'a', to: 'c' }));
     expect(toC.filter((sent) => replication.includes(sent.message.type))).toEqual([]);
@@ -163,5 +163,82 @@ describe('non-voters', () => {
     reconnectAgain();
     cluster.run(50);
     expect(cluster.member('a').commit).toBe(commit + 1);
+  });
+
+  it('replaces a member by a new identity on its node: the old one counts no more, the new one is promoted once caught up', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    cluster.propose('a', 'x', 'y');
+    cluster.deliverAll();
+    // c's data is gone: it is back as c2, stalled.
+    cluster.addNode('c2');
+    expect(change(cluster, 'a', { kind: 'replace', old: 'c', node: 'c2' })).toMatchObject({
+      type: 'accepted',
+    });
+    cluster.deliverAll();
+    expect(configs(cluster, 'a').slice(-2)).toEqual([
+      { voters: ['a', 'b'], nonVoters: ['c2'], promote: ['c2'] },
+      { voters: ['a', 'b', 'c2'], nonVoters: [], promote: [] },
+    ]);
+    expect(cluster.applied('c2')).toEqual(['x', 'y']);
+    expect(cluster.member('c').removed).toBe(true);
+    // With b and c2 cut off, the old c (still running here) is no help to a quorum.
+    cluster.isolate('b');
+    cluster.isolate('c2');
+    const commit = cluster.member('a').commit;
+    cluster.propose('a', 'z');
+    cluster.run(200);
+    expect(cluster.member('a').commit).toBe(commit);
+  });
+
+  it('refuses a replacement of a non-member, by a member, or of the last voter', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    expect(change(cluster, 'a', { kind: 'replace', old: 'x', node: 'x2' })).toMatchObject({
+      type: 'rejected',
+      reason: 'badArgument',
+    });
+    expect(change(cluster, 'a', { kind: 'replace', old: 'c', node: 'b' })).toMatchObject({
+      type: 'rejected',
+      reason: 'badArgument',
+    });
+    const solo = Cluster.create(['a']);
+    solo.elect('a');
+    expect(change(solo, 'a', { kind: 'replace', old: 'a', node: 'a2' })).toMatchObject({
+      type: 'rejected',
+      reason: 'badArgument',
+    });
+  });
+
+  it('tells a member removed while it was cut off that it is out, and it stops campaigning', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    const reconnect = cluster.isolate('c');
+    change(cluster, 'a', { kind: 'remove', node: 'c' });
+    cluster.run(100);
+    expect(cluster.member('a').log.config.voters).toEqual(['a', 'b']);
+    expect(cluster.member('a').commit).toBe(cluster.member('a').log.lastIndex);
+    expect(cluster.member('c').removed).toBe(false);
+    reconnect();
+    cluster.runUntil(() => cluster.member('c').removed, 5000);
+    expect(cluster.outputs('c', 'removed')).toHaveLength(1);
+    expect(cluster.sentMessages('removed', match({ from: 'a', to: 'c' })).length).toBeGreaterThan(0);
+    const mark = cluster.sent.length;
+    cluster.run(3000);
+    expect(cluster.sentMessages('vote', match({ from: 'c' }), mark)).toEqual([]);
+    expect(cluster.leaders()).toEqual(['a']);
+  });
+
+  it('a member that applies its own removal knows it is out; a stalled newcomer never concludes so', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    cluster.addNode('d');
+    expect(cluster.member('d').removed).toBe(false);
+    change(cluster, 'a', { kind: 'remove', node: 'c' });
+    cluster.deliverAll();
+    expect(cluster.member('c').removed).toBe(true);
+    expect(cluster.outputs('c', 'removed')).toHaveLength(1);
+    expect(cluster.member('d').removed).toBe(false);
+    expect(cluster.member('b').removed).toBe(false);
   });
 });

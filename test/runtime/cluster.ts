@@ -8,8 +8,14 @@ import { freePort } from '../../runtime/local-cluster.js';
 export interface Cluster {
   readonly root: string;
   readonly nodes: Map<string, FlotillaNode>;
+  /** The error events of every node the cluster started, in the order they came. */
+  readonly errors: Error[];
   node(name: string): FlotillaNode;
   restart(name: string): Promise<FlotillaNode>;
+  /** Closes a node, deletes its whole data directory (a replaced disk), and starts it again. */
+  wipe(name: string): Promise<FlotillaNode>;
+  /** Starts a node of this cluster that is not running (closed by the test, or never started). */
+  start(name: string): Promise<FlotillaNode>;
   close(): Promise<void>;
 }
 
@@ -41,8 +47,10 @@ export async function startCluster(
           transport: { heartbeatMs: 50, downAfterMs: 400 },
         }
       : {};
+  const errors: Error[] = [];
   const start = async (name: string) => {
     const node = await startNode({ name, dataDir: join(root, name), threads, ...network(name) });
+    node.on('error', (error) => errors.push(error));
     nodes.set(name, node);
     return node;
   };
@@ -56,6 +64,7 @@ export async function startCluster(
   return {
     root,
     nodes,
+    errors,
     node: (name) => {
       const node = nodes.get(name);
       if (node === undefined) throw new Error(`no node ${name}`);
@@ -65,6 +74,12 @@ export async function startCluster(
       await nodes.get(name)?.close();
       return start(name);
     },
+    wipe: async (name) => {
+      await nodes.get(name)?.close();
+      rmSync(join(root, name), { recursive: true, force: true });
+      return start(name);
+    },
+    start,
     close: async () => {
       for (const node of nodes.values()) await node.close();
       rmSync(root, { recursive: true, force: true });
