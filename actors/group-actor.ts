@@ -2,7 +2,6 @@ import {
   createMember,
   type Entry,
   type Member,
-  type MembershipChange,
   type Message,
   type NodeId,
   type Proposal,
@@ -16,6 +15,8 @@ import { decodeEntryData, decodeState, detached, encodeState, encodeSystem } fro
 import type { ErrorCode } from './errors.js';
 import type { Effect, Machine, MachineRole, SystemEvent } from './machine.js';
 import { checkApplyResult, checkEffects } from './machine-output.js';
+import { memberOn, membersOn, type NodeChange, translate } from './member-changes.js';
+import { nodeOf } from './member-id.js';
 import { plainDataProblem } from './plain-data.js';
 import { type PendingCommand, Requests } from './requests.js';
 import { Mailbox } from './scheduler.js';
@@ -28,13 +29,16 @@ export const maxPendingReads = 4096;
 export type Consistency = 'local' | 'leader' | 'consistent';
 
 export type ActorInput =
-  | { readonly kind: 'message'; readonly from: NodeId; readonly message: Message }
+  /** A Raft message from member `from` for member `to`, which may be an earlier incarnation of this one. */
+  | { readonly kind: 'message'; readonly from: NodeId; readonly to: NodeId; readonly message: Message }
   | { readonly kind: 'durable'; readonly seq: number }
   | { readonly kind: 'timeout' }
   /** Stand for election now: this member is a new group's preferred leader. */
   | { readonly kind: 'campaign' }
-  /** The node failure detector's news of a peer (or of this group's member there stopping). */
-  | { readonly kind: 'peer'; readonly node: NodeId; readonly up: boolean }
+  /** The node failure detector's news of a peer node (or of this group's member there stopping). */
+  | { readonly kind: 'peer'; readonly node: string; readonly up: boolean }
+  /** Node `current`'s member is a new incarnation: the `stale` one there is gone with its data. */
+  | { readonly kind: 'incarnation'; readonly stale: NodeId; readonly current: NodeId }
   | { readonly kind: 'command'; readonly request: number; readonly data: Uint8Array }
   | { readonly kind: 'system'; readonly event: SystemEvent }
   | {
@@ -44,14 +48,15 @@ export type ActorInput =
       readonly arg: unknown;
       readonly consistency: Consistency;
     }
-  | { readonly kind: 'changeMembers'; readonly request: number; readonly change: MembershipChange }
-  | { readonly kind: 'transfer'; readonly request: number; readonly target: NodeId };
+  | { readonly kind: 'changeMembers'; readonly request: number; readonly change: NodeChange }
+  /** Hand leadership to the member on node `target`. */
+  | { readonly kind: 'transfer'; readonly request: number; readonly target: string };
 
 /** How a request ended, as the node sees it. */
 export type Outcome =
   | { readonly kind: 'ok'; readonly value: unknown }
-  /** Not accepted here; `leader` is where to try instead. Nothing was appended. */
-  | { readonly kind: 'notLeader'; readonly leader: NodeId | null }
+  /** Not accepted here; `leader` is the node to try instead. Nothing was appended. */
+  | { readonly kind: 'notLeader'; readonly leader: string | null }
   /** Appended, then replaced by another leader's entry: it will never apply. */
   | { readonly kind: 'dropped' }
   | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string };
@@ -62,11 +67,18 @@ export interface ShardContext {
   /** Messages of an earlier term the shard's members ignored. */
   staleMessages: number;
   now(): number;
-  send(group: string, to: NodeId, message: Message): void;
+  /** A message from member `from` (this node's) to member `to`, on the node `to` names. */
+  send(group: string, from: NodeId, to: NodeId, message: Message): void;
+  /**
+   * A message for `stale` reached this node, whose member is `current`: member `replyTo` is told,
+   * so that a leader among them can replace the stale identity by the new one.
+   */
+  misaddressed(group: string, stale: NodeId, current: NodeId, replyTo: NodeId): void;
   persist(group: string, seq: number, write: Write): void;
   armTimer(actor: GroupActor, at: number | null): void;
   reply(request: number, outcome: Outcome): void;
-  leaderChanged(group: string, leader: NodeId | null, term: number): void;
+  /** The group's leader is now on node `leader` (or unknown). */
+  leaderChanged(group: string, leader: string | null, term: number): void;
   /** Effects the leader runs: sends, monitors and timers. */
   effects(actor: GroupActor, effects: readonly Effect[]): void;
   /** Something this member could not do and no caller hears of: the node reports it as an error. */
@@ -75,16 +87,22 @@ export interface ShardContext {
   removed(group: string): void;
 }
 
+/** The group as a member knows it, by node name. */
 export interface MemberView {
-  readonly leader: NodeId | null;
-  readonly voters: readonly NodeId[];
-  readonly nonVoters: readonly NodeId[];
+  readonly leader: string | null;
+  readonly voters: readonly string[];
+  readonly nonVoters: readonly string[];
+  /** Whether this member holds no data yet (it waits for the leader's snapshot). */
+  readonly stalled: boolean;
 }
 
 export interface MemberStatus {
+  /** This member's identity: its node and the incarnation of its data. */
+  readonly member: NodeId;
   readonly role: 'follower' | 'preCandidate' | 'candidate' | 'leader';
   readonly term: number;
-  readonly leader: NodeId | null;
+  /** The node of the leader, as this member knows it. */
+  readonly leader: string | null;
   readonly commitIndex: number;
   readonly appliedIndex: number;
   /** Entries held in the log after its snapshot. */
@@ -114,6 +132,8 @@ export class GroupActor {
 
   constructor(
     readonly group: string,
+    /** This member's identity (see member-id.ts). */
+    id: NodeId,
     readonly machine: Machine,
     /** The machine's initial state, until a snapshot restores the member's own. */
     initial: unknown,
@@ -124,7 +144,7 @@ export class GroupActor {
     readonly slot = 0,
   ) {
     // Idle groups go quiet: the node's failure detector watches peers instead of every group.
-    this.member = createMember({ id: context.node, stored, seed, options: { quiesce: true } });
+    this.member = createMember({ id, stored, seed, options: { quiesce: true } });
     this.state = initial;
   }
 
@@ -171,6 +191,11 @@ export class GroupActor {
   private dispatch(input: ActorInput): void {
     switch (input.kind) {
       case 'message': {
+        if (input.to !== this.member.id) {
+          // For an earlier incarnation of this member, whose data is gone: not ours to answer.
+          this.context.misaddressed(this.group, input.to, this.member.id, input.from);
+          return;
+        }
         const stale = this.member.staleMessages;
         this.step({ type: 'message', from: input.from, message: input.message });
         this.context.staleMessages += this.member.staleMessages - stale;
@@ -187,7 +212,12 @@ export class GroupActor {
         this.step({ type: 'campaign' });
         return;
       case 'peer':
-        this.step(input.up ? { type: 'peerUp', node: input.node } : { type: 'peerDown', node: input.node });
+        // The core knows members; the failure detector knows nodes: every member there hears it.
+        for (const member of this.membersOn(input.node))
+          this.step(input.up ? { type: 'peerUp', node: member } : { type: 'peerDown', node: member });
+        return;
+      case 'incarnation':
+        this.replaceStale(input.stale, input.current);
         return;
       case 'command':
         this.propose(input.request, input.data);
@@ -199,19 +229,78 @@ export class GroupActor {
         this.query(input.request, input.name, input.arg, input.consistency);
         return;
       case 'changeMembers':
-        // Answered like a command: once its config entry applies.
-        this.requests.pending.set(input.request, { request: input.request, index: 0, term: 0 });
-        this.step({ type: 'changeMembers', id: input.request, change: input.change });
+        this.changeMembers(input.request, input.change);
         return;
-      case 'transfer':
+      case 'transfer': {
+        const target = memberOn(this.member.log.config, input.target);
+        if (!this.leading(input.request)) return;
+        if (target === null) {
+          this.context.reply(input.request, {
+            kind: 'error',
+            code: 'BAD_ARGUMENT',
+            message: `node ${input.target} has no member of ${this.group}`,
+          });
+          return;
+        }
         this.requests.transfers.add(input.request);
-        this.step({ type: 'transfer', id: input.request, target: input.target });
+        this.step({ type: 'transfer', id: input.request, target });
         return;
+      }
       default: {
         const exhausted: never = input;
         throw new Error(`unknown actor input ${JSON.stringify(exhausted)}`);
       }
     }
+  }
+
+  /** Whether this member leads; if not, the request is answered with where the leader is. */
+  private leading(request: number): boolean {
+    if (this.member.role === 'leader') return true;
+    this.context.reply(request, { kind: 'notLeader', leader: this.leaderNode() });
+    return false;
+  }
+
+  /** A change by node name, made in member identities against this leader's configuration. */
+  private changeMembers(request: number, change: NodeChange): void {
+    if (!this.leading(request)) return;
+    const translated = translate(this.member.log.config, change);
+    if (translated.kind === 'done') {
+      this.context.reply(request, { kind: 'ok', value: undefined });
+      return;
+    }
+    if (translated.kind === 'refused') {
+      this.context.reply(request, { kind: 'error', code: 'BAD_ARGUMENT', message: translated.reason });
+      return;
+    }
+    // Answered like a command: once its config entry applies.
+    this.requests.pending.set(request, { request, index: 0, term: 0 });
+    this.step({ type: 'changeMembers', id: request, change: translated.change });
+  }
+
+  /**
+   * The member on `current`'s node is a new incarnation and `stale`, in the configuration, is
+   * gone with its data: the leader replaces it. Refused while another change is under way; the
+   * next message to the stale member brings the news again.
+   */
+  private replaceStale(stale: NodeId, current: NodeId): void {
+    const config = this.member.log.config;
+    if (this.member.role !== 'leader' || nodeOf(stale) !== nodeOf(current)) return;
+    if (memberOn(config, nodeOf(stale)) !== stale) return;
+    this.step({ type: 'changeMembers', id: -1, change: { kind: 'replace', old: stale, node: current } });
+  }
+
+  /** The members this one knows on `node`: in its configuration, replicated to, or known down. */
+  private membersOn(node: string): NodeId[] {
+    const member = this.member;
+    const found = new Set(membersOn(member.log.config, node));
+    for (const peer of member.progress.keys()) if (nodeOf(peer) === node) found.add(peer);
+    for (const peer of member.downPeers) if (nodeOf(peer) === node) found.add(peer);
+    found.delete(member.id);
+    return [...found];
+  }
+
+  private leaderNode(): string | null {
+    return this.member.leader === null ? null : nodeOf(this.member.leader);
   }
 
   private propose(request: number, data: Uint8Array): void {
@@ -239,7 +328,7 @@ export class GroupActor {
     if (consistency === 'local') {
       this.answer(request, name, arg);
     } else if (this.member.role !== 'leader') {
-      this.context.reply(request, { kind: 'notLeader', leader: this.member.leader });
+      this.context.reply(request, { kind: 'notLeader', leader: this.leaderNode() });
     } else if (consistency === 'leader') {
       this.answer(request, name, arg);
     } else if (this.requests.reads.size >= maxPendingReads) {
@@ -277,7 +366,7 @@ export class GroupActor {
           this.held ??= [];
           this.held.push({ seq: this.lastPersistSeq, to: output.to, message: output.message });
         } else {
-          this.context.send(this.group, output.to, output.message);
+          this.context.send(this.group, this.member.id, output.to, output.message);
         }
         return;
       case 'persist':
@@ -311,7 +400,10 @@ export class GroupActor {
       case 'readRejected':
         for (const id of output.ids) {
           if (this.requests.reads.delete(id))
-            this.context.reply(id, { kind: 'notLeader', leader: output.leader });
+            this.context.reply(id, {
+              kind: 'notLeader',
+              leader: output.leader === null ? null : nodeOf(output.leader),
+            });
         }
         return;
       case 'transferred':
@@ -338,7 +430,7 @@ export class GroupActor {
     const known = this.requests.pending.delete(id) || this.requests.transfers.delete(id);
     if (!known) return;
     if (reason === 'notLeader' || reason === 'transferring') {
-      this.context.reply(id, { kind: 'notLeader', leader });
+      this.context.reply(id, { kind: 'notLeader', leader: leader === null ? null : nodeOf(leader) });
     } else if (reason === 'busy') {
       this.context.reply(id, {
         kind: 'error',
@@ -351,7 +443,7 @@ export class GroupActor {
   }
 
   private roleChanged(role: string, leader: NodeId | null, term: number): void {
-    this.context.leaderChanged(this.group, leader, term);
+    this.context.leaderChanged(this.group, leader === null ? null : nodeOf(leader), term);
     if (role === 'preCandidate' || this.machine.stateEnter === undefined) return;
     let returned: unknown;
     try {
@@ -455,7 +547,7 @@ export class GroupActor {
     const ready = this.held.filter((held) => held.seq <= durable);
     const waiting = this.held.filter((held) => held.seq > durable);
     this.held = waiting.length === 0 ? null : waiting;
-    for (const held of ready) this.context.send(this.group, held.to, held.message);
+    for (const held of ready) this.context.send(this.group, this.member.id, held.to, held.message);
   }
 
   /**
@@ -475,9 +567,10 @@ export class GroupActor {
   status(): MemberStatus {
     const member = this.member;
     return {
+      member: member.id,
       role: member.role,
       term: member.term,
-      leader: member.leader,
+      leader: this.leaderNode(),
       commitIndex: member.commit,
       appliedIndex: member.applied,
       logSize: member.log.lastIndex - member.log.snapshotIndex,
@@ -489,6 +582,11 @@ export class GroupActor {
   /** The group's configuration as this member knows it. */
   membership(): MemberView {
     const config = this.member.log.config;
-    return { leader: this.member.leader, voters: config.voters, nonVoters: config.nonVoters };
+    return {
+      leader: this.leaderNode(),
+      voters: config.voters.map(nodeOf),
+      nonVoters: config.nonVoters.map(nodeOf),
+      stalled: this.member.stalled,
+    };
   }
 }

@@ -23,7 +23,20 @@ export type ToShard =
   | { readonly t: 'stop'; readonly id: number };
 
 export type FromShard =
-  | { readonly t: 'send'; readonly group: string; readonly to: string; readonly message: Message }
+  | {
+      readonly t: 'send';
+      readonly group: string;
+      readonly from: string;
+      readonly to: string;
+      readonly message: Message;
+    }
+  | {
+      readonly t: 'misaddressed';
+      readonly group: string;
+      readonly stale: string;
+      readonly current: string;
+      readonly replyTo: string;
+    }
   | { readonly t: 'persist'; readonly group: string; readonly seq: number; readonly write: Write }
   | { readonly t: 'reply'; readonly request: number; readonly outcome: Outcome }
   | { readonly t: 'leader'; readonly group: string; readonly leader: string | null; readonly term: number }

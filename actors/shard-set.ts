@@ -29,7 +29,10 @@ export interface ShardSetHost extends ShardHost {
 export class ShardSet {
   private readonly shards: ShardHandle[];
   /** The groups with a running member here, their shard and slot. */
-  private readonly running = new Map<string, { readonly shard: ShardHandle; readonly slot: number }>();
+  private readonly running = new Map<
+    string,
+    { readonly shard: ShardHandle; readonly slot: number; readonly member: string }
+  >();
   private nextSlot = 1;
   /** When each shard's worker failed, within the last minute. */
   private readonly failures: number[][];
@@ -80,7 +83,13 @@ export class ShardSet {
     const slot = this.nextSlot++;
     await shard.open({ ...spec, slot }, stored);
     // A shard that failed while opening took the member with it.
-    if (this.shardFor(spec.group) === shard) this.running.set(spec.group, { shard, slot });
+    if (this.shardFor(spec.group) === shard)
+      this.running.set(spec.group, { shard, slot, member: spec.member });
+  }
+
+  /** The identity of the group's member running here, if one is. */
+  memberOf(group: string): string | undefined {
+    return this.running.get(group)?.member;
   }
 
   /** Loads the group's machine and runs its init where its member would run, writing nothing. */

@@ -81,7 +81,9 @@ function answer(id: number, work: () => Promise<unknown> | unknown): void {
 const shard = new Shard(
   node,
   {
-    send: (group, to, message) => post({ t: 'send', group, to, message }),
+    send: (group, from, to, message) => post({ t: 'send', group, from, to, message }),
+    misaddressed: (group, stale, current, replyTo) =>
+      post({ t: 'misaddressed', group, stale, current, replyTo }),
     persist: (group, seq, write) => post({ t: 'persist', group, seq, write }),
     reply: (request, outcome) => post({ t: 'reply', request, outcome }),
     leaderChanged: (group, leader, term) => post({ t: 'leader', group, leader, term }),

@@ -25,10 +25,12 @@ import { TimerWheel } from './timer-wheel.js';
 
 /** What a shard needs from its node. */
 export interface ShardHost {
-  send(group: string, to: NodeId, message: Message): void;
+  send(group: string, from: NodeId, to: NodeId, message: Message): void;
+  /** A message for `stale` came to this node's member `current`: `replyTo` hears of it. */
+  misaddressed(group: string, stale: NodeId, current: NodeId, replyTo: NodeId): void;
   persist(group: string, seq: number, write: Write): void;
   reply(request: number, outcome: Outcome): void;
-  leaderChanged(group: string, leader: NodeId | null, term: number): void;
+  leaderChanged(group: string, leader: string | null, term: number): void;
   effects(group: string, effects: readonly Effect[]): void;
   /** What a member could not do and no caller hears of (a role callback that threw, say). */
   report(group: string, code: ErrorCode, message: string): void;
@@ -40,9 +42,11 @@ export interface ShardHost {
 
 export interface MemberSpec {
   readonly group: string;
+  /** This member's identity, as its stored data records it (see member-id.ts). */
+  readonly member: NodeId;
   readonly module: string;
   readonly config: unknown;
-  /** The founding voters when this member starts a new group, or null to join as an empty member. */
+  /** The founding voters (member identities) when this member starts a new group, or null to join as an empty member. */
   readonly founders: readonly NodeId[] | null;
   /** The member's number on its shard, for a watchdog to name the member a thread died in. */
   readonly slot: number;
@@ -93,7 +97,7 @@ export class Shard implements ShardContext {
     try {
       const initial = initialState(machine, spec);
       let from = stored;
-      if (from === undefined && spec.founders !== null) {
+      if (holdsNothing(from) && spec.founders !== null) {
         from = foundingState(machine, initial, spec.founders);
         // The founding configuration must survive a restart like everything the member writes later.
         this.host.persist(spec.group, -1, {
@@ -106,6 +110,7 @@ export class Shard implements ShardContext {
       try {
         actor = new GroupActor(
           spec.group,
+          spec.member,
           machine,
           initial,
           from ?? emptyStoredMember,
@@ -208,8 +213,12 @@ export class Shard implements ShardContext {
     return Date.now();
   }
 
-  send(group: string, to: NodeId, message: Message): void {
-    this.host.send(group, to, message);
+  send(group: string, from: NodeId, to: NodeId, message: Message): void {
+    this.host.send(group, from, to, message);
+  }
+
+  misaddressed(group: string, stale: NodeId, current: NodeId, replyTo: NodeId): void {
+    this.host.misaddressed(group, stale, current, replyTo);
   }
 
   persist(group: string, seq: number, write: Write): void {
@@ -224,7 +233,7 @@ export class Shard implements ShardContext {
     this.host.reply(request, outcome);
   }
 
-  leaderChanged(group: string, leader: NodeId | null, term: number): void {
+  leaderChanged(group: string, leader: string | null, term: number): void {
     this.host.leaderChanged(group, leader, term);
   }
 
@@ -255,4 +264,12 @@ function initialState(machine: Machine, spec: { readonly config: unknown }): unk
   const problem = plainDataProblem(state, "the machine's initial state");
   if (problem !== null) throw new FlotillaError('BAD_ARGUMENT', problem);
   return state;
+}
+
+/** Whether stored state has nothing of the Raft log in it: no snapshot, entry, chunk or term. */
+function holdsNothing(stored: StoredMember | undefined): boolean {
+  return (
+    stored === undefined ||
+    (stored.snapshot === null && stored.entries.length === 0 && stored.partial === null && stored.term === 0)
+  );
 }

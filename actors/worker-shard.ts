@@ -180,7 +180,10 @@ export class WorkerShard implements ShardHandle {
     for (const message of batch) {
       switch (message.t) {
         case 'send':
-          host.send(message.group, message.to, message.message);
+          host.send(message.group, message.from, message.to, message.message);
+          break;
+        case 'misaddressed':
+          host.misaddressed(message.group, message.stale, message.current, message.replyTo);
           break;
         case 'persist':
           host.persist(message.group, message.seq, message.write);

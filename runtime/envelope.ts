@@ -1,11 +1,26 @@
 // What nodes say to each other: Raft messages for their groups, calls one node makes on another
 // (a client request routed to the leader, a member to create), and the calls' results.
-import type { Consistency, Outcome } from '../actors/index.js';
-import type { MembershipChange, Message } from '../raft/index.js';
+import type { Consistency, NodeChange, Outcome } from '../actors/index.js';
+import type { Message } from '../raft/index.js';
 import type { GroupRecord } from './directory.js';
 
 export type RemoteCall =
-  | { readonly op: 'createMember'; readonly record: GroupRecord; readonly founding: boolean }
+  /**
+   * Whether this node holds the group (and its member's identity), or, if not, that its machine
+   * loads and starts here and the identity a new member would have. Nothing is written.
+   */
+  | { readonly op: 'prepareMember'; readonly record: GroupRecord }
+  /**
+   * Creates the member `member` (the identity prepareMember offered): as a founder of a new group
+   * whose founding voters are `founders`, or, with null, as an empty member that waits for the
+   * leader's snapshot. A node that holds the group already leaves it as it is.
+   */
+  | {
+      readonly op: 'createMember';
+      readonly record: GroupRecord;
+      readonly founders: readonly string[] | null;
+      readonly member: string;
+    }
   | { readonly op: 'deleteMember'; readonly group: string }
   /** Every member exists: the preferred leader may stand now rather than after a timeout. */
   | { readonly op: 'campaign'; readonly group: string }
@@ -18,7 +33,7 @@ export type RemoteCall =
       readonly arg: unknown;
       readonly consistency: Consistency;
     }
-  | { readonly op: 'changeMembers'; readonly group: string; readonly change: MembershipChange }
+  | { readonly op: 'changeMembers'; readonly group: string; readonly change: NodeChange }
   | { readonly op: 'transfer'; readonly group: string; readonly target: string }
   | { readonly op: 'members'; readonly group: string }
   /** What this node's directory says of a group, for a node with no member of it. */
@@ -27,11 +42,28 @@ export type RemoteCall =
   | { readonly op: 'mailboxGone'; readonly mailbox: string }
   /** The sender's member of `group` stopped (or started again): its peers stop waiting on it. */
   | { readonly op: 'memberChanged'; readonly group: string; readonly up: boolean }
+  /** A message for member `stale` reached the sender, whose member of `group` is `current`. */
+  | { readonly op: 'incarnation'; readonly group: string; readonly stale: string; readonly current: string }
   /** From a client: this node's overview, or its member's status. */
   | { readonly op: 'overview' }
   | { readonly op: 'status'; readonly group: string };
 
 export type Envelope =
-  | { readonly kind: 'raft'; readonly group: string; readonly message: Message }
+  /** A Raft message between two members of `group`, named by their identities. */
+  | {
+      readonly kind: 'raft';
+      readonly group: string;
+      readonly from: string;
+      readonly to: string;
+      readonly message: Message;
+    }
   | { readonly kind: 'call'; readonly id: number; readonly call: RemoteCall }
   | { readonly kind: 'result'; readonly id: number; readonly outcome: Outcome };
+
+/** What prepareMember answers. */
+export interface Prepared {
+  /** Whether this node holds the group already (its member has data, or waits for it). */
+  readonly holds: boolean;
+  /** That member's identity, or the one a new member here would have. */
+  readonly member: string;
+}

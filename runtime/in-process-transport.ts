@@ -40,6 +40,11 @@ export class InProcessTransport implements Transport {
     return [...endpoints.keys()].filter((name) => name !== this.name);
   }
 
+  /** In one process the cluster is the nodes running now. */
+  knows(name: string): boolean {
+    return endpoints.has(name);
+  }
+
   isUp(name: string): boolean {
     return endpoints.has(name);
   }

@@ -1,9 +1,17 @@
 // This node's members of groups: the directory that lists them, the WAL that holds their data,
 // the shards that run them, and those that failed. Opening, closing, stopping, restarting and
 // deleting a member happen here, and so does what a failure inside a member or a shard leaves.
-import type { MemberSpec, MemberStatus, Outcome, ShardFailure, ShardSet } from '../actors/index.js';
-import type { SharedLog } from '../wal/index.js';
+import {
+  type MemberSpec,
+  type MemberStatus,
+  newMemberId,
+  type Outcome,
+  type ShardFailure,
+  type ShardSet,
+} from '../actors/index.js';
+import type { SharedLog, StoredState } from '../wal/index.js';
 import type { Directory, GroupRecord } from './directory.js';
+import type { Prepared } from './envelope.js';
 import { badArgument, FlotillaError } from './errors.js';
 import { checkGroupName, sameSpec } from './group-spec.js';
 
@@ -11,9 +19,11 @@ import { checkGroupName, sameSpec } from './group-spec.js';
  * A member's status as status() reports it: a stopped member reports role 'stopped' and zeros,
  * a failed one (it could not open, it broke an invariant, its thread died) 'failed' and why.
  */
-export interface GroupStatus extends Omit<MemberStatus, 'role'> {
+export interface GroupStatus extends Omit<MemberStatus, 'role' | 'member'> {
   readonly group: string;
   readonly node: string;
+  /** This node's member's identity (node and incarnation of its data), or null if it has none. */
+  readonly member: string | null;
   readonly role: MemberStatus['role'] | 'stopped' | 'failed';
   /** Why the member failed, for role 'failed'; null otherwise. */
   readonly failure: string | null;
@@ -26,9 +36,20 @@ export interface LocalMembersEvents {
   error(error: FlotillaError): void;
 }
 
+/**
+ * Identities offered by prepareMember for members not created yet, kept so that two createGroup
+ * calls at once found the group with the same members. Past this many, the oldest are dropped
+ * (a createGroup that loses its offer asks again).
+ */
+const maxReservations = 10_000;
+
+/** What create() did: made the member, found it there already, or refused an offer no longer made. */
+export type Created = 'created' | 'held' | 'stale';
+
 export class LocalMembers {
   /** Members here that failed (could not open, broke an invariant, lost their thread), and why. */
   readonly failures = new Map<string, string>();
+  private readonly reservations = new Map<string, string>();
 
   constructor(
     private readonly node: string,
@@ -68,31 +89,95 @@ export class LocalMembers {
   async openAll(): Promise<void> {
     for (const record of this.directory.all()) {
       if (record.stopped) continue;
-      await this.open(record, false).catch((error: unknown) => this.failed(record.name, error));
+      await this.open(record).catch((error: unknown) => this.failed(record.name, error));
     }
   }
 
-  /** Creates this node's member of a group (recording it first), or opens one recorded but not running. */
-  async create(record: GroupRecord, founding: boolean): Promise<void> {
+  /**
+   * Whether this node holds the group (a member with data, or one waiting for it), and that
+   * member's identity; if not, the machine is loaded and started where the member would run
+   * (a module that cannot load, an init that throws: BAD_ARGUMENT) and an identity is offered.
+   * Nothing is written.
+   */
+  async prepare(record: GroupRecord): Promise<Prepared> {
     const existing = this.directory.get(record.name);
-    if (existing !== undefined) {
-      if (!sameSpec(existing, record)) throw badArgument(`group ${record.name} exists with a different spec`);
-      if (this.shards.has(record.name) || existing.stopped) return;
-    } else {
-      await this.directory.put(record);
-    }
-    await this.open(record, founding);
+    if (existing !== undefined && !sameSpec(existing, record))
+      throw badArgument(`group ${record.name} exists with a different spec`);
+    const held = existing === undefined ? null : this.heldMember(record.name);
+    if (held !== null) return { holds: true, member: held };
+    await this.shards.check(record.name, record.module, record.config);
+    return { holds: false, member: this.reserve(record.name) };
   }
 
-  private async open(record: GroupRecord, founding: boolean): Promise<void> {
+  /**
+   * Creates this node's member `member` (an identity prepare offered) of a group: a founder
+   * when `founders` are given, else an empty member. A node that holds the group already
+   * leaves it be (opening it again if it failed); an offer since withdrawn is refused.
+   */
+  async create(record: GroupRecord, founders: readonly string[] | null, member: string): Promise<Created> {
+    const existing = this.directory.get(record.name);
+    if (existing !== undefined && !sameSpec(existing, record))
+      throw badArgument(`group ${record.name} exists with a different spec`);
+    if (existing !== undefined && this.heldMember(record.name) !== null) {
+      if (!this.shards.has(record.name) && !existing.stopped) await this.open(existing);
+      return 'held';
+    }
+    if (this.reservations.get(record.name) !== member) return 'stale';
+    this.reservations.delete(record.name);
+    await this.directory.put(record);
+    // Who this member is goes to the WAL before anything it writes, in the same batch.
+    this.wal.setIdentity(record.name, member);
+    await this.start(record, member, founders, this.wal.load(record.name));
+    return 'created';
+  }
+
+  /**
+   * Opens a recorded member from what the WAL holds. One whose data is gone (the directory
+   * survived, the log did not) is a new member: it gets a new identity and waits, empty, for the
+   * leader's snapshot, and the leader replaces the old identity by it.
+   */
+  private async open(record: GroupRecord): Promise<void> {
+    let stored = this.wal.load(record.name);
+    let member = identityOf(this.node, stored);
+    if (member === null) {
+      member = newMemberId(this.node);
+      this.wal.setIdentity(record.name, member);
+      stored = this.wal.load(record.name);
+    }
+    await this.start(record, member, null, stored);
+  }
+
+  private async start(
+    record: GroupRecord,
+    member: string,
+    founders: readonly string[] | null,
+    stored: StoredState | undefined,
+  ): Promise<void> {
     const spec: Omit<MemberSpec, 'slot'> = {
       group: record.name,
+      member,
       module: record.module,
       config: record.config,
-      founders: founding ? record.members : null,
+      founders,
     };
-    await this.shards.open(spec, this.wal.load(record.name));
+    await this.shards.open(spec, stored);
     this.failures.delete(record.name);
+  }
+
+  /** The identity of this node's member of `group`, running or stored; null when it has no data. */
+  heldMember(group: string): string | null {
+    return this.shards.memberOf(group) ?? identityOf(this.node, this.wal.load(group));
+  }
+
+  private reserve(group: string): string {
+    let member = this.reservations.get(group);
+    if (member === undefined) {
+      if (this.reservations.size >= maxReservations)
+        this.reservations.delete(this.reservations.keys().next().value!);
+      member = newMemberId(this.node);
+      this.reservations.set(group, member);
+    }
+    return member;
   }
 
   /** Closes the member here, its peers told first not to wait on it. */
@@ -112,7 +197,7 @@ export class LocalMembers {
     const record = this.require(group);
     await this.closeMember(group);
     await this.directory.put({ ...record, stopped: false });
-    await this.open({ ...record, stopped: false }, false);
+    await this.open({ ...record, stopped: false });
     this.events.changed(group, true);
   }
 
@@ -134,6 +219,7 @@ export class LocalMembers {
     return {
       group,
       node: this.node,
+      member: this.heldMember(group),
       role: failure === null ? 'stopped' : 'failed',
       failure,
       term: 0,
@@ -204,7 +290,7 @@ export class LocalMembers {
     for (const group of reopen) {
       const record = this.directory.get(group);
       if (record === undefined || record.stopped) continue;
-      this.open(record, false).then(
+      this.open(record).then(
         () => this.events.changed(group, true),
         (error: unknown) => this.failed(group, error),
       );
@@ -215,4 +301,16 @@ export class LocalMembers {
   closeDirectory(): Promise<void> {
     return this.directory.close();
   }
+}
+
+/**
+ * Who the stored member is: the identity it recorded, or, for data stored before identities were
+ * recorded, the node's name (how members were named then); null when nothing is stored.
+ */
+function identityOf(node: string, stored: StoredState | undefined): string | null {
+  if (stored === undefined) return null;
+  if (stored.identity !== null) return stored.identity;
+  const data =
+    stored.snapshot !== null || stored.entries.length > 0 || stored.partial !== null || stored.term > 0;
+  return data ? node : null;
 }

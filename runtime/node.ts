@@ -7,18 +7,21 @@ import type { Effect, SystemEvent } from '../actors/index.js';
 import {
   type Consistency,
   encodeCommand,
-  groupHash,
+  type MemberView,
+  type NodeChange,
+  nodeOf,
   type Outcome,
   plainDataProblem,
   ShardSet,
   type ShardSetHost,
 } from '../actors/index.js';
-import type { MembershipChange, Message, NodeId, Write } from '../raft/index.js';
+import type { Message, NodeId, Write } from '../raft/index.js';
 import { SharedLog } from '../wal/index.js';
 import { Directory } from './directory.js';
 import { EffectsHost, type MailboxHandler } from './effects-host.js';
 import type { Envelope, RemoteCall } from './envelope.js';
 import { badArgument, FlotillaError } from './errors.js';
+import { type CreationNode, createJoiner, createMembers } from './group-creation.js';
 import {
   allMembers,
   checkGroupName,
@@ -57,6 +60,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private readonly shards: ShardSet;
   private readonly local: LocalMembers;
   private readonly router: Router;
+  private readonly creation: CreationNode;
   private readonly transport: Transport;
   private readonly effects: EffectsHost;
   private readonly calls = new PendingCalls();
@@ -74,7 +78,14 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     super();
     this.name = options.name;
     const host: ShardSetHost = {
-      send: (group, to, message) => this.transport.send(to, { kind: 'raft', group, message }),
+      send: (group, from, to, message) =>
+        this.transport.send(nodeOf(to), { kind: 'raft', group, from, to, message }),
+      misaddressed: (group, stale, current, replyTo) =>
+        this.transport.send(nodeOf(replyTo), {
+          kind: 'call',
+          id: 0,
+          call: { op: 'incarnation', group, stale, current },
+        }),
       persist: (group, seq, write) => this.persist(group, seq, write),
       reply: (request, outcome) => this.calls.settle(request, outcome),
       leaderChanged: (group, leader, term) => this.leaderChanged(group, leader, term),
@@ -135,6 +146,15 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       perform: (call, from, answer) => this.perform(call, from, answer),
       toActor: (call, answer, deadline) => this.toActor(call, answer, deadline),
     });
+    this.creation = {
+      name: this.name,
+      router: this.router,
+      transport: this.transport,
+      campaign: (group, node) => {
+        if (node === this.name) this.shards.deliver(group, { kind: 'campaign' });
+        else this.transport.send(node, { kind: 'call', id: 0, call: { op: 'campaign', group } });
+      },
+    };
   }
 
   private openTransport(options: NodeOptions, events: TransportEvents): Transport {
@@ -206,33 +226,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const existing = this.local.record(name);
     if (existing !== undefined && !sameSpec(existing, record))
       throw badArgument(`group ${name} exists with a different spec`);
-    await Promise.all(
-      record.members.map(async (member) => {
-        for (;;) {
-          const outcome = await this.router.callOn(
-            member,
-            { op: 'createMember', record, founding: true },
-            deadline,
-          );
-          // A member's node not connected yet (a cluster starting up) is waited for, to the deadline.
-          const unreachable = outcome.kind === 'notLeader' && outcome.leader === null;
-          if (unreachable && Date.now() + noLeaderBackoffMs < deadline) {
-            await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
-            continue;
-          }
-          if (unreachable)
-            throw new FlotillaError('TIMEOUT', `create ${name}: node ${member} is not reachable`);
-          throwIfFailed(outcome, `create ${name} on ${member}`);
-          return;
-        }
-      }),
-    );
-    if (existing === undefined) {
-      // Leaders spread over the members by name; the others would only wait out a timeout.
-      const preferred = record.members[groupHash(name) % record.members.length]!;
-      if (preferred === this.name) this.shards.deliver(name, { kind: 'campaign' });
-      else this.transport.send(preferred, { kind: 'call', id: 0, call: { op: 'campaign', group: name } });
-    }
+    await createMembers(this.creation, record, deadline);
     await this.waitForLeader(name, record.members, deadline);
   }
 
@@ -326,6 +320,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     return (await this.router.routed(name, call, deadline)) as T;
   }
 
+  /**
+   * Adds `node`'s member: created empty (a new identity, whatever the node held before that is
+   * gone), caught up by the leader, and, for a voter, promoted. Resolves once it is a voter
+   * (or, with `voter: false`, a non-voter).
+   */
   async addMember(
     name: string,
     node: string,
@@ -333,18 +332,21 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   ): Promise<void> {
     this.ensureOpen();
     if (typeof node !== 'string' || node === '') throw badArgument('a member is a node name');
+    const voter = options.voter ?? true;
+    if (typeof voter !== 'boolean') throw badArgument('voter is true or false');
     const deadline = this.router.deadline(options);
     const record = await this.router.recordFor(name);
-    const created = await this.router.callOn(node, { op: 'createMember', record, founding: false }, deadline);
-    throwIfFailed(created, `create ${name} on ${node}`);
-    const change: MembershipChange = { kind: 'add', node, voter: options.voter ?? true };
+    const member = await createJoiner(this.creation, record, node, deadline);
+    const change: NodeChange = { kind: 'add', node, member, voter };
     await this.router.routed(name, { op: 'changeMembers', group: name, change }, deadline);
+    if (voter) await this.waitForVoter(name, node, deadline);
   }
 
   async removeMember(name: string, node: string, options: CallOptions = {}): Promise<void> {
     this.ensureOpen();
+    if (typeof node !== 'string' || node === '') throw badArgument('a member is a node name');
     const deadline = this.router.deadline(options);
-    const change: MembershipChange = { kind: 'remove', node };
+    const change: NodeChange = { kind: 'remove', node };
     await this.router.routed(name, { op: 'changeMembers', group: name, change }, deadline);
     const removed = await this.router.callOn(node, { op: 'deleteMember', group: name }, deadline);
     if (removed.kind === 'error' && removed.code !== 'NO_SUCH_GROUP')
@@ -360,15 +362,32 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     );
   }
 
+  /**
+   * The group's leader and members as its leader says, when a leader answers: a member that is
+   * cut off, or was removed without knowing it yet, may name no leader or an old one. Without a
+   * leader, the first member with data that answers.
+   */
   async members(name: string, options: CallOptions = {}): Promise<Members> {
     this.ensureOpen();
     const deadline = this.router.deadline(options);
     const record = await this.router.recordFor(name);
-    const asked = this.shards.has(name) ? [this.name, ...record.members] : record.members;
-    for (const member of new Set(asked)) {
+    const asked = new Set(this.shards.has(name) ? [this.name, ...record.members] : record.members);
+    const viewOn = async (member: string): Promise<MemberView | null> => {
       const outcome = await this.router.callOn(member, { op: 'members', group: name }, deadline);
-      if (outcome.kind === 'ok') return outcome.value as Members;
+      if (outcome.kind !== 'ok' || (outcome.value as MemberView).stalled) return null;
+      return outcome.value as MemberView;
+    };
+    let fallback: MemberView | null = null;
+    for (const member of asked) {
+      const view = await viewOn(member);
+      if (view === null) continue;
+      if (view.leader === member) return membersOf(view);
+      fallback ??= view;
+      if (view.leader === null || asked.has(view.leader)) continue;
+      const leaders = await viewOn(view.leader);
+      if (leaders?.leader === view.leader) return membersOf(leaders);
     }
+    if (fallback !== null) return membersOf(fallback);
     throw new FlotillaError('NO_SUCH_GROUP', `no member of ${name} answered`);
   }
 
@@ -405,8 +424,17 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         (error: unknown) => answer(outcomeOf(error)),
       );
     switch (call.op) {
+      case 'prepareMember':
+        this.local.prepare(call.record).then(
+          (prepared) => answer({ kind: 'ok', value: prepared }),
+          (error: unknown) => answer(outcomeOf(error)),
+        );
+        return;
       case 'createMember':
-        settle(this.local.create(call.record, call.founding));
+        this.local.create(call.record, call.founders, call.member).then(
+          (created) => answer(created === 'stale' ? { kind: 'dropped' } : { kind: 'ok', value: undefined }),
+          (error: unknown) => answer(outcomeOf(error)),
+        );
         return;
       case 'deleteMember':
         settle(this.deleteMember(call.group));
@@ -430,6 +458,9 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         return;
       case 'memberChanged':
         this.shards.deliver(call.group, { kind: 'peer', node: from, up: call.up });
+        return;
+      case 'incarnation':
+        this.shards.deliver(call.group, { kind: 'incarnation', stale: call.stale, current: call.current });
         return;
       case 'campaign':
         this.shards.deliver(call.group, { kind: 'campaign' });
@@ -469,14 +500,16 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     for (const envelope of envelopes) {
       switch (envelope.kind) {
         case 'raft':
-          // A group deleted here, or never created: nothing to tell, as a lost message.
-          if (!this.shards.has(envelope.group)) {
+          // A group deleted here, or never created, or a sender naming a member of another node:
+          // nothing to tell, as a lost message.
+          if (!this.shards.has(envelope.group) || nodeOf(envelope.from) !== from) {
             this.unknownGroupMessages += 1;
             break;
           }
           this.shards.deliver(envelope.group, {
             kind: 'message',
-            from,
+            from: envelope.from,
+            to: envelope.to,
             message: envelope.message as Message,
           });
           break;
@@ -540,6 +573,21 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     this.effects.run(group, effects);
   }
 
+  /** Waits until the leader counts `node` among the voters (a new member is promoted once caught up). */
+  private async waitForVoter(name: string, node: string, deadline: number): Promise<void> {
+    for (;;) {
+      const left = Math.max(1, deadline - Date.now());
+      const view = await this.members(name, { timeoutMs: left }).catch(() => null);
+      if (view?.voters.includes(node)) return;
+      if (Date.now() + noLeaderBackoffMs >= deadline)
+        throw new FlotillaError(
+          'TIMEOUT',
+          `${node} was added to ${name} but is not a voter yet (still catching up)`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+    }
+  }
+
   private async waitForLeader(name: string, members: readonly string[], deadline: number): Promise<void> {
     if (this.shards.has(name)) {
       // A member here hears of the leader itself: wait for that rather than asking around.
@@ -589,4 +637,9 @@ function startFailure(name: string, error: unknown): FlotillaError {
     typeof code === 'string' && unusableOption.has(code) ? 'BAD_ARGUMENT' : 'STOPPED',
     message,
   );
+}
+
+/** What members() answers: the view without what only the node needs. */
+function membersOf(view: MemberView): Members {
+  return { leader: view.leader, voters: view.voters, nonVoters: view.nonVoters };
 }

@@ -27,6 +27,8 @@ export interface Transport extends TransportCounters {
   readonly name: string;
   /** Names of the peers reachable now. */
   peers(): string[];
+  /** Whether `name` is a peer of this node's cluster, reachable now or not. */
+  knows(name: string): boolean;
   isUp(name: string): boolean;
   /** Queues `envelope` for `to`; envelopes of a turn go out together. */
   send(to: string, envelope: Envelope): void;

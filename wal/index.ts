@@ -5,5 +5,6 @@ export { defaultMaxBacklogBytes, defaultRolloverBytes } from './options.js';
 // The on-disk format, for tools that write or inspect WAL files (benchmarks, recovery drills).
 export { encodeGroup, recordSize, writeRecord } from './record.js';
 export { SharedLog, type WalStats } from './shared-log.js';
+export type { StoredState } from './stored-group.js';
 export { walFilePath } from './wal-file.js';
 export { recordsOf } from './write-codec.js';

@@ -1,10 +1,11 @@
 // The LMDB side of the log: what segment flushes and recovery write, and what a group's stored
 // state is read back from. Databases: `log` ([group, first index] → a run of entries, see
-// entry-runs.ts), `meta` (group → term, vote, commit), `snapshots` and `partial` ([group, 0] →
-// header, [group, n] → the n-th data chunk).
+// entry-runs.ts), `meta` (group → term, vote, commit), `identity` (group → its member's id),
+// `snapshots` and `partial` ([group, 0] → header, [group, n] → the n-th data chunk).
 import { type Database, open, type RootDatabase } from 'lmdb';
-import type { Config, Entry, NodeId, PartialSnapshot, Snapshot, StoredMember } from '../raft/index.js';
+import type { Config, Entry, NodeId, PartialSnapshot, Snapshot } from '../raft/index.js';
 import { decodeRun, type Run, RunBuilder, runCount, sliceRun } from './entry-runs.js';
+import type { StoredState } from './stored-group.js';
 import type { StoredChange } from './write-codec.js';
 
 /** Snapshot data is split into values of at most this size, well under LMDB's comfortable value size. */
@@ -30,6 +31,7 @@ export class LmdbStore {
   private readonly env: RootDatabase;
   private readonly log: Database<Buffer, Key>;
   private readonly meta: Database<Meta, string>;
+  private readonly identity: Database<string, string>;
   private readonly snapshots: Database<Buffer | SnapshotHeader, Key>;
   private readonly partial: Database<Buffer | SnapshotHeader, Key>;
 
@@ -43,6 +45,7 @@ export class LmdbStore {
       encoding: 'binary',
     });
     this.meta = this.env.openDB<Meta, string>({ name: 'meta', encoding: 'msgpack' });
+    this.identity = this.env.openDB<string, string>({ name: 'identity', encoding: 'string' });
     this.snapshots = this.env.openDB<Buffer | SnapshotHeader, Key>({
       name: 'snapshots',
       keyEncoding: 'ordered-binary',
@@ -95,8 +98,12 @@ export class LmdbStore {
       case 'chunk':
         this.applyChunk(group, change);
         return;
+      case 'identity':
+        this.identity.putSync(group, change.member);
+        return;
       case 'deleteGroup':
         this.meta.removeSync(group);
+        this.identity.removeSync(group);
         for (const database of [this.log, this.snapshots, this.partial]) {
           this.removeRange(database, group, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
         }
@@ -184,6 +191,7 @@ export class LmdbStore {
   /** Every group with anything stored. */
   groups(): string[] {
     const names = new Set<string>(this.meta.getKeys() as Iterable<string>);
+    for (const group of this.identity.getKeys() as Iterable<string>) names.add(group);
     for (const database of [this.snapshots, this.partial, this.log]) {
       for (const group of distinctGroups(database)) names.add(group);
     }
@@ -203,8 +211,9 @@ export class LmdbStore {
     return (this.snapshots.get([group, 0]) as SnapshotHeader | undefined)?.index ?? 0;
   }
 
-  load(group: string): StoredMember | undefined {
+  load(group: string): StoredState | undefined {
     const meta = this.meta.get(group);
+    const identity = this.identity.get(group) ?? null;
     const snapshot = this.readSnapshot(group);
     const entries: Entry[] = [];
     const first = snapshot === null ? 1 : snapshot.index + 1;
@@ -215,7 +224,14 @@ export class LmdbStore {
       entries.push(...decodeRun(key[1], value, first));
     }
     const partial = this.readPartial(group);
-    if (meta === undefined && snapshot === null && entries.length === 0 && partial === null) return undefined;
+    if (
+      meta === undefined &&
+      snapshot === null &&
+      entries.length === 0 &&
+      partial === null &&
+      identity === null
+    )
+      return undefined;
     return {
       term: meta?.term ?? 0,
       vote: meta?.vote ?? null,
@@ -223,6 +239,7 @@ export class LmdbStore {
       snapshot,
       entries,
       partial,
+      identity,
     };
   }
 

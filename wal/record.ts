@@ -12,6 +12,8 @@ export const RecordType = {
   snapshot: 4,
   chunk: 5,
   deleteGroup: 6,
+  /** Who the group's member on this node is (its identity, written once when it is created). */
+  identity: 7,
 } as const;
 
 export type RecordTypeCode = (typeof RecordType)[keyof typeof RecordType];
@@ -137,7 +139,7 @@ export function intactRecordLength(buffer: Buffer, offset: number): number {
   const length = buffer.readUInt32LE(offset);
   if (length < headerBytes || offset + length > buffer.byteLength) return 0;
   const type = buffer.readUInt8(offset + 8);
-  if (type < RecordType.entry || type > RecordType.deleteGroup) return 0;
+  if (type < RecordType.entry || type > RecordType.identity) return 0;
   if (headerBytes + buffer.readUInt16LE(offset + 10) > length) return 0;
   if (crc32(buffer.subarray(offset + 8, offset + length)) !== buffer.readUInt32LE(offset + 4)) return 0;
   return length;
@@ -166,7 +168,7 @@ export function readRecord(buffer: Buffer, offset: number): ReadOutcome {
   if (crc32(buffer.subarray(offset + 8, offset + length)) !== checksum)
     return { kind: 'bad', reason: 'a checksum mismatch' };
   const type = buffer.readUInt8(offset + 8);
-  if (type < RecordType.entry || type > RecordType.deleteGroup)
+  if (type < RecordType.entry || type > RecordType.identity)
     return { kind: 'bad', reason: `an unknown record type ${type}` };
   const groupLength = buffer.readUInt16LE(offset + 10);
   if (headerBytes + groupLength > length)

@@ -5,14 +5,14 @@ import { mkdirSync, readFileSync, truncateSync, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import type { StoredMember, Write } from '../raft/index.js';
+import type { Write } from '../raft/index.js';
 import { GroupCommit } from './group-commit.js';
 import { IndexedFile } from './indexed-file.js';
 import { LmdbStore } from './lmdb-store.js';
 import { defaultMaxBacklogBytes, defaultRolloverBytes, type SharedLogOptions } from './options.js';
 import { encodeGroup, groupNameBytes, type RecordFields, RecordType } from './record.js';
 import type { SegmentResult, SegmentTask } from './segment-writer.js';
-import { StoredGroup } from './stored-group.js';
+import { StoredGroup, type StoredState } from './stored-group.js';
 import { listWalFiles, WalFile, walFilePath } from './wal-file.js';
 import {
   changeOf,
@@ -20,6 +20,7 @@ import {
   encodeEntries,
   encodeStateWrite,
   entriesSize,
+  identityRecord,
   plainEntries,
   recordsOf,
   stateSize,
@@ -148,8 +149,8 @@ export class SharedLog {
     return [...names].sort();
   }
 
-  /** A group's stored state: LMDB overlaid by its writes still in WAL files. */
-  load(group: string): StoredMember | undefined {
+  /** A group's stored state and its member's identity: LMDB overlaid by its writes still in WAL files. */
+  load(group: string): StoredState | undefined {
     const stored = this.store.load(group);
     let state = stored === undefined ? undefined : StoredGroup.from(stored);
     const changes = [...this.files.flatMap((file) => [...file.changes(group)])];
@@ -199,6 +200,18 @@ export class SharedLog {
       this.commit.append(group, seq, recordsOf(encodeGroup(group), write, lastIndex));
     }
     return !this.congested;
+  }
+
+  /**
+   * Records who this node's member of `group` is: written before anything else the member writes,
+   * so that stored data always says whose it is, and data that is gone is known to be gone.
+   */
+  setIdentity(group: string, member: string): void {
+    this.throwIfFailed();
+    // Known to the map from here on, so load() looks at the pending batches for this record.
+    this.lastIndexOf(group);
+    this.counters.writes += 1;
+    this.commit.append(group, -1, [identityRecord(encodeGroup(group), member)]);
   }
 
   /** Removes everything the group had; recovery will not bring it back. */

@@ -3,6 +3,11 @@
 import type { Entry, NodeId, PartialSnapshot, Snapshot, StoredMember, Write } from '../raft/index.js';
 import type { StoredChange } from './write-codec.js';
 
+/** What the log holds of one group's member: the core's stored state and the member's identity. */
+export interface StoredState extends StoredMember {
+  readonly identity: string | null;
+}
+
 export class StoredGroup {
   term = 0;
   vote: NodeId | null = null;
@@ -10,8 +15,10 @@ export class StoredGroup {
   snapshot: Snapshot | null = null;
   entries: Entry[] = [];
   partial: PartialSnapshot | null = null;
+  /** The member's identity, once recorded; null for a member stored before identities were. */
+  identity: string | null = null;
 
-  static from(stored: StoredMember): StoredGroup {
+  static from(stored: StoredMember | StoredState): StoredGroup {
     const group = new StoredGroup();
     group.term = stored.term;
     group.vote = stored.vote;
@@ -19,6 +26,7 @@ export class StoredGroup {
     group.snapshot = stored.snapshot;
     group.entries = [...stored.entries];
     group.partial = stored.partial;
+    group.identity = 'identity' in stored ? stored.identity : null;
     return group;
   }
 
@@ -52,6 +60,9 @@ export class StoredGroup {
       }
       case 'chunk':
         this.applyChunk(change);
+        return;
+      case 'identity':
+        this.identity = change.member;
         return;
       default: {
         const exhausted: never = change;
@@ -92,7 +103,7 @@ export class StoredGroup {
     };
   }
 
-  toStored(): StoredMember {
+  toStored(): StoredState {
     // Entries the snapshot covers are not part of the log, as LMDB reads leave them out too.
     const base = this.snapshot?.index ?? 0;
     if (this.entries.length > 0 && this.entries[0]!.index <= base) {
@@ -105,6 +116,7 @@ export class StoredGroup {
       snapshot: this.snapshot,
       entries: this.entries,
       partial: this.partial,
+      identity: this.identity,
     };
   }
 }

@@ -26,7 +26,8 @@ export type StoredChange =
   | Exclude<Write, { readonly kind: 'entries' }>
   | { readonly kind: 'truncate'; readonly from: number }
   | { readonly kind: 'entry'; readonly entry: Entry }
-  | { readonly kind: 'deleteGroup' };
+  | { readonly kind: 'deleteGroup' }
+  | { readonly kind: 'identity'; readonly member: string };
 
 /**
  * The records for one write. `lastIndex` is the group's last written index, so an entries write
@@ -201,6 +202,18 @@ export function deleteGroupRecord(group: Uint8Array): RecordFields {
   return { type: RecordType.deleteGroup, flags: 0, group, index: 0, term: 0, extra: 0, payload: empty };
 }
 
+export function identityRecord(group: Uint8Array, member: string): RecordFields {
+  return {
+    type: RecordType.identity,
+    flags: 0,
+    group,
+    index: 0,
+    term: 0,
+    extra: 0,
+    payload: encoder.encode(member),
+  };
+}
+
 /** What a record read back from a WAL file changes. Payload bytes are copied out of the file's buffer. */
 export function changeOf(record: DecodedRecord): StoredChange {
   switch (record.type) {
@@ -256,6 +269,8 @@ export function changeOf(record: DecodedRecord): StoredChange {
     }
     case RecordType.deleteGroup:
       return { kind: 'deleteGroup' };
+    case RecordType.identity:
+      return { kind: 'identity', member: decoder.decode(record.payload) };
     default: {
       const exhausted: never = record.type;
       throw new Error(`unknown record type ${exhausted}`);

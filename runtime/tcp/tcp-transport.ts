@@ -204,6 +204,10 @@ export class TcpTransport implements Transport {
     return [...this.links.values()].filter((link) => link.up).map((link) => link.name);
   }
 
+  knows(name: string): boolean {
+    return this.links.has(name);
+  }
+
   isUp(name: string): boolean {
     return this.links.get(name)?.up ?? false;
   }

@@ -152,18 +152,30 @@ export function checkMessage(value: unknown): Message {
   return message as unknown as Message;
 }
 
+function checkRecord(value: unknown): void {
+  const given = record(value, 'a group record');
+  name(given.name, 'a group name');
+  text(given.module, 'a machine module');
+  names(given.members, 'group members');
+  flag(given.stopped, 'stopped');
+}
+
 function checkCall(value: unknown): RemoteCall {
   const call = record(value, 'a call');
   switch (call.op) {
-    case 'createMember': {
-      const given = record(call.record, 'a group record');
-      name(given.name, 'a group name');
-      text(given.module, 'a machine module');
-      names(given.members, 'group members');
-      flag(given.stopped, 'stopped');
-      flag(call.founding, 'founding');
+    case 'prepareMember':
+      checkRecord(call.record);
       break;
-    }
+    case 'createMember':
+      checkRecord(call.record);
+      if (call.founders !== null) names(call.founders, 'founders');
+      name(call.member, 'a member');
+      break;
+    case 'incarnation':
+      name(call.group, 'a group');
+      name(call.stale, 'a member');
+      name(call.current, 'a member');
+      break;
     case 'command':
       name(call.group, 'a group');
       bytes(call.data, 'a command');
@@ -177,9 +189,11 @@ function checkCall(value: unknown): RemoteCall {
     case 'changeMembers': {
       name(call.group, 'a group');
       const change = record(call.change, 'a membership change');
-      name(change.node, 'a member');
-      if (change.kind === 'add') flag(change.voter, 'voter');
-      else if (change.kind !== 'remove') fail('a membership change of no known kind');
+      name(change.node, 'a node');
+      if (change.kind === 'add') {
+        name(change.member, 'a member');
+        flag(change.voter, 'voter');
+      } else if (change.kind !== 'remove') fail('a membership change of no known kind');
       break;
     }
     case 'transfer':
@@ -234,6 +248,8 @@ function checkEnvelope(value: unknown): void {
   switch (envelope.kind) {
     case 'raft':
       name(envelope.group, 'a group');
+      name(envelope.from, 'a sending member');
+      name(envelope.to, 'a receiving member');
       checkMessage(envelope.message);
       return;
     case 'call':

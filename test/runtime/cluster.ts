@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FlotillaNode, startNode } from 'flotilla';
+import { FlotillaError, type FlotillaNode, startNode } from 'flotilla';
+import { afterEach } from 'vitest';
 import { freePort } from '../../runtime/local-cluster.js';
 
 export interface Cluster {
@@ -98,4 +99,31 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * For a test file whose tests each start clusters: `start` starts one, and every cluster a test
+ * started is closed after it.
+ */
+export function clustersPerTest(): (names?: readonly string[], threads?: number) => Promise<Cluster> {
+  const started: Cluster[] = [];
+  afterEach(async () => {
+    for (const cluster of started.splice(0)) await cluster.close();
+  });
+  return async (names = ['a', 'b', 'c'], threads?: number) => {
+    const cluster = await startCluster(names, threads);
+    started.push(cluster);
+    return cluster;
+  };
+}
+
+/** The code of the FlotillaError `promise` rejects with, or 'resolved'; any other rejection fails the test. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (!(error instanceof FlotillaError)) throw error;
+    return error.code;
+  }
+  return 'resolved';
 }

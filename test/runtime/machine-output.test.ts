@@ -2,31 +2,13 @@
 // the wrong shape, a query or a role callback that misbehaves fails only its own command (with
 // MACHINE_ERROR, the state left as it was on every member) and never a thread, a node or a group.
 import { FlotillaError, type FlotillaNode } from 'flotilla';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Cluster, machineUrl, startCluster, until } from './cluster.js';
-
-const clusters: Cluster[] = [];
-afterEach(async () => {
-  for (const cluster of clusters.splice(0)) await cluster.close();
-});
+import { describe, expect, it } from 'vitest';
+import { type Cluster, clustersPerTest, codeOf, machineUrl, until } from './cluster.js';
 
 const hostile = { machine: { module: machineUrl('hostile') }, members: ['a', 'b', 'c'] };
 
-async function threeNodes(threads?: number): Promise<Cluster> {
-  const cluster = await startCluster(['a', 'b', 'c'], threads);
-  clusters.push(cluster);
-  return cluster;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(FlotillaError);
-    return (error as FlotillaError).code;
-  }
-  return 'resolved';
-}
+const start = clustersPerTest();
+const threeNodes = (threads?: number) => start(['a', 'b', 'c'], threads);
 
 /** Resolves with the promise's value, or rejects if it takes longer than `ms`: a hang is a failure here. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -113,8 +95,8 @@ describe('replies', () => {
     const status = await within(cluster.node('a').status('h'), 3000, 'status()');
     expect(status.appliedIndex).toBeGreaterThan(0);
     await sameTotalEverywhere(cluster, 'h', 1);
+    // Closed again after the test, which does nothing the second time.
     await within(cluster.close(), 10_000, 'close()');
-    clusters.splice(0);
   });
 });
 

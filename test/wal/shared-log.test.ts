@@ -203,6 +203,32 @@ describe('the shared log', () => {
     await reopened.close();
   });
 
+  it("keeps each member's identity through the live file, LMDB and reopening, and forgets it with the group", async () => {
+    const directory = freshDirectory();
+    const recorder = new Recorder();
+    const log = await openLog(directory, recorder, 8 * 1024);
+    log.setIdentity('joined', 'a#0000000001');
+    log.setIdentity('founded', 'a#0000000002');
+    log.write('founded', 1, {
+      kind: 'snapshot',
+      snapshot: { index: 0, term: 0, config, data: new Uint8Array([1]) },
+      keepLaterEntries: false,
+    });
+    expect(log.load('joined')).toMatchObject({ identity: 'a#0000000001', snapshot: null, entries: [] });
+    for (let index = 1; index <= 100; index += 1)
+      log.write('founded', index + 1, { kind: 'entries', from: index, entries: [entry(index, 1)] });
+    await until(() => log.stats().segmentFlushes >= 1, 'a segment flush');
+    expect(log.load('founded')!.identity).toBe('a#0000000002');
+    expect(log.groups()).toEqual(['founded', 'joined']);
+    log.deleteGroup('joined');
+    await log.close();
+    const reopened = await openLog(directory);
+    expect(reopened.load('founded')).toMatchObject({ identity: 'a#0000000002' });
+    expect(reopened.load('founded')!.entries).toHaveLength(100);
+    expect(reopened.load('joined')).toBeUndefined();
+    await reopened.close();
+  });
+
   it('cuts a torn tail off the last file and recovers everything before it', async () => {
     const directory = freshDirectory();
     const log = await openLog(directory);

@@ -12,6 +12,8 @@ const valid: Envelope[] = [
   {
     kind: 'raft',
     group: 'orders',
+    from: 'a#aaaaaaaaaa',
+    to: 'b#bbbbbbbbbb',
     message: {
       type: 'append',
       term: 3,
@@ -28,11 +30,15 @@ const valid: Envelope[] = [
   {
     kind: 'raft',
     group: 'orders',
+    from: 'a#aaaaaaaaaa',
+    to: 'b#bbbbbbbbbb',
     message: { type: 'vote', term: 4, lastIndex: 6, lastTerm: 3, pre: true, transfer: false },
   },
   {
     kind: 'raft',
     group: 'orders',
+    from: 'a#aaaaaaaaaa',
+    to: 'b#bbbbbbbbbb',
     message: {
       type: 'snapshot',
       term: 4,
@@ -52,6 +58,30 @@ const valid: Envelope[] = [
   },
   { kind: 'result', id: 7, outcome: { kind: 'ok', value: { total: 3 } } },
   { kind: 'result', id: 8, outcome: { kind: 'notLeader', leader: 'b' } },
+  {
+    kind: 'call',
+    id: 9,
+    call: {
+      op: 'createMember',
+      record: { name: 'orders', module: 'file:///m.js', config: null, members: ['a', 'b'], stopped: false },
+      founders: ['a#aaaaaaaaaa', 'b#bbbbbbbbbb'],
+      member: 'a#aaaaaaaaaa',
+    },
+  },
+  {
+    kind: 'call',
+    id: 10,
+    call: {
+      op: 'changeMembers',
+      group: 'orders',
+      change: { kind: 'add', node: 'c', member: 'c#cccccccccc', voter: true },
+    },
+  },
+  {
+    kind: 'call',
+    id: 0,
+    call: { op: 'incarnation', group: 'orders', stale: 'c#cccccccccc', current: 'c#dddddddddd' },
+  },
 ];
 
 function rejects(value: unknown): void {
@@ -76,6 +106,9 @@ describe('the wire codec', () => {
     rejects([{ kind: 'raft', group: '', message: { type: 'timeoutNow', term: 1 } }]);
     rejects([{ kind: 'raft', group: 'g', message: { type: 'timeoutNow', term: -1 } }]);
     rejects([{ kind: 'raft', group: 'g', message: { type: 'nonsense', term: 1 } }]);
+    // A Raft message must name the members it is from and for.
+    const { from: _from, ...unsent } = valid[1] as Extract<Envelope, { kind: 'raft' }>;
+    rejects([unsent]);
     const append = valid[0] as Extract<Envelope, { kind: 'raft' }>;
     const message = append.message as Extract<typeof append.message, { type: 'append' }>;
     // Entries whose indexes do not follow prevIndex, and an entry with no data.
@@ -85,6 +118,13 @@ describe('the wire codec', () => {
     rejects([{ kind: 'call', id: 1, call: { op: 'dropTables' } }]);
     rejects([{ kind: 'call', id: -1, call: { op: 'campaign', group: 'g' } }]);
     rejects([{ kind: 'result', id: 1, outcome: { kind: 'maybe' } }]);
+    rejects([
+      {
+        kind: 'call',
+        id: 1,
+        call: { op: 'changeMembers', group: 'g', change: { kind: 'add', node: 'c', voter: true } },
+      },
+    ]);
     rejects([{ kind: 'whatever' }]);
     expect(() => decodeBatch(Buffer.from([0xc1, 0xff]))).toThrow(WireError);
   });

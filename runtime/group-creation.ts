@@ -1,0 +1,130 @@
+// Creating a group's members, all or nothing and founded once. Every member node is asked first
+// whether it holds the group, and, if not, whether the machine loads and starts there and what
+// identity a new member would have; nothing is written until every node has said yes. If any
+// member holds the group, it exists: the others are created empty and wait for the leader's
+// snapshot (a node whose data is gone comes back so, never as a founder). Only when none holds it
+// is the group founded, by the identities the nodes offered.
+import { groupHash } from '../actors/index.js';
+import type { GroupRecord } from './directory.js';
+import type { Prepared } from './envelope.js';
+import { badArgument, FlotillaError } from './errors.js';
+import { throwIfFailed } from './outcomes.js';
+import { noLeaderBackoffMs, type Router } from './router.js';
+import type { Transport } from './transport.js';
+
+export interface CreationNode {
+  readonly name: string;
+  readonly router: Router;
+  readonly transport: Transport;
+  /** Asks `node`'s member of a new group to stand for election now rather than after a timeout. */
+  campaign(group: string, node: string): void;
+}
+
+/** Whether createMembers founded the group or found it held and joined the missing members to it. */
+export type Creation = 'founded' | 'joined';
+
+/** Creates the group's members on the nodes of `record`, founding the group only if none holds it. */
+export async function createMembers(
+  node: CreationNode,
+  record: GroupRecord,
+  deadline: number,
+): Promise<Creation> {
+  for (const member of record.members) checkInCluster(node, member);
+  for (;;) {
+    const prepared = await prepareAll(node, record, deadline);
+    const held = [...prepared.values()].some((answer) => answer.holds);
+    const founders = held ? null : record.members.map((member) => prepared.get(member)!.member);
+    const outcomes = await Promise.all(
+      [...prepared].map(([member, answer]) =>
+        node.router.callOn(member, { op: 'createMember', record, founders, member: answer.member }, deadline),
+      ),
+    );
+    // An identity offered was withdrawn (its node restarted): ask everyone again.
+    if (outcomes.some((outcome) => outcome.kind === 'dropped')) {
+      await pause(record.name, deadline);
+      continue;
+    }
+    const nodes = [...prepared.keys()];
+    for (const [position, outcome] of outcomes.entries())
+      throwIfFailed(outcome, `create ${record.name} on ${nodes[position]}`);
+    if (!held) {
+      // Leaders spread over the members by name; the others would only wait out a timeout.
+      node.campaign(record.name, record.members[groupHash(record.name) % record.members.length]!);
+    }
+    return held ? 'joined' : 'founded';
+  }
+}
+
+/** Creates (or finds) `target`'s member of an existing group; resolves with its identity. */
+export async function createJoiner(
+  node: CreationNode,
+  record: GroupRecord,
+  target: string,
+  deadline: number,
+): Promise<string> {
+  checkInCluster(node, target);
+  for (;;) {
+    const prepared = await node.router.callOn(target, { op: 'prepareMember', record }, deadline);
+    if (prepared.kind === 'notLeader' && prepared.leader === null) {
+      await pause(record.name, deadline, target);
+      continue;
+    }
+    throwIfFailed(prepared, `add ${target} to ${record.name}`);
+    const { member } = (prepared as { value: Prepared }).value;
+    const created = await node.router.callOn(
+      target,
+      { op: 'createMember', record, founders: null, member },
+      deadline,
+    );
+    if (created.kind === 'dropped') continue;
+    throwIfFailed(created, `add ${target} to ${record.name}`);
+    return member;
+  }
+}
+
+/**
+ * Every member node's answer, waiting (to the deadline) for nodes not reachable yet, as in a
+ * cluster starting up. One answer that the group is held settles that it exists: the nodes not
+ * reachable then are left to a later call.
+ */
+async function prepareAll(
+  node: CreationNode,
+  record: GroupRecord,
+  deadline: number,
+): Promise<Map<string, Prepared>> {
+  const answers = new Map<string, Prepared>();
+  for (;;) {
+    const asked = record.members.filter((member) => !answers.has(member));
+    const outcomes = await Promise.all(
+      asked.map((member) => node.router.callOn(member, { op: 'prepareMember', record }, deadline)),
+    );
+    outcomes.forEach((outcome, position) => {
+      const member = asked[position]!;
+      if (outcome.kind === 'ok') answers.set(member, outcome.value as Prepared);
+      else if (!(outcome.kind === 'notLeader' && outcome.leader === null))
+        throwIfFailed(outcome, `create ${record.name} on ${member}`);
+    });
+    if (answers.size === record.members.length) return answers;
+    if ([...answers.values()].some((answer) => answer.holds)) return answers;
+    const missing = record.members.filter((member) => !answers.has(member));
+    await pause(record.name, deadline, missing.join(', '));
+  }
+}
+
+function checkInCluster(node: CreationNode, member: string): void {
+  if (member === node.name || node.transport.knows(member)) return;
+  const known = [node.name, ...node.transport.peers()].sort().join(', ');
+  throw badArgument(`node ${member} is not in this cluster (it has ${known})`);
+}
+
+/** Waits a moment before asking again, or gives up with TIMEOUT at the deadline. */
+async function pause(group: string, deadline: number, unreachable?: string): Promise<void> {
+  if (Date.now() + noLeaderBackoffMs >= deadline)
+    throw new FlotillaError(
+      'TIMEOUT',
+      unreachable === undefined
+        ? `create ${group}: the members kept changing`
+        : `create ${group}: node ${unreachable} is not reachable, and no reachable member holds the group`,
+    );
+  await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+}
