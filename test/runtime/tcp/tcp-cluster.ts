@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FlotillaNode, startNode } from 'flotilla';
 import { freePort } from '../../../runtime/local-cluster.js';
+import { FaultProxy } from '../processes/fault-proxy.js';
 
 export { freePort };
 
@@ -17,16 +18,30 @@ export interface TcpCluster {
   readonly nodes: Map<string, FlotillaNode>;
   node(name: string): FlotillaNode;
   start(name: string): Promise<FlotillaNode>;
+  /** With `proxied`: cuts (false) or heals (true) the link between two nodes, both ways. */
+  link(one: string, other: string, up: boolean): void;
   close(): Promise<void>;
 }
 
 export async function startTcpCluster(
   names: readonly string[],
   transport: { readonly maxFrameBytes?: number } = {},
+  /** Puts a fault proxy on every link, so a test can cut it (see `link`). */
+  proxied = false,
 ): Promise<TcpCluster> {
   const root = mkdtempSync(join(tmpdir(), 'flotilla-tcp-'));
   const addresses: Record<string, string> = {};
   for (const name of names) addresses[name] = `127.0.0.1:${await freePort()}`;
+  // The node whose name sorts first dials: only its side of a link needs the proxy's address.
+  const proxies = new Map<string, FaultProxy>();
+  if (proxied)
+    for (const one of names)
+      for (const other of names)
+        if (one < other) proxies.set(`${one}>${other}`, await FaultProxy.start(addresses[other]!));
+  const addressFor = (from: string, to: string) => {
+    const proxy = proxies.get(`${from}>${to}`);
+    return proxy === undefined ? addresses[to]! : `127.0.0.1:${proxy.port}`;
+  };
   const nodes = new Map<string, FlotillaNode>();
   const start = async (name: string) => {
     const node = await startNode({
@@ -34,7 +49,7 @@ export async function startTcpCluster(
       dataDir: join(root, name),
       listen: addresses[name]!,
       peers: Object.fromEntries(
-        names.filter((peer) => peer !== name).map((peer) => [peer, addresses[peer]!]),
+        names.filter((peer) => peer !== name).map((peer) => [peer, addressFor(name, peer)]),
       ),
       secret,
       transport: { ...fastDetection, ...transport },
@@ -58,8 +73,14 @@ export async function startTcpCluster(
       return node;
     },
     start,
+    link: (one, other, up) => {
+      const proxy = proxies.get(one < other ? `${one}>${other}` : `${other}>${one}`);
+      if (proxy === undefined) throw new Error(`no proxy between ${one} and ${other}`);
+      proxy.set(up, up);
+    },
     close: async () => {
       for (const node of nodes.values()) await node.close();
+      for (const proxy of proxies.values()) proxy.close();
       rmSync(root, { recursive: true, force: true });
     },
   };
