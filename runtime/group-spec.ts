@@ -28,6 +28,13 @@ export function recordOf(name: string, spec: GroupSpec): GroupRecord {
   const module = spec.machine?.module;
   if (typeof module !== 'string' || module === '')
     throw badArgument('spec.machine.module must be a module URL');
+  // Every member node loads it, on any thread: a path relative to something would mean
+  // something else there (the package's own files, a worker's directory).
+  if (!URL.canParse(module))
+    throw badArgument(
+      `spec.machine.module must be an absolute URL, not ${JSON.stringify(module)}: ` +
+        "use new URL('./machine.js', import.meta.url).href",
+    );
   if (!Array.isArray(spec.members) || spec.members.length === 0)
     throw badArgument('spec.members must list at least one node');
   if (spec.members.some((member) => typeof member !== 'string' || member === ''))
