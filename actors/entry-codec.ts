@@ -3,7 +3,7 @@
 import { Packr } from 'msgpackr';
 import type { Config, NodeId, StoredMember } from '../raft/index.js';
 import { badArgument } from './errors.js';
-import type { Machine, SystemEvent } from './machine.js';
+import type { SystemEvent } from './machine.js';
 import { plainDataProblem } from './plain-data.js';
 
 // Binaries are copied out when decoded: a machine keeping one keeps no entry's bytes alive.
@@ -23,7 +23,8 @@ function unpacked(data: Uint8Array): unknown {
   return packr.unpack(scratch, { end: data.byteLength });
 }
 
-export type Encoded = readonly [0, unknown] | readonly [1, SystemEvent];
+/** A command entry's payload: a caller's command, a system event, or a machine version (see machine-versions.ts). */
+export type Encoded = readonly [0, unknown] | readonly [1, SystemEvent] | readonly [2, number];
 
 /**
  * A reply or query result as the caller may keep it: objects are copied, so a caller changing
@@ -52,6 +53,11 @@ export function encodeSystem(event: SystemEvent): Uint8Array {
   return packr.pack([1, event] satisfies Encoded);
 }
 
+/** From this entry on, the group applies under machine version `version`. */
+export function encodeVersion(version: number): Uint8Array {
+  return plainView(packr.pack([2, version] satisfies Encoded));
+}
+
 export function encodeState(version: number, state: unknown): Uint8Array {
   return plainView(packr.pack({ version, state }));
 }
@@ -63,8 +69,11 @@ export function decodeState(data: Uint8Array): { version: number; state: unknown
 /** Shared by every founding configuration: nobody is a non-voter or waiting to be promoted. */
 const none: readonly NodeId[] = Object.freeze([]);
 
-/** A founding member's stored state: the initial configuration and the machine's initial state. */
-export function foundingState(machine: Machine, initial: unknown, voters: readonly NodeId[]): StoredMember {
+/**
+ * A founding member's stored state: the initial configuration and the machine's initial state,
+ * at the machine version the founders agreed on (the lowest their code supports).
+ */
+export function foundingState(initial: unknown, voters: readonly NodeId[], version: number): StoredMember {
   const membership: Config = { voters, nonVoters: none, promote: none };
   return {
     term: 0,
@@ -74,14 +83,14 @@ export function foundingState(machine: Machine, initial: unknown, voters: readon
       index: 0,
       term: 0,
       config: membership,
-      data: encodeState(machine.version ?? 0, initial),
+      data: encodeState(version, initial),
     },
     entries: [],
     partial: null,
   };
 }
 
-/** A command entry's payload: a client's command (tag 0) or a system event (tag 1). */
+/** A command entry's payload: a client's command (tag 0), a system event (1), a machine version (2). */
 export function decodeEntryData(data: Uint8Array): Encoded {
   return unpacked(data) as Encoded;
 }

@@ -11,10 +11,18 @@ import {
   step,
   type Write,
 } from '../raft/index.js';
-import { decodeEntryData, decodeState, detached, encodeState, encodeSystem } from './entry-codec.js';
+import {
+  decodeEntryData,
+  decodeState,
+  detached,
+  encodeState,
+  encodeSystem,
+  encodeVersion,
+} from './entry-codec.js';
 import type { ErrorCode } from './errors.js';
 import type { Effect, Machine, MachineRole, SystemEvent } from './machine.js';
 import { checkApplyResult, checkEffects } from './machine-output.js';
+import { MachineVersions } from './machine-versions.js';
 import { memberOn, membersOn, type NodeChange, translate } from './member-changes.js';
 import { nodeOf } from './member-id.js';
 import { plainDataProblem } from './plain-data.js';
@@ -105,6 +113,10 @@ export interface MemberStatus {
   readonly leader: string | null;
   readonly commitIndex: number;
   readonly appliedIndex: number;
+  /** The machine version the group applies under here (see machine-versions.ts). */
+  readonly version: number;
+  /** Why this member stopped applying (its code is older than its log's version), or null. */
+  readonly blocked: string | null;
   /** Entries held in the log after its snapshot. */
   readonly logSize: number;
   readonly snapshotIndex: number;
@@ -129,6 +141,9 @@ export class GroupActor {
   /** Messages waiting for this member's writes to be durable; null while there are none. */
   private held: HeldSend[] | null = null;
   private lastPersistSeq = 0;
+  private readonly versions: MachineVersions;
+  /** The last entry applied to the machine here: behind the core's while blocked. */
+  private appliedIndex = 0;
 
   constructor(
     readonly group: string,
@@ -146,6 +161,7 @@ export class GroupActor {
     // Idle groups go quiet: the node's failure detector watches peers instead of every group.
     this.member = createMember({ id, stored, seed, options: { quiesce: true } });
     this.state = initial;
+    this.versions = new MachineVersions(machine, 0);
   }
 
   get pendingCommands(): number {
@@ -159,6 +175,7 @@ export class GroupActor {
 
   start(): void {
     this.step({ type: 'start' });
+    this.afterVersions();
   }
 
   handle(input: ActorInput): void {
@@ -170,7 +187,24 @@ export class GroupActor {
 
   endTurn(): void {
     this.proposeGathered();
+    this.afterVersions();
     if (this.waiting?.empty === true) this.waiting = null;
+  }
+
+  /**
+   * Once a turn: the core hears the version this member's code supports (for its leader) and
+   * whether it may lead, and a leader moves the group to the newest version all its voters'
+   * code supports.
+   */
+  private afterVersions(): void {
+    const versions = this.versions;
+    const eligible = versions.blocked === null;
+    if (this.member.hostVersion !== versions.reported || this.member.eligible !== eligible)
+      this.step({ type: 'hostStatus', version: versions.reported, eligible });
+    const target = versions.target(this.member);
+    if (target === null) return;
+    versions.proposed = target;
+    this.step({ type: 'propose', proposals: [{ id: -1, data: encodeVersion(target) }] });
   }
 
   /** One propose for every command of the turn: one write and one append per follower for all. */
@@ -341,6 +375,10 @@ export class GroupActor {
   }
 
   private answer(request: number, name: string, arg: unknown): void {
+    if (this.versions.blocked !== null) {
+      this.context.reply(request, { kind: 'error', code: 'STOPPED', message: this.versions.blocked });
+      return;
+    }
     let value: unknown;
     try {
       value = this.machine.queries![name]!(this.state, arg);
@@ -377,7 +415,7 @@ export class GroupActor {
         for (const entry of output.entries) this.apply(entry);
         return;
       case 'restore':
-        this.state = this.restoreState(output.snapshot.data);
+        this.restore(output.snapshot.index, output.snapshot.data);
         return;
       case 'accepted': {
         const pending = this.requests.pending.get(output.id);
@@ -469,13 +507,29 @@ export class GroupActor {
         pending = undefined;
       }
     }
-    if (entry.kind === 'config') {
+    if (this.versions.blocked !== null) {
+      // A member that cannot apply cannot answer: the entry applies on the others.
+      if (pending !== undefined)
+        this.context.reply(pending.request, {
+          kind: 'error',
+          code: 'TIMEOUT',
+          message: `the member that took the call cannot apply the log: ${this.versions.blocked}`,
+        });
+      return;
+    }
+    if (entry.kind !== 'command') {
+      this.appliedIndex = entry.index;
       if (pending !== undefined) this.context.reply(pending.request, { kind: 'ok', value: undefined });
       return;
     }
-    if (entry.kind !== 'command') return;
-    const meta = { index: entry.index, term: entry.term, time: entry.time };
     const [tag, payload] = decodeEntryData(entry.data);
+    if (tag === 2) {
+      this.applyVersion(entry, payload as number);
+      if (pending !== undefined) this.context.reply(pending.request, { kind: 'ok', value: undefined });
+      return;
+    }
+    this.appliedIndex = entry.index;
+    const meta = { index: entry.index, term: entry.term, time: entry.time, version: this.versions.effective };
     const from = tag === 0 ? 'apply' : 'system';
     let returned: unknown;
     try {
@@ -525,7 +579,7 @@ export class GroupActor {
           this.step({
             type: 'snapshot',
             index: effect.index,
-            data: encodeState(this.machine.version ?? 0, effect.state),
+            data: encodeState(this.versions.effective, effect.state),
           });
       } else if (this.member.role === 'leader' && term === this.member.term) {
         leaderEffects.push(effect);
@@ -534,11 +588,55 @@ export class GroupActor {
     if (leaderEffects.length > 0) this.context.effects(this, leaderEffects);
   }
 
-  private restoreState(data: Uint8Array): unknown {
+  /** A snapshot becomes the member's state, at the machine version it was taken under. */
+  private restore(index: number, data: Uint8Array): void {
     const { version, state } = decodeState(data);
-    const current = this.machine.version ?? 0;
-    if (version === current || this.machine.upgrade === undefined) return state;
-    return this.machine.upgrade(version, state);
+    if (!this.versions.enter(version, `a snapshot at ${index}`)) {
+      this.stopApplying();
+      return;
+    }
+    this.state = state;
+    this.appliedIndex = index;
+  }
+
+  /**
+   * A version entry: from here on the group applies under `version`, on every member alike. The
+   * machine's `upgrade`, if it has one, turns the state into the new version's, here, in the log.
+   */
+  private applyVersion(entry: Entry, version: number): void {
+    const from = this.versions.effective;
+    if (!this.versions.enter(version, `entry ${entry.index}`)) {
+      this.stopApplying();
+      return;
+    }
+    this.appliedIndex = entry.index;
+    if (version <= from || this.machine.upgrade === undefined) return;
+    let upgraded: unknown;
+    try {
+      upgraded = this.machine.upgrade(from, this.state);
+    } catch (error) {
+      // The same on every member: the state stays as it was, under the new version.
+      this.reportHere(
+        `upgrade(${from}) to version ${version} threw, so the state stays as it was: ${String(error)}`,
+      );
+      return;
+    }
+    this.state = upgraded;
+  }
+
+  /** This member's code is older than its log: it applies nothing more and gives up leading. */
+  private stopApplying(): void {
+    this.reportHere(`${this.versions.blocked}; it stops applying until its code is upgraded`);
+    for (const id of [...(this.waiting?.reads.keys() ?? [])]) {
+      this.waiting!.reads.delete(id);
+      this.context.reply(id, { kind: 'error', code: 'STOPPED', message: this.versions.blocked! });
+    }
+  }
+
+  /** Reported by the member it concerns: the one blocked, or for what every member does, the leader. */
+  private reportHere(message: string): void {
+    if (this.member.role === 'leader' || this.versions.blocked !== null)
+      this.context.report(this.group, 'MACHINE_ERROR', message);
   }
 
   private releaseHeld(): void {
@@ -572,7 +670,9 @@ export class GroupActor {
       term: member.term,
       leader: this.leaderNode(),
       commitIndex: member.commit,
-      appliedIndex: member.applied,
+      appliedIndex: this.appliedIndex,
+      version: this.versions.effective,
+      blocked: this.versions.blocked,
       logSize: member.log.lastIndex - member.log.snapshotIndex,
       snapshotIndex: member.log.snapshotIndex,
       pendingCommands: this.pendingCommands,

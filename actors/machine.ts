@@ -8,6 +8,11 @@ export interface ApplyMeta {
   readonly term: number;
   /** The leader's clock (ms since the epoch) when it appended the entry. */
   readonly time: number;
+  /**
+   * The machine version the group applies this entry under: the same on every member, whatever
+   * code it runs. Code of a newer version keeps the older semantics for entries of older versions.
+   */
+  readonly version: number;
 }
 
 /** A node, or one mailbox on it, that a machine can send to or monitor. */
@@ -45,9 +50,13 @@ export interface Machine<S = unknown, C = unknown, R = unknown> {
   system?(meta: ApplyMeta, event: SystemEvent, state: S): ApplyResult<S, R>;
   queries?: Readonly<Record<string, (state: S, arg: unknown) => unknown>>;
   stateEnter?(role: MachineRole, state: S): readonly Effect[] | undefined;
-  /** The machine code's version; a member meeting state of an older version upgrades it. */
+  /**
+   * The newest machine version this code supports (a non-negative integer, 0 if absent). A group
+   * moves to a newer version through its log once every voter runs code that supports it.
+   */
   version?: number;
-  upgrade?(fromVersion: number, state: unknown): S;
+  /** Called on every member where the group moves from `fromVersion` to a newer one: the state under the new version. */
+  upgrade?(fromVersion: number, state: S): S;
 }
 
 /** Checks a machine's shape and returns it, typed. */
@@ -56,6 +65,8 @@ export function defineMachine<S, C = unknown, R = unknown>(machine: Machine<S, C
   for (const name of ['init', 'apply'] as const) {
     if (typeof machine[name] !== 'function') throw badArgument(`a machine needs an ${name} function`);
   }
+  if (machine.version !== undefined && !(Number.isSafeInteger(machine.version) && machine.version >= 0))
+    throw badArgument("a machine's version is a non-negative integer");
   for (const name of ['system', 'stateEnter', 'upgrade'] as const) {
     if (machine[name] !== undefined && typeof machine[name] !== 'function')
       throw badArgument(`a machine's ${name} must be a function`);

@@ -8,8 +8,8 @@ import { type MemberSpec, Shard, type ShardHost } from './shard.js';
 
 export interface ShardHandle {
   open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void>;
-  /** Loads the machine and runs its init, writing nothing: what open would need. */
-  check(module: string, config: unknown): Promise<void>;
+  /** Loads the machine and runs its init, writing nothing: what open would need. Resolves with its code's version. */
+  check(module: string, config: unknown): Promise<number>;
   deliver(group: string, input: ActorInput): void;
   peerChanged(node: string, up: boolean): void;
   /** Resolves once the member is closed: nothing of it reaches the host after that. */
@@ -35,7 +35,7 @@ export class InlineShard implements ShardHandle {
     return this.shard.open(spec, stored);
   }
 
-  check(module: string, config: unknown): Promise<void> {
+  check(module: string, config: unknown): Promise<number> {
     return this.shard.check(module, config);
   }
 
@@ -92,7 +92,7 @@ export class FailedShard implements ShardHandle {
     );
   }
 
-  check(): Promise<void> {
+  check(): Promise<number> {
     return Promise.reject(new FlotillaError('STOPPED', `the shard is down: ${this.reason}`));
   }
 

@@ -93,7 +93,7 @@ export class ShardSet {
   }
 
   /** Loads the group's machine and runs its init where its member would run, writing nothing. */
-  check(group: string, module: string, config: unknown): Promise<void> {
+  check(group: string, module: string, config: unknown): Promise<number> {
     return this.shardFor(group).check(module, config);
   }
 

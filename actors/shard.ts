@@ -48,6 +48,8 @@ export interface MemberSpec {
   readonly config: unknown;
   /** The founding voters (member identities) when this member starts a new group, or null to join as an empty member. */
   readonly founders: readonly NodeId[] | null;
+  /** For a founder: the machine version the group starts at (the lowest the founders' code supports). */
+  readonly version: number;
   /** The member's number on its shard, for a watchdog to name the member a thread died in. */
   readonly slot: number;
 }
@@ -98,7 +100,7 @@ export class Shard implements ShardContext {
       const initial = initialState(machine, spec);
       let from = stored;
       if (holdsNothing(from) && spec.founders !== null) {
-        from = foundingState(machine, initial, spec.founders);
+        from = foundingState(initial, spec.founders, spec.version);
         // The founding configuration must survive a restart like everything the member writes later.
         this.host.persist(spec.group, -1, {
           kind: 'snapshot',
@@ -129,9 +131,14 @@ export class Shard implements ShardContext {
     }
   }
 
-  /** Loads the machine and runs its init on `config`: what open needs, with nothing written. */
-  async check(module: string, config: unknown): Promise<void> {
-    initialState(await loadMachine(module), { config });
+  /**
+   * Loads the machine and runs its init on `config`: what open needs, with nothing written.
+   * Resolves with the machine version the code supports.
+   */
+  async check(module: string, config: unknown): Promise<number> {
+    const machine = await loadMachine(module);
+    initialState(machine, { config });
+    return machine.version ?? 0;
   }
 
   /**

@@ -69,8 +69,8 @@ export class WorkerShard implements ShardHandle {
     return this.ask<void>({ t: 'open', spec, stored });
   }
 
-  check(module: string, config: unknown): Promise<void> {
-    return this.ask<void>({ t: 'check', module, config });
+  check(module: string, config: unknown): Promise<number> {
+    return this.ask<number>({ t: 'check', module, config });
   }
 
   deliver(group: string, input: ActorInput): void {

@@ -91,7 +91,7 @@ export function sendAppendResponse(
   hintIndex: number,
   stalled: boolean,
 ): void {
-  member.send(to, {
+  const response: Message = {
     type: 'appendResponse',
     term: member.term,
     success,
@@ -99,7 +99,8 @@ export function sendAppendResponse(
     rejectIndex,
     hintIndex,
     stalled,
-  });
+  };
+  member.send(to, member.hostVersion > 0 ? { ...response, version: member.hostVersion } : response);
 }
 
 function acknowledge(member: Member, to: NodeId, match: number): void {
@@ -125,10 +126,7 @@ export function handleHeartbeat(
   }
   const commit = Math.min(message.commit, member.log.lastIndex);
   if (commit > member.commit) advanceCommit(member, commit);
-  member.send(from, {
-    type: 'heartbeatResponse',
-    term: member.term,
-    seq: message.seq,
-    match: Math.min(member.durableIndex, member.matched),
-  });
+  const match = Math.min(member.durableIndex, member.matched);
+  const response: Message = { type: 'heartbeatResponse', term: member.term, seq: message.seq, match };
+  member.send(from, member.hostVersion > 0 ? { ...response, version: member.hostVersion } : response);
 }

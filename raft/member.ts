@@ -117,6 +117,9 @@ export class Member {
   quiet = false;
   /** Set once this member learned it is out of the group (a `removed` output told the host). */
   removed = false;
+  /** What the host last said of itself (the `hostStatus` input). */
+  hostVersion = 0;
+  eligible = true;
   /** Filled during a step, handed back by it; between steps the shared frozen empty list. */
   outputs: Output[] = noOutputs;
 

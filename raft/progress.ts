@@ -25,6 +25,8 @@ export class Progress {
   snapshotSentAt = 0;
   /** Commit index last sent to this peer, to send commit-only updates once. */
   commitSent = 0;
+  /** The host version the peer last reported (0 until it reports one). */
+  version = 0;
 
   constructor(next: number, now: number) {
     this.next = next;

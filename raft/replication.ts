@@ -92,6 +92,7 @@ export function handleAppendResponse(
   const progress = member.progress.get(from);
   if (progress === undefined) return;
   progress.recentActive = true;
+  if (message.version !== undefined) progress.version = message.version;
   if (message.stalled) {
     // A stalled member answers heartbeats this way too, so this is also where a lost chunk is resent.
     if (progress.state !== 'snapshot') {
@@ -145,6 +146,7 @@ export function handleHeartbeatResponse(
   const progress = member.progress.get(from);
   if (progress === undefined) return;
   progress.recentActive = true;
+  if (message.version !== undefined) progress.version = message.version;
   if (message.seq > progress.ackedSeq) progress.ackedSeq = message.seq;
   confirmReads(member);
   retransmitIfStuck(member, from, progress);

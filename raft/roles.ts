@@ -160,7 +160,7 @@ export function becomeLeader(member: Member): void {
  * log, and must be able to lead long enough to commit it or the group cannot elect anyone.
  */
 export function canCampaign(member: Member): boolean {
-  if (member.stalled || member.removed) return false;
+  if (member.stalled || member.removed || !member.eligible) return false;
   const log = member.log;
   return (
     isVoter(log.config, member.id) ||

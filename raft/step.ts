@@ -65,6 +65,12 @@ export function step(member: Member, now: number, input: Input): Output[] {
     case 'peerUp':
       handlePeerUp(member, input.node);
       break;
+    case 'hostStatus':
+      member.hostVersion = input.version;
+      member.eligible = input.eligible;
+      // A leader whose host cannot carry on leading hands the group to the others.
+      if (!input.eligible && member.role === 'leader') becomeFollower(member, member.term, null);
+      break;
     default: {
       const exhausted: never = input;
       throw new Error(`unknown input ${JSON.stringify(exhausted)}`);

@@ -65,6 +65,8 @@ export type Message =
       readonly rejectIndex: number;
       readonly hintIndex: number;
       readonly stalled: boolean;
+      /** The sender's host version (see the `hostStatus` input), when it has one to report. */
+      readonly version?: number;
     }
   | { readonly type: 'heartbeat'; readonly term: number; readonly commit: number; readonly seq: number }
   | {
@@ -72,6 +74,7 @@ export type Message =
       readonly term: number;
       readonly seq: number;
       readonly match: number;
+      readonly version?: number;
     }
   | {
       readonly type: 'vote';
@@ -138,7 +141,14 @@ export type Input =
   /** From the host's failure detector (used with `quiesce`): a peer was lost, or is back. */
   | { readonly type: 'peerDown'; readonly node: NodeId }
   | { readonly type: 'peerUp'; readonly node: NodeId }
-  | { readonly type: 'snapshot'; readonly index: number; readonly data: Uint8Array };
+  | { readonly type: 'snapshot'; readonly index: number; readonly data: Uint8Array }
+  /**
+   * What the host says of itself. `version`, when above 0, goes to the leader in this member's
+   * responses (a leader's host learns from it what its followers' hosts can do: the versions of
+   * their state machine code). `eligible` false keeps this member from leading: it stops
+   * campaigning, and a leader steps down (a host whose machine cannot apply the log).
+   */
+  | { readonly type: 'hostStatus'; readonly version: number; readonly eligible: boolean };
 
 export type Write =
   | { readonly kind: 'state'; readonly term: number; readonly vote: NodeId | null; readonly commit: number }

@@ -20,6 +20,8 @@ export type RemoteCall =
       readonly record: GroupRecord;
       readonly founders: readonly string[] | null;
       readonly member: string;
+      /** For founders: the machine version the group starts at. */
+      readonly version: number;
     }
   | { readonly op: 'deleteMember'; readonly group: string }
   /** Every member exists: the preferred leader may stand now rather than after a timeout. */
@@ -66,4 +68,6 @@ export interface Prepared {
   readonly holds: boolean;
   /** That member's identity, or the one a new member here would have. */
   readonly member: string;
+  /** For a node that does not hold the group: the machine version its code supports. */
+  readonly version: number;
 }

@@ -34,9 +34,15 @@ export async function createMembers(
     const prepared = await prepareAll(node, record, deadline);
     const held = [...prepared.values()].some((answer) => answer.holds);
     const founders = held ? null : record.members.map((member) => prepared.get(member)!.member);
+    // A new group starts at the machine version every founder's code supports.
+    const version = Math.min(...[...prepared.values()].map((answer) => answer.version));
     const outcomes = await Promise.all(
       [...prepared].map(([member, answer]) =>
-        node.router.callOn(member, { op: 'createMember', record, founders, member: answer.member }, deadline),
+        node.router.callOn(
+          member,
+          { op: 'createMember', record, founders, member: answer.member, version },
+          deadline,
+        ),
       ),
     );
     // An identity offered was withdrawn (its node restarted): ask everyone again.
@@ -73,7 +79,7 @@ export async function createJoiner(
     const { member } = (prepared as { value: Prepared }).value;
     const created = await node.router.callOn(
       target,
-      { op: 'createMember', record, founders: null, member },
+      { op: 'createMember', record, founders: null, member, version: 0 },
       deadline,
     );
     if (created.kind === 'dropped') continue;

@@ -104,9 +104,9 @@ export class LocalMembers {
     if (existing !== undefined && !sameSpec(existing, record))
       throw badArgument(`group ${record.name} exists with a different spec`);
     const held = existing === undefined ? null : this.heldMember(record.name);
-    if (held !== null) return { holds: true, member: held };
-    await this.shards.check(record.name, record.module, record.config);
-    return { holds: false, member: this.reserve(record.name) };
+    if (held !== null) return { holds: true, member: held, version: 0 };
+    const version = await this.shards.check(record.name, record.module, record.config);
+    return { holds: false, member: this.reserve(record.name), version };
   }
 
   /**
@@ -114,7 +114,12 @@ export class LocalMembers {
    * when `founders` are given, else an empty member. A node that holds the group already
    * leaves it be (opening it again if it failed); an offer since withdrawn is refused.
    */
-  async create(record: GroupRecord, founders: readonly string[] | null, member: string): Promise<Created> {
+  async create(
+    record: GroupRecord,
+    founders: readonly string[] | null,
+    member: string,
+    version: number,
+  ): Promise<Created> {
     const existing = this.directory.get(record.name);
     if (existing !== undefined && !sameSpec(existing, record))
       throw badArgument(`group ${record.name} exists with a different spec`);
@@ -127,7 +132,7 @@ export class LocalMembers {
     await this.directory.put(record);
     // Who this member is goes to the WAL before anything it writes, in the same batch.
     this.wal.setIdentity(record.name, member);
-    await this.start(record, member, founders, this.wal.load(record.name));
+    await this.start(record, member, founders, version, this.wal.load(record.name));
     return 'created';
   }
 
@@ -144,13 +149,14 @@ export class LocalMembers {
       this.wal.setIdentity(record.name, member);
       stored = this.wal.load(record.name);
     }
-    await this.start(record, member, null, stored);
+    await this.start(record, member, null, 0, stored);
   }
 
   private async start(
     record: GroupRecord,
     member: string,
     founders: readonly string[] | null,
+    version: number,
     stored: StoredState | undefined,
   ): Promise<void> {
     const spec: Omit<MemberSpec, 'slot'> = {
@@ -159,6 +165,7 @@ export class LocalMembers {
       module: record.module,
       config: record.config,
       founders,
+      version,
     };
     await this.shards.open(spec, stored);
     this.failures.delete(record.name);
@@ -220,6 +227,8 @@ export class LocalMembers {
       group,
       node: this.node,
       member: this.heldMember(group),
+      version: 0,
+      blocked: null,
       role: failure === null ? 'stopped' : 'failed',
       failure,
       term: 0,

@@ -69,6 +69,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private walCongested = false;
   /** Raft messages dropped because no member of their group runs here. */
   private unknownGroupMessages = 0;
+  /**
+   * Errors from while startNode runs (a group that cannot open, a member that stops applying):
+   * nobody can listen yet, so they are emitted just after it resolves.
+   */
+  private startupErrors: Error[] | null = [];
 
   private constructor(
     readonly options: NodeOptions,
@@ -91,7 +96,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       leaderChanged: (group, leader, term) => this.leaderChanged(group, leader, term),
       effects: (group, effects) => this.runEffects(group, effects),
       report: (group, code, message) =>
-        this.emit('error', new FlotillaError(code, `group ${group} on ${this.name}: ${message}`)),
+        this.reportError(new FlotillaError(code, `group ${group} on ${this.name}: ${message}`)),
       memberFailed: (group, reason) => this.local.memberFailed(group, reason),
       // After the member's turn: it is still running the step that found it out.
       removed: (group) => setImmediate(() => this.removedHere(group)),
@@ -100,7 +105,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     this.shards = new ShardSet(this.name, options.threads ?? 0, host);
     this.local = new LocalMembers(this.name, directory, wal, this.shards, {
       changed: (group, up) => this.memberChanged(group, up),
-      error: (error) => this.emit('error', error),
+      error: (error) => this.reportError(error),
     });
     this.effects = new EffectsHost({
       name: this.name,
@@ -112,7 +117,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
           this.transport.send(peer, { kind: 'call', id: 0, call: { op: 'mailboxGone', mailbox } });
       },
       system: (group, event) => this.shards.deliver(group, { kind: 'system', event }),
-      error: (error) => this.emit('error', error),
+      error: (error) => this.reportError(error),
     });
     this.transport = this.openTransport(options, {
       receive: (from, envelopes) => this.receive(from, envelopes),
@@ -174,7 +179,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
               : kind === 'UNENCODABLE'
                 ? 'MACHINE_ERROR'
                 : 'BAD_ARGUMENT';
-          this.emit('error', new FlotillaError(code, line));
+          this.reportError(new FlotillaError(code, line));
         },
       },
       events,
@@ -198,13 +203,14 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         onDrain: () => {
           if (node !== undefined) node.walCongested = false;
         },
-        onError: (error) => node?.emit('error', error),
+        onError: (error) => node?.reportError(error),
       });
       directory = new Directory(join(options.dataDir, 'directory'));
       node = new FlotillaNode(options, wal, directory);
       await node.local.openAll();
       // Listening last: a peer's first messages find every group here already open.
       if (node.transport instanceof TcpTransport) await node.transport.start();
+      node.started();
       return node;
     } catch (error) {
       if (node !== undefined) await node.close().catch(() => {});
@@ -431,7 +437,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         );
         return;
       case 'createMember':
-        this.local.create(call.record, call.founders, call.member).then(
+        this.local.create(call.record, call.founders, call.member, call.version).then(
           (created) => answer(created === 'stale' ? { kind: 'dropped' } : { kind: 'ok', value: undefined }),
           (error: unknown) => answer(outcomeOf(error)),
         );
@@ -604,6 +610,22 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         throw new FlotillaError('TIMEOUT', `group ${name} has no leader yet`);
       await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
     }
+  }
+
+  /** Emits `error`, or keeps it for just after startNode resolves, when listeners can be there. */
+  private reportError(error: Error): void {
+    if (this.startupErrors === null) this.emit('error', error);
+    else this.startupErrors.push(error);
+  }
+
+  private started(): void {
+    const errors = this.startupErrors ?? [];
+    this.startupErrors = null;
+    // After the caller's continuation, which is where it adds its listeners.
+    if (errors.length > 0)
+      setImmediate(() => {
+        for (const error of errors) this.emit('error', error);
+      });
   }
 
   private ensureOpen(): void {

@@ -108,6 +108,7 @@ export function checkMessage(value: unknown): Message {
       flag(message.success, 'success');
       flag(message.stalled, 'stalled');
       for (const field of ['match', 'rejectIndex', 'hintIndex']) count(message[field], field);
+      if (message.version !== undefined) count(message.version, 'version');
       break;
     case 'heartbeat':
       count(message.commit, 'commit');
@@ -116,6 +117,7 @@ export function checkMessage(value: unknown): Message {
     case 'heartbeatResponse':
       count(message.seq, 'seq');
       count(message.match, 'match');
+      if (message.version !== undefined) count(message.version, 'version');
       break;
     case 'vote':
       count(message.lastIndex, 'lastIndex');
@@ -170,6 +172,7 @@ function checkCall(value: unknown): RemoteCall {
       checkRecord(call.record);
       if (call.founders !== null) names(call.founders, 'founders');
       name(call.member, 'a member');
+      count(call.version, 'a machine version');
       break;
     case 'incarnation':
       name(call.group, 'a group');

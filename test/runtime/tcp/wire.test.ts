@@ -66,6 +66,7 @@ const valid: Envelope[] = [
       record: { name: 'orders', module: 'file:///m.js', config: null, members: ['a', 'b'], stopped: false },
       founders: ['a#aaaaaaaaaa', 'b#bbbbbbbbbb'],
       member: 'a#aaaaaaaaaa',
+      version: 2,
     },
   },
   {

@@ -1,0 +1,55 @@
+// Machine versions go through the log, as in Ra. The version a group applies under is recorded
+// in it (a version entry, and with every snapshot); every entry is applied under the version in
+// force at its index, on every member, and machines see it as `meta.version`. A leader moves the
+// group to a newer version only once every voter's code supports it (followers report their
+// code's version in their responses while it is ahead of the log's). A member whose code is older
+// than its log's version stops applying, says so, and no longer leads, rather than diverge.
+import type { Member } from '../raft/index.js';
+import type { Machine } from './machine.js';
+
+export class MachineVersions {
+  /** The version this member's machine code supports (`machine.version`, 0 if it has none). */
+  readonly code: number;
+  /** The version in force at the last entry applied here. */
+  effective: number;
+  /** Why this member stopped applying, once its code turned out too old for its log. */
+  blocked: string | null = null;
+  /** The highest version this member proposed while leading, so it proposes each once. */
+  proposed = 0;
+
+  constructor(machine: Machine, effective: number) {
+    this.code = machine.version ?? 0;
+    this.effective = effective;
+  }
+
+  /** What the member reports to its leader: its code's version, while that is ahead of the log's. */
+  get reported(): number {
+    return this.code > this.effective ? this.code : 0;
+  }
+
+  /** Takes the log to `version` (an entry or a snapshot); false, and blocked, if the code is older. */
+  enter(version: number, at: string): boolean {
+    if (version > this.code) {
+      this.blocked = `the log is at machine version ${version} from ${at}, but this member's code supports ${this.code}`;
+      return false;
+    }
+    this.effective = version;
+    return true;
+  }
+
+  /**
+   * The version a leader should move its group to now, or null: the lowest version its voters'
+   * code supports, when that is ahead of the log's and of what it proposed already. A voter that
+   * reported nothing supports the log's version and no more.
+   */
+  target(member: Member): number | null {
+    if (member.role !== 'leader' || this.blocked !== null) return null;
+    let lowest = this.code;
+    for (const voter of member.log.config.voters) {
+      if (voter === member.id) continue;
+      const reported = member.progress.get(voter)?.version ?? 0;
+      lowest = Math.min(lowest, Math.max(reported, this.effective));
+    }
+    return lowest > Math.max(this.effective, this.proposed) ? lowest : null;
+  }
+}
