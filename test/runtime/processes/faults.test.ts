@@ -2,28 +2,21 @@
 // partitions both ways and one way. Clients of the KV example run throughout; their history
 // must be linearizable (no acknowledged write lost), and after healing every group must have a
 // leader and every member the same applied index.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NodeClient } from '../../../runtime/tcp/node-client.js';
 import { checkLinearizable } from '../../../sim/linearizability/index.js';
 import { KvWorkload } from './kv-workload.js';
-import { ProcessCluster } from './process-cluster.js';
+import { type ProcessCluster, processClusterPerTest } from './process-cluster.js';
 
 const kv = new URL('../../../dist/examples/kv/kv-machine.js', import.meta.url).href;
 const names = ['a', 'b', 'c'];
-let cluster: ProcessCluster | undefined;
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && cluster !== undefined)
-    for (const name of cluster.names) console.error(`--- node ${name} ---\n${cluster.nodes.log(name)}`);
-  await cluster?.close();
-  cluster = undefined;
-});
+const startCluster = processClusterPerTest();
 
 async function withGroups(count: number): Promise<{ cluster: ProcessCluster; workload: KvWorkload }> {
-  cluster = await ProcessCluster.start(names);
+  const cluster = await startCluster(names);
   const groups = Array.from({ length: count }, (_, index) => `kv-${index}`);
   await Promise.all(
-    groups.map((group) => cluster!.driver.createGroup(group, { machine: { module: kv }, members: names })),
+    groups.map((group) => cluster.driver.createGroup(group, { machine: { module: kv }, members: names })),
   );
   return { cluster, workload: new KvWorkload(cluster.driver, groups) };
 }

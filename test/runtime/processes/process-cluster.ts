@@ -3,8 +3,10 @@
 // with the links between the nodes routed through fault proxies the test controls and a fast
 // failure detector. Every process started is ended by its PID.
 import { fileURLToPath } from 'node:url';
-import type { FlotillaNode } from 'flotilla';
+import type { FlotillaNode, GroupStatus } from 'flotilla';
+import { afterEach } from 'vitest';
 import { NodeProcesses } from '../../../runtime/local-cluster.js';
+import { NodeClient } from '../../../runtime/tcp/node-client.js';
 import { FaultProxy } from './fault-proxy.js';
 
 const transport = { heartbeatMs: 50, downAfterMs: 400 };
@@ -77,4 +79,36 @@ export class ProcessCluster {
     await this.nodes.close();
     for (const proxy of this.proxies.values()) proxy.close();
   }
+}
+
+/**
+ * For a test file whose tests each start a process cluster: `start` starts it, and it is ended
+ * after the test, with each node's last log lines printed if the test failed.
+ */
+export function processClusterPerTest(): (names: readonly string[]) => Promise<ProcessCluster> {
+  let cluster: ProcessCluster | undefined;
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail' && cluster !== undefined)
+      for (const name of cluster.names) console.error(`--- node ${name} ---\n${cluster.nodes.log(name)}`);
+    await cluster?.close();
+    cluster = undefined;
+  });
+  return async (names) => {
+    cluster = await ProcessCluster.start(names);
+    return cluster;
+  };
+}
+
+/** Each node's status of `group`, as `flotilla status` would read it. */
+export async function statusesOf(cluster: ProcessCluster, group: string): Promise<GroupStatus[]> {
+  return Promise.all(
+    cluster.names.map(async (node) => {
+      const client = await NodeClient.connect({ address: cluster.addresses[node]!, secret: cluster.secret });
+      try {
+        return await client.status(group);
+      } finally {
+        client.close();
+      }
+    }),
+  );
 }

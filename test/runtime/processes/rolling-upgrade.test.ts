@@ -7,17 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FlotillaNode } from 'flotilla';
-import { afterEach, describe, expect, it } from 'vitest';
-import { NodeClient } from '../../../runtime/tcp/node-client.js';
-import { ProcessCluster } from './process-cluster.js';
+import { describe, expect, it } from 'vitest';
+import { type ProcessCluster, processClusterPerTest, statusesOf } from './process-cluster.js';
 
-let cluster: ProcessCluster | undefined;
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && cluster !== undefined)
-    for (const name of cluster.names) console.error(`--- node ${name} ---\n${cluster.nodes.log(name)}`);
-  await cluster?.close();
-  cluster = undefined;
-});
+const startCluster = processClusterPerTest();
 
 // Plain objects: the module lives in the test's temporary directory, with nothing to import.
 const version0 = `export default {
@@ -39,18 +32,7 @@ const version1 = `export default {
 };
 `;
 
-async function statuses(cluster: ProcessCluster) {
-  return Promise.all(
-    cluster.names.map(async (node) => {
-      const client = await NodeClient.connect({ address: cluster.addresses[node]!, secret: cluster.secret });
-      try {
-        return await client.status('g');
-      } finally {
-        client.close();
-      }
-    }),
-  );
-}
+const statuses = (cluster: ProcessCluster) => statusesOf(cluster, 'g');
 
 /** Commands from the driver, ten at a time, until stopped; failures under restarts are expected. */
 function load(driver: FlotillaNode): { stop(): Promise<{ acknowledged: number }> } {
@@ -95,7 +77,7 @@ async function stateOnEach(cluster: ProcessCluster, query: string): Promise<unkn
 
 describe('a rolling upgrade of machine code', () => {
   it('keeps every member equal: the new version applies only once every voter runs it', async () => {
-    cluster = await ProcessCluster.start(['a', 'b', 'c']);
+    const cluster = await startCluster(['a', 'b', 'c']);
     const module = join(cluster.nodes.root, 'counter.mjs');
     writeFileSync(module, version0);
     const spec = { machine: { module: pathToFileURL(module).href }, members: ['a', 'b', 'c'] };
@@ -104,15 +86,15 @@ describe('a rolling upgrade of machine code', () => {
     let traffic = load(cluster.driver);
     writeFileSync(module, version1);
     const restart = async (node: string) => {
-      await cluster!.nodes.stop(node);
-      await cluster!.nodes.startProcess(node);
-      await cluster!.until(() => cluster!.driver.overview().peers.includes(node), `${node} back`, 15_000);
+      await cluster.nodes.stop(node);
+      await cluster.nodes.startProcess(node);
+      await cluster.until(() => cluster.driver.overview().peers.includes(node), `${node} back`, 15_000);
     };
     // The first node on the new code applies the whole log again: under version 0, as the others did.
     await restart('a');
     expect((await traffic.stop()).acknowledged).toBeGreaterThan(0);
     await cluster.until(
-      async () => new Set((await statuses(cluster!)).map((status) => status.appliedIndex)).size === 1,
+      async () => new Set((await statuses(cluster)).map((status) => status.appliedIndex)).size === 1,
       'every member to apply as far',
       20_000,
     );
@@ -123,7 +105,7 @@ describe('a rolling upgrade of machine code', () => {
     expect((await statuses(cluster)).map((status) => status.version)).toEqual([0, 0, 0]);
     await restart('c');
     await cluster.until(
-      async () => (await statuses(cluster!)).every((status) => status.version === 1),
+      async () => (await statuses(cluster)).every((status) => status.version === 1),
       'every member at version 1',
       20_000,
     );
@@ -138,7 +120,7 @@ describe('a rolling upgrade of machine code', () => {
     expect(await stateOnEach(cluster, 'upgradedFrom')).toEqual([0, 0, 0]);
     await cluster.until(
       async () => {
-        const all = await statuses(cluster!);
+        const all = await statuses(cluster);
         return all.every((status) => status.appliedIndex === all[0]!.appliedIndex && status.blocked === null);
       },
       'every member to apply as far',
@@ -147,7 +129,7 @@ describe('a rolling upgrade of machine code', () => {
   });
 
   it('stops a member whose code is older than its log, and takes it back once its code is upgraded', async () => {
-    cluster = await ProcessCluster.start(['a', 'b', 'c']);
+    const cluster = await startCluster(['a', 'b', 'c']);
     const module = join(cluster.nodes.root, 'counter.mjs');
     writeFileSync(module, version1);
     const spec = { machine: { module: pathToFileURL(module).href }, members: ['a', 'b', 'c'] };
@@ -158,7 +140,7 @@ describe('a rolling upgrade of machine code', () => {
     await cluster.nodes.stop('c');
     await cluster.nodes.startProcess('c');
     await cluster.until(
-      async () => (await statuses(cluster!))[2]!.blocked !== null,
+      async () => (await statuses(cluster))[2]!.blocked !== null,
       'c to say it cannot apply',
       15_000,
     );
@@ -172,7 +154,7 @@ describe('a rolling upgrade of machine code', () => {
     await cluster.nodes.startProcess('c');
     await cluster.until(
       async () => {
-        const all = await statuses(cluster!);
+        const all = await statuses(cluster);
         return all.every((status) => status.blocked === null && status.appliedIndex === all[0]!.appliedIndex);
       },
       'c to apply as far as the others',

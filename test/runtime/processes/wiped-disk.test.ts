@@ -3,36 +3,20 @@
 // the new member waits, empty, and no leader answers from a log that lacks acknowledged commands.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { NodeClient } from '../../../runtime/tcp/node-client.js';
+import { describe, expect, it } from 'vitest';
 import { codeOf, machineUrl } from '../cluster.js';
-import { ProcessCluster } from './process-cluster.js';
+import { processClusterPerTest, statusesOf } from './process-cluster.js';
 
-let cluster: ProcessCluster | undefined;
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail' && cluster !== undefined)
-    for (const name of cluster.names) console.error(`--- node ${name} ---\n${cluster.nodes.log(name)}`);
-  await cluster?.close();
-  cluster = undefined;
-});
+const startCluster = processClusterPerTest();
 
 const counter = { machine: { module: machineUrl('counter') }, members: ['a', 'b', 'c'] };
 
-async function statusOn(cluster: ProcessCluster, node: string) {
-  const client = await NodeClient.connect({ address: cluster.addresses[node]!, secret: cluster.secret });
-  try {
-    return await client.status('g');
-  } finally {
-    client.close();
-  }
-}
-
 describe('a node process whose disk was replaced', () => {
   it('rejoins as a new member when its group is declared again, and nothing acknowledged is lost', async () => {
-    cluster = await ProcessCluster.start(['a', 'b', 'c']);
+    const cluster = await startCluster(['a', 'b', 'c']);
     const { driver, nodes } = cluster;
     await driver.createGroup('g', counter);
-    const before = (await statusOn(cluster, 'c')).member;
+    const before = (await statusesOf(cluster, 'g'))[2]!.member;
     await nodes.kill('b');
     for (let round = 0; round < 5; round += 1)
       expect(await driver.command('g', 1, { timeoutMs: 10_000 })).toBe(round + 1);
@@ -60,13 +44,13 @@ describe('a node process whose disk was replaced', () => {
     expect(await driver.command('g', 1, { timeoutMs: 10_000 })).toBe(6);
     await cluster.until(
       async () => {
-        const statuses = await Promise.all(['a', 'b', 'c'].map((node) => statusOn(cluster!, node)));
+        const statuses = await statusesOf(cluster, 'g');
         return statuses.every((status) => status.appliedIndex === statuses[0]!.appliedIndex);
       },
       'every member to apply as far',
       20_000,
     );
-    const after = await statusOn(cluster, 'c');
+    const after = (await statusesOf(cluster, 'g'))[2]!;
     expect(after.member).not.toBe(before);
     expect([...(await driver.members('g')).voters].sort()).toEqual(['a', 'b', 'c']);
   });
