@@ -23,3 +23,15 @@ export class FlotillaError extends Error {
 export function badArgument(message: string): FlotillaError {
   return new FlotillaError('BAD_ARGUMENT', message);
 }
+
+/**
+ * `error` as callers see it: a FlotillaError as it is; anything else broke inside the node (a
+ * storage failure, a broken invariant), which is not the caller's mistake: STOPPED.
+ */
+export function asFlotillaError(error: unknown): FlotillaError {
+  if (error instanceof FlotillaError) return error;
+  return new FlotillaError(
+    'STOPPED',
+    `internal failure: ${error instanceof Error ? error.message : String(error)}`,
+  );
+}

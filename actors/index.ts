@@ -1,7 +1,7 @@
 // Shards, their schedulers and timer wheels, and the group actors they run.
 
 export { encodeCommand } from './entry-codec.js';
-export { badArgument, type ErrorCode, FlotillaError } from './errors.js';
+export { asFlotillaError, badArgument, type ErrorCode, FlotillaError } from './errors.js';
 export {
   type ActorInput,
   type Consistency,

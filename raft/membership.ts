@@ -86,13 +86,16 @@ function appendConfig(member: Member, config: Config): number {
 }
 
 /**
- * Peers a committed configuration left out stop being replicated to. Until then they keep
- * receiving entries, so they learn of their own removal and stop campaigning.
+ * Peers a committed configuration left out stop being replicated to, and are told they are out.
+ * Until then they keep receiving entries.
  */
 export function forgetRemovedPeers(member: Member): void {
   if (member.log.configIndex > member.commit) return;
   for (const peer of [...member.progress.keys()]) {
-    if (!isMember(member.log.config, peer)) member.progress.delete(peer);
+    if (isMember(member.log.config, peer)) continue;
+    member.progress.delete(peer);
+    // It may never hear otherwise (a quiet follower waits on a live leader): tell it it is out.
+    member.send(peer, { type: 'removed', term: member.term, configIndex: member.log.configIndex });
   }
 }
 
@@ -113,24 +116,18 @@ export function promoteCaughtUp(member: Member): void {
 }
 
 /**
- * Whether this member knows it is out of the group: the configuration that left it out is
- * committed, and the one before it had it in. A newcomer that holds a configuration from before
- * it was added (a snapshot older than its addition) is not out: it is not in yet.
- */
-export function knowsItIsRemoved(member: Member): boolean {
-  const log = member.log;
-  if (member.stalled || log.configIndex > member.commit || isMember(log.config, member.id)) return false;
-  return log.configIndex > log.snapshotIndex && isMember(log.configAt(log.configIndex - 1), member.id);
-}
-
-/**
- * A `removed` notice applies to a member that was in the group as far as it knows (in its latest
- * or its committed configuration) and whose latest configuration is no later than the leader's.
+ * A `removed` notice applies to a member with data whose latest configuration is no later than
+ * the leader's committed one that left it out. (Only a leader's log tells: a member catching up
+ * may hold, as its latest, an old configuration that left it out before it was added again.)
  */
 export function removedByNotice(member: Member, configIndex: number): boolean {
-  const log = member.log;
-  if (member.stalled || member.removed || log.configIndex > configIndex) return false;
-  return isMember(log.config, member.id) || isMember(log.configAt(member.commit), member.id);
+  return !member.stalled && !member.removed && member.log.configIndex <= configIndex;
+}
+
+/** The member is out of the group: it campaigns no more, and the host hears it may delete it. */
+export function markRemoved(member: Member): void {
+  member.removed = true;
+  member.outputs.push({ type: 'removed' });
 }
 
 /**

@@ -1,9 +1,9 @@
 // The leader's side of log replication: pipelined appends under per-peer flow control,
 // responses that move a peer forward or send it back to probing, heartbeats, and commit.
 import type { Member } from './member.js';
-import { forgetRemovedPeers, promoteCaughtUp } from './membership.js';
+import { forgetRemovedPeers, markRemoved, promoteCaughtUp } from './membership.js';
 import type { Progress } from './progress.js';
-import { quorumIndex } from './quorum.js';
+import { isMember, quorumIndex } from './quorum.js';
 import { confirmReads, startReadsAwaitingCommit } from './read-index.js';
 import { becomeFollower } from './roles.js';
 import { sendSnapshotChunk } from './snapshot.js';
@@ -192,7 +192,9 @@ export function maybeCommit(member: Member): void {
   confirmReads(member);
   if (member.log.configIndex <= member.commit && !config.voters.includes(member.id)) {
     // This leader's removal is committed: it leaves, and the remaining voters elect a successor.
+    // Its own log is the group's: it knows, as nobody else could tell it, that it is out.
     becomeFollower(member, member.term, null);
+    if (!isMember(config, member.id)) markRemoved(member);
     return;
   }
   for (const [peer, progress] of member.progress) {

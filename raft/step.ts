@@ -3,7 +3,7 @@
 import { handleTimeoutNow, handleVoteRequest, handleVoteResponse, inLeaderLease } from './election.js';
 import { acknowledgeDurable, handleAppend, handleHeartbeat, sendAppendResponse } from './follower.js';
 import { type Member, noOutputs } from './member.js';
-import { answerNonMember, handleChangeMembers, knowsItIsRemoved, removedByNotice } from './membership.js';
+import { answerNonMember, handleChangeMembers, markRemoved, removedByNotice } from './membership.js';
 import { handlePeerDown, handlePeerUp, isQuiet, wake } from './quiescence.js';
 import { hasQuorum } from './quorum.js';
 import { handleRead } from './read-index.js';
@@ -76,7 +76,6 @@ export function step(member: Member, now: number, input: Input): Output[] {
       throw new Error(`unknown input ${JSON.stringify(exhausted)}`);
     }
   }
-  if (!member.removed && knowsItIsRemoved(member)) markRemoved(member);
   const wasQuiet = member.quiet;
   member.quiet = isQuiet(member);
   if (wasQuiet && !member.quiet) wake(member);
@@ -132,12 +131,6 @@ function recentQuorum(member: Member): boolean {
   );
   for (const progress of member.progress.values()) progress.recentActive = false;
   return active;
-}
-
-/** The member is out of the group: it campaigns no more, and the host hears it may delete it. */
-function markRemoved(member: Member): void {
-  member.removed = true;
-  member.outputs.push({ type: 'removed' });
 }
 
 function receive(member: Member, from: NodeId, message: Message): void {

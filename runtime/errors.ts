@@ -1,2 +1,2 @@
 // The one error class callers see; defined beside the actors that produce the codes.
-export { badArgument, type ErrorCode, FlotillaError } from '../actors/index.js';
+export { asFlotillaError, badArgument, type ErrorCode, FlotillaError } from '../actors/index.js';

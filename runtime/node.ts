@@ -20,7 +20,7 @@ import { SharedLog } from '../wal/index.js';
 import { Directory } from './directory.js';
 import { EffectsHost, type MailboxHandler } from './effects-host.js';
 import type { Envelope, RemoteCall } from './envelope.js';
-import { badArgument, FlotillaError } from './errors.js';
+import { asFlotillaError, badArgument, FlotillaError } from './errors.js';
 import { type CreationNode, createJoiner, createMembers } from './group-creation.js';
 import {
   allMembers,
@@ -260,17 +260,17 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
 
   async stopGroup(name: string): Promise<void> {
     this.ensureOpen();
-    await this.local.stop(name);
+    await this.local.stop(name).catch(rethrow);
   }
 
   async restartGroup(name: string): Promise<void> {
     this.ensureOpen();
-    await this.local.restart(name);
+    await this.local.restart(name).catch(rethrow);
   }
 
   async status(name: string): Promise<GroupStatus> {
     this.ensureOpen();
-    return this.local.status(name);
+    return this.local.status(name).catch(rethrow);
   }
 
   overview(): Overview {
@@ -411,9 +411,19 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     this.effects.close();
     this.leaderNews.close();
     this.calls.close({ kind: 'error', code: 'STOPPED', message: 'the node is closing' });
-    await this.shards.stop();
-    await this.wal.close();
-    await this.local.closeDirectory();
+    // The directory closes whatever else fails; the first failure is what close() rejects with.
+    const failure = await this.shards
+      .stop()
+      .then(() => this.wal.close())
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    const closing = await this.local.closeDirectory().then(
+      () => null,
+      (error: unknown) => error,
+    );
+    if (failure !== null || closing !== null) rethrow(failure ?? closing);
   }
 
   // ---- Calls from peers and from this node ---------------------------------------------------
@@ -664,4 +674,9 @@ function startFailure(name: string, error: unknown): FlotillaError {
 /** What members() answers: the view without what only the node needs. */
 function membersOf(view: MemberView): Members {
   return { leader: view.leader, voters: view.voters, nonVoters: view.nonVoters };
+}
+
+/** Rejects with what a caller may see: a FlotillaError (an internal failure is STOPPED). */
+function rethrow(error: unknown): never {
+  throw asFlotillaError(error);
 }

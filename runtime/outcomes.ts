@@ -1,7 +1,7 @@
 // How the outcome of a call on a node becomes what the caller sees: a value, or a FlotillaError.
 import type { ActorInput, Outcome } from '../actors/index.js';
 import type { RemoteCall } from './envelope.js';
-import { FlotillaError } from './errors.js';
+import { asFlotillaError, FlotillaError } from './errors.js';
 
 export function errorOf(outcome: Extract<Outcome, { kind: 'error' }>): FlotillaError {
   return new FlotillaError(outcome.code, outcome.message);
@@ -40,6 +40,6 @@ export function actorInput(
  * node (it is not the caller's mistake): the member it reached stopped, so STOPPED.
  */
 export function outcomeOf(error: unknown): Outcome {
-  if (error instanceof FlotillaError) return { kind: 'error', code: error.code, message: error.message };
-  return { kind: 'error', code: 'STOPPED', message: `internal failure: ${String(error)}` };
+  const { code, message } = asFlotillaError(error);
+  return { kind: 'error', code, message };
 }

@@ -116,7 +116,7 @@ function describe(world: World, groups: readonly string[]): string {
       const config = member.log.config;
       parts.push(
         `${group}@${node.id} ${member.role} t${member.term} commit ${member.commit} last ${member.log.lastIndex}` +
-          ` voters [${config.voters}] nonVoters [${config.nonVoters}]${member.stalled ? ' stalled' : ''}`,
+          ` voters [${config.voters}] nonVoters [${config.nonVoters}]${member.stalled ? ' stalled' : ''}${member.removed ? ' removed' : ''}`,
       );
     }
   }

@@ -229,7 +229,7 @@ describe('non-voters', () => {
     expect(cluster.leaders()).toEqual(['a']);
   });
 
-  it('a member that applies its own removal knows it is out; a stalled newcomer never concludes so', () => {
+  it('a member removed while connected hears it is out once its removal commits; a stalled newcomer hears nothing', () => {
     const cluster = Cluster.create(['a', 'b', 'c']);
     cluster.elect('a');
     cluster.addNode('d');
@@ -240,5 +240,46 @@ describe('non-voters', () => {
     expect(cluster.outputs('c', 'removed')).toHaveLength(1);
     expect(cluster.member('d').removed).toBe(false);
     expect(cluster.member('b').removed).toBe(false);
+  });
+
+  it('counts a voter wiped after voting only under a new identity, once the leader replaced the old one', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    cluster.propose('a', 'x');
+    cluster.deliverAll();
+    // a is cut off; one of b and c wins the next term with the other's vote, whose disk is then wiped.
+    const reconnectA = cluster.isolate('a');
+    cluster.runUntil(() => cluster.leaders().some((id) => id !== 'a'), 10_000);
+    const winner = cluster.leaders().find((id) => id !== 'a')!;
+    const wiped = winner === 'b' ? 'c' : 'b';
+    const term = cluster.member(winner).term;
+    expect(cluster.member(wiped).vote).toBe(winner);
+    cluster.isolate(wiped);
+    cluster.addNode('new');
+    // a comes back, steps down, and stands again and again: its candidacy reaches the others, never
+    // the new member, which is in no configuration yet.
+    reconnectA();
+    cluster.run(300);
+    for (let round = 0; round < 5; round += 1) {
+      cluster.campaign('a');
+      cluster.run(50);
+    }
+    expect(cluster.sentMessages('vote', match({ to: 'new' }))).toEqual([]);
+    expect(cluster.leaders()).toEqual([winner]);
+    // The leader replaces the wiped identity by the new one, which catches up from a snapshot and is promoted.
+    expect(change(cluster, winner, { kind: 'replace', old: wiped, node: 'new' })).toMatchObject({
+      type: 'accepted',
+    });
+    cluster.deliverAll();
+    expect([...cluster.member(winner).log.config.voters].sort()).toEqual(['a', winner, 'new'].sort());
+    expect(cluster.applied('new')).toEqual(['x']);
+    // At most one leader in every term, the wiped voter's term included.
+    const leadersByTerm = new Map<number, Set<NodeId>>();
+    for (const id of ['a', 'b', 'c', 'new'])
+      for (const role of cluster.outputs(id, 'role'))
+        if (role.role === 'leader')
+          leadersByTerm.set(role.term, (leadersByTerm.get(role.term) ?? new Set()).add(id));
+    for (const leaders of leadersByTerm.values()) expect(leaders.size).toBe(1);
+    expect(leadersByTerm.get(term)).toEqual(new Set([winner]));
   });
 });

@@ -36,6 +36,16 @@ describe('the deterministic simulator', () => {
     expect(lastLine(run.stdout)).toBe('150 passed, 0 failed');
   });
 
+  it('passes the seeds that once failed, pinned here for good', () => {
+    // 988: a member catching up on a log that held its own earlier removal (and, later, its
+    // addition again) took the removal for news and stopped campaigning, so the group, of which
+    // it was by then the only voter, never elected a leader.
+    for (const seed of [988]) {
+      const result = runSeed({ seed, nodes: 3, groups: 2 });
+      expect(result.failure, `seed ${seed}`).toBeNull();
+    }
+  });
+
   it('prints the same trace hash when the same seeds run twice', () => {
     const first = sim('--seeds', '30', '--seed', '500');
     const second = sim('--seeds', '30', '--seed', '500');
