@@ -22,7 +22,7 @@ import {
 import type { ErrorCode } from './errors.js';
 import type { Effect, Machine, MachineRole, SystemEvent } from './machine.js';
 import { checkApplyResult, checkEffects } from './machine-output.js';
-import { MachineVersions } from './machine-versions.js';
+import { enterVersion, reportedVersion, targetVersion, type VersionState } from './machine-versions.js';
 import { memberOn, membersOn, type NodeChange, translate } from './member-changes.js';
 import { nodeOf } from './member-id.js';
 import { plainDataProblem } from './plain-data.js';
@@ -129,7 +129,7 @@ interface HeldSend {
   readonly message: Message;
 }
 
-export class GroupActor {
+export class GroupActor implements VersionState {
   readonly mailbox = new Mailbox<ActorInput>();
   readonly member: Member;
   state: unknown;
@@ -141,7 +141,9 @@ export class GroupActor {
   /** Messages waiting for this member's writes to be durable; null while there are none. */
   private held: HeldSend[] | null = null;
   private lastPersistSeq = 0;
-  private readonly versions: MachineVersions;
+  effectiveVersion = 0;
+  versionBlocked: string | null = null;
+  proposedVersion = 0;
   /** The last entry applied to the machine here: behind the core's while blocked. */
   private appliedIndex = 0;
 
@@ -161,7 +163,6 @@ export class GroupActor {
     // Idle groups go quiet: the node's failure detector watches peers instead of every group.
     this.member = createMember({ id, stored, seed, options: { quiesce: true } });
     this.state = initial;
-    this.versions = new MachineVersions(machine, 0);
   }
 
   get pendingCommands(): number {
@@ -197,13 +198,13 @@ export class GroupActor {
    * code supports.
    */
   private afterVersions(): void {
-    const versions = this.versions;
-    const eligible = versions.blocked === null;
-    if (this.member.hostVersion !== versions.reported || this.member.eligible !== eligible)
-      this.step({ type: 'hostStatus', version: versions.reported, eligible });
-    const target = versions.target(this.member);
+    const eligible = this.versionBlocked === null;
+    const reported = reportedVersion(this);
+    if (this.member.hostVersion !== reported || this.member.eligible !== eligible)
+      this.step({ type: 'hostStatus', version: reported, eligible });
+    const target = targetVersion(this, this.member);
     if (target === null) return;
-    versions.proposed = target;
+    this.proposedVersion = target;
     this.step({ type: 'propose', proposals: [{ id: -1, data: encodeVersion(target) }] });
   }
 
@@ -375,8 +376,8 @@ export class GroupActor {
   }
 
   private answer(request: number, name: string, arg: unknown): void {
-    if (this.versions.blocked !== null) {
-      this.context.reply(request, { kind: 'error', code: 'STOPPED', message: this.versions.blocked });
+    if (this.versionBlocked !== null) {
+      this.context.reply(request, { kind: 'error', code: 'STOPPED', message: this.versionBlocked });
       return;
     }
     let value: unknown;
@@ -507,13 +508,13 @@ export class GroupActor {
         pending = undefined;
       }
     }
-    if (this.versions.blocked !== null) {
+    if (this.versionBlocked !== null) {
       // A member that cannot apply cannot answer: the entry applies on the others.
       if (pending !== undefined)
         this.context.reply(pending.request, {
           kind: 'error',
           code: 'TIMEOUT',
-          message: `the member that took the call cannot apply the log: ${this.versions.blocked}`,
+          message: `the member that took the call cannot apply the log: ${this.versionBlocked}`,
         });
       return;
     }
@@ -529,7 +530,7 @@ export class GroupActor {
       return;
     }
     this.appliedIndex = entry.index;
-    const meta = { index: entry.index, term: entry.term, time: entry.time, version: this.versions.effective };
+    const meta = { index: entry.index, term: entry.term, time: entry.time, version: this.effectiveVersion };
     const from = tag === 0 ? 'apply' : 'system';
     let returned: unknown;
     try {
@@ -579,7 +580,7 @@ export class GroupActor {
           this.step({
             type: 'snapshot',
             index: effect.index,
-            data: encodeState(this.versions.effective, effect.state),
+            data: encodeState(this.effectiveVersion, effect.state),
           });
       } else if (this.member.role === 'leader' && term === this.member.term) {
         leaderEffects.push(effect);
@@ -591,7 +592,7 @@ export class GroupActor {
   /** A snapshot becomes the member's state, at the machine version it was taken under. */
   private restore(index: number, data: Uint8Array): void {
     const { version, state } = decodeState(data);
-    if (!this.versions.enter(version, `a snapshot at ${index}`)) {
+    if (!enterVersion(this, version, `a snapshot at ${index}`)) {
       this.stopApplying();
       return;
     }
@@ -604,8 +605,8 @@ export class GroupActor {
    * machine's `upgrade`, if it has one, turns the state into the new version's, here, in the log.
    */
   private applyVersion(entry: Entry, version: number): void {
-    const from = this.versions.effective;
-    if (!this.versions.enter(version, `entry ${entry.index}`)) {
+    const from = this.effectiveVersion;
+    if (!enterVersion(this, version, `entry ${entry.index}`)) {
       this.stopApplying();
       return;
     }
@@ -626,16 +627,16 @@ export class GroupActor {
 
   /** This member's code is older than its log: it applies nothing more and gives up leading. */
   private stopApplying(): void {
-    this.reportHere(`${this.versions.blocked}; it stops applying until its code is upgraded`);
+    this.reportHere(`${this.versionBlocked}; it stops applying until its code is upgraded`);
     for (const id of [...(this.waiting?.reads.keys() ?? [])]) {
       this.waiting!.reads.delete(id);
-      this.context.reply(id, { kind: 'error', code: 'STOPPED', message: this.versions.blocked! });
+      this.context.reply(id, { kind: 'error', code: 'STOPPED', message: this.versionBlocked! });
     }
   }
 
   /** Reported by the member it concerns: the one blocked, or for what every member does, the leader. */
   private reportHere(message: string): void {
-    if (this.member.role === 'leader' || this.versions.blocked !== null)
+    if (this.member.role === 'leader' || this.versionBlocked !== null)
       this.context.report(this.group, 'MACHINE_ERROR', message);
   }
 
@@ -671,8 +672,8 @@ export class GroupActor {
       leader: this.leaderNode(),
       commitIndex: member.commit,
       appliedIndex: this.appliedIndex,
-      version: this.versions.effective,
-      blocked: this.versions.blocked,
+      version: this.effectiveVersion,
+      blocked: this.versionBlocked,
       logSize: member.log.lastIndex - member.log.snapshotIndex,
       snapshotIndex: member.log.snapshotIndex,
       pendingCommands: this.pendingCommands,

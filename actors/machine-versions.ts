@@ -7,49 +7,52 @@
 import type { Member } from '../raft/index.js';
 import type { Machine } from './machine.js';
 
-export class MachineVersions {
-  /** The version this member's machine code supports (`machine.version`, 0 if it has none). */
-  readonly code: number;
+/** What a member keeps of versions: fields of its actor, so an idle member holds no object more. */
+export interface VersionState {
+  readonly machine: Machine;
   /** The version in force at the last entry applied here. */
-  effective: number;
+  effectiveVersion: number;
   /** Why this member stopped applying, once its code turned out too old for its log. */
-  blocked: string | null = null;
+  versionBlocked: string | null;
   /** The highest version this member proposed while leading, so it proposes each once. */
-  proposed = 0;
+  proposedVersion: number;
+}
 
-  constructor(machine: Machine, effective: number) {
-    this.code = machine.version ?? 0;
-    this.effective = effective;
-  }
+/** The version this member's machine code supports (`machine.version`, 0 if it has none). */
+export function codeVersion(state: VersionState): number {
+  return state.machine.version ?? 0;
+}
 
-  /** What the member reports to its leader: its code's version, while that is ahead of the log's. */
-  get reported(): number {
-    return this.code > this.effective ? this.code : 0;
-  }
+/** What the member reports to its leader: its code's version, while that is ahead of the log's. */
+export function reportedVersion(state: VersionState): number {
+  const code = codeVersion(state);
+  return code > state.effectiveVersion ? code : 0;
+}
 
-  /** Takes the log to `version` (an entry or a snapshot); false, and blocked, if the code is older. */
-  enter(version: number, at: string): boolean {
-    if (version > this.code) {
-      this.blocked = `the log is at machine version ${version} from ${at}, but this member's code supports ${this.code}`;
-      return false;
-    }
-    this.effective = version;
-    return true;
+/** Takes the log to `version` (an entry or a snapshot); false, and blocked, if the code is older. */
+export function enterVersion(state: VersionState, version: number, at: string): boolean {
+  const code = codeVersion(state);
+  if (version > code) {
+    state.versionBlocked = `the log is at machine version ${version} from ${at}, but this member's code supports ${code}`;
+    return false;
   }
+  state.effectiveVersion = version;
+  return true;
+}
 
-  /**
-   * The version a leader should move its group to now, or null: the lowest version its voters'
-   * code supports, when that is ahead of the log's and of what it proposed already. A voter that
-   * reported nothing supports the log's version and no more.
-   */
-  target(member: Member): number | null {
-    if (member.role !== 'leader' || this.blocked !== null) return null;
-    let lowest = this.code;
-    for (const voter of member.log.config.voters) {
-      if (voter === member.id) continue;
-      const reported = member.progress.get(voter)?.version ?? 0;
-      lowest = Math.min(lowest, Math.max(reported, this.effective));
-    }
-    return lowest > Math.max(this.effective, this.proposed) ? lowest : null;
+/**
+ * The version a leader should move its group to now, or null: the lowest version its voters'
+ * code supports, when that is ahead of the log's and of what it proposed already. A voter that
+ * reported nothing supports the log's version and no more.
+ */
+export function targetVersion(state: VersionState, member: Member): number | null {
+  if (member.role !== 'leader' || state.versionBlocked !== null) return null;
+  let lowest = codeVersion(state);
+  if (lowest <= state.effectiveVersion) return null;
+  for (const voter of member.log.config.voters) {
+    if (voter === member.id) continue;
+    const reported = member.progress.get(voter)?.version ?? 0;
+    lowest = Math.min(lowest, Math.max(reported, state.effectiveVersion));
   }
+  return lowest > Math.max(state.effectiveVersion, state.proposedVersion) ? lowest : null;
 }

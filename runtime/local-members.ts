@@ -132,7 +132,7 @@ export class LocalMembers {
     await this.directory.put(record);
     // Who this member is goes to the WAL before anything it writes, in the same batch.
     this.wal.setIdentity(record.name, member);
-    await this.start(record, member, founders, version, this.wal.load(record.name));
+    await this.start(record, member, founders, version, fresh(member));
     return 'created';
   }
 
@@ -147,7 +147,7 @@ export class LocalMembers {
     if (member === null) {
       member = newMemberId(this.node);
       this.wal.setIdentity(record.name, member);
-      stored = this.wal.load(record.name);
+      stored = fresh(member);
     }
     await this.start(record, member, null, 0, stored);
   }
@@ -310,6 +310,11 @@ export class LocalMembers {
   closeDirectory(): Promise<void> {
     return this.directory.close();
   }
+}
+
+/** What a member just created holds: its identity and nothing else. */
+function fresh(member: string): StoredState {
+  return { term: 0, vote: null, commit: 0, snapshot: null, entries: [], partial: null, identity: member };
 }
 
 /**
