@@ -4,7 +4,7 @@
 // member holds the group, it exists: the others are created empty and wait for the leader's
 // snapshot (a node whose data is gone comes back so, never as a founder). Only when none holds it
 // is the group founded, by the identities the nodes offered.
-import { groupHash } from '../actors/index.js';
+import { groupHash, type Outcome } from '../actors/index.js';
 import type { GroupRecord } from './directory.js';
 import type { Prepared } from './envelope.js';
 import { badArgument, FlotillaError } from './errors.js';
@@ -45,8 +45,9 @@ export async function createMembers(
         ),
       ),
     );
-    // An identity offered was withdrawn (its node restarted): ask everyone again.
-    if (outcomes.some((outcome) => outcome.kind === 'dropped')) {
+    // An identity offered was withdrawn (its node restarted), or a node went down before it
+    // answered: ask everyone again (what was created stays, and is found held).
+    if (outcomes.some((outcome) => outcome.kind === 'dropped' || unanswered(outcome, deadline))) {
       await pause(record.name, deadline);
       continue;
     }
@@ -71,7 +72,7 @@ export async function createJoiner(
   checkInCluster(node, target);
   for (;;) {
     const prepared = await node.router.callOn(target, { op: 'prepareMember', record }, deadline);
-    if (prepared.kind === 'notLeader' && prepared.leader === null) {
+    if (unanswered(prepared, deadline)) {
       await pause(record.name, deadline, target);
       continue;
     }
@@ -82,7 +83,11 @@ export async function createJoiner(
       { op: 'createMember', record, founders: null, member, version: 0 },
       deadline,
     );
-    if (created.kind === 'dropped') continue;
+    // Making the member twice makes it once: a call whose answer was lost is made again.
+    if (created.kind === 'dropped' || unanswered(created, deadline)) {
+      await pause(record.name, deadline, target);
+      continue;
+    }
     throwIfFailed(created, `add ${target} to ${record.name}`);
     return member;
   }
@@ -107,14 +112,23 @@ async function prepareAll(
     outcomes.forEach((outcome, position) => {
       const member = asked[position]!;
       if (outcome.kind === 'ok') answers.set(member, outcome.value as Prepared);
-      else if (!(outcome.kind === 'notLeader' && outcome.leader === null))
-        throwIfFailed(outcome, `create ${record.name} on ${member}`);
+      else if (!unanswered(outcome, deadline)) throwIfFailed(outcome, `create ${record.name} on ${member}`);
     });
     if (answers.size === record.members.length) return answers;
     if ([...answers.values()].some((answer) => answer.holds)) return answers;
     const missing = record.members.filter((member) => !answers.has(member));
     await pause(record.name, deadline, missing.join(', '));
   }
+}
+
+/**
+ * A call its node did not answer: not connected, or gone down before answering. Asking whether
+ * a node holds a group, and creating a member it has already, change nothing the second time,
+ * so such a call is made again until the deadline.
+ */
+function unanswered(outcome: Outcome, deadline: number): boolean {
+  if (outcome.kind === 'notLeader') return outcome.leader === null;
+  return outcome.kind === 'error' && outcome.code === 'TIMEOUT' && Date.now() < deadline;
 }
 
 function checkInCluster(node: CreationNode, member: string): void {
