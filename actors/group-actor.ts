@@ -1,3 +1,6 @@
+// One group member as an actor: its raft member, its machine, its mailbox and the requests of
+// its callers. It turns the core's outputs into actions (sends held until durable, writes,
+// timers, replies) and hands committed entries to its machine (machine-application.ts).
 import {
   createMember,
   type Entry,
@@ -9,119 +12,30 @@ import {
   type Output as RaftOutput,
   type StoredMember,
   step,
-  type Write,
 } from '../raft/index.js';
 import {
-  decodeEntryData,
-  decodeState,
-  detached,
-  encodeState,
-  encodeSystem,
-  encodeVersion,
-} from './entry-codec.js';
-import type { ErrorCode } from './errors.js';
-import type { Effect, Machine, MachineRole, SystemEvent } from './machine.js';
-import { checkApplyResult, checkEffects } from './machine-output.js';
-import { enterVersion, reportedVersion, targetVersion, type VersionState } from './machine-versions.js';
+  type ActorInput,
+  type Consistency,
+  type MemberStatus,
+  type MemberView,
+  maxPendingCommands,
+  maxPendingReads,
+  type ShardContext,
+} from './actor-io.js';
+import { encodeSystem, encodeVersion } from './entry-codec.js';
+import type { Machine, MachineRole } from './machine.js';
+import {
+  type ApplyHost,
+  answerQuery,
+  applyEntry,
+  enterRole,
+  restoreSnapshot,
+} from './machine-application.js';
+import { reportedVersion, targetVersion } from './machine-versions.js';
 import { memberOn, membersOn, type NodeChange, translate } from './member-changes.js';
 import { nodeOf } from './member-id.js';
-import { plainDataProblem } from './plain-data.js';
 import { type PendingCommand, Requests } from './requests.js';
 import { Mailbox } from './scheduler.js';
-
-/** Commands waiting for their entry to apply, per group: past it, callers get OVERLOADED. */
-export const maxPendingCommands = 4096;
-/** Consistent reads waiting for their read-index round, per group. */
-export const maxPendingReads = 4096;
-
-export type Consistency = 'local' | 'leader' | 'consistent';
-
-export type ActorInput =
-  /** A Raft message from member `from` for member `to`, which may be an earlier incarnation of this one. */
-  | { readonly kind: 'message'; readonly from: NodeId; readonly to: NodeId; readonly message: Message }
-  | { readonly kind: 'durable'; readonly seq: number }
-  | { readonly kind: 'timeout' }
-  /** Stand for election now: this member is a new group's preferred leader. */
-  | { readonly kind: 'campaign' }
-  /** The node failure detector's news of a peer node (or of this group's member there stopping). */
-  | { readonly kind: 'peer'; readonly node: string; readonly up: boolean }
-  /** Node `current`'s member is a new incarnation: the `stale` one there is gone with its data. */
-  | { readonly kind: 'incarnation'; readonly stale: NodeId; readonly current: NodeId }
-  | { readonly kind: 'command'; readonly request: number; readonly data: Uint8Array }
-  | { readonly kind: 'system'; readonly event: SystemEvent }
-  | {
-      readonly kind: 'query';
-      readonly request: number;
-      readonly name: string;
-      readonly arg: unknown;
-      readonly consistency: Consistency;
-    }
-  | { readonly kind: 'changeMembers'; readonly request: number; readonly change: NodeChange }
-  /** Hand leadership to the member on node `target`. */
-  | { readonly kind: 'transfer'; readonly request: number; readonly target: string };
-
-/** How a request ended, as the node sees it. */
-export type Outcome =
-  | { readonly kind: 'ok'; readonly value: unknown }
-  /** Not accepted here; `leader` is the node to try instead. Nothing was appended. */
-  | { readonly kind: 'notLeader'; readonly leader: string | null }
-  /** Appended, then replaced by another leader's entry: it will never apply. */
-  | { readonly kind: 'dropped' }
-  | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string };
-
-/** What an actor needs from its shard. */
-export interface ShardContext {
-  readonly node: NodeId;
-  /** Messages of an earlier term the shard's members ignored. */
-  staleMessages: number;
-  now(): number;
-  /** A message from member `from` (this node's) to member `to`, on the node `to` names. */
-  send(group: string, from: NodeId, to: NodeId, message: Message): void;
-  /**
-   * A message for `stale` reached this node, whose member is `current`: member `replyTo` is told,
-   * so that a leader among them can replace the stale identity by the new one.
-   */
-  misaddressed(group: string, stale: NodeId, current: NodeId, replyTo: NodeId): void;
-  persist(group: string, seq: number, write: Write): void;
-  armTimer(actor: GroupActor, at: number | null): void;
-  reply(request: number, outcome: Outcome): void;
-  /** The group's leader is now on node `leader` (or unknown). */
-  leaderChanged(group: string, leader: string | null, term: number): void;
-  /** Effects the leader runs: sends, monitors and timers. */
-  effects(actor: GroupActor, effects: readonly Effect[]): void;
-  /** Something this member could not do and no caller hears of: the node reports it as an error. */
-  report(group: string, code: ErrorCode, message: string): void;
-  /** This member learned it is out of the group's committed configuration: its node deletes it. */
-  removed(group: string): void;
-}
-
-/** The group as a member knows it, by node name. */
-export interface MemberView {
-  readonly leader: string | null;
-  readonly voters: readonly string[];
-  readonly nonVoters: readonly string[];
-  /** Whether this member holds no data yet (it waits for the leader's snapshot). */
-  readonly stalled: boolean;
-}
-
-export interface MemberStatus {
-  /** This member's identity: its node and the incarnation of its data. */
-  readonly member: NodeId;
-  readonly role: 'follower' | 'preCandidate' | 'candidate' | 'leader';
-  readonly term: number;
-  /** The node of the leader, as this member knows it. */
-  readonly leader: string | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  /** The machine version the group applies under here (see machine-versions.ts). */
-  readonly version: number;
-  /** Why this member stopped applying (its code is older than its log's version), or null. */
-  readonly blocked: string | null;
-  /** Entries held in the log after its snapshot. */
-  readonly logSize: number;
-  readonly snapshotIndex: number;
-  readonly pendingCommands: number;
-}
 
 interface HeldSend {
   readonly seq: number;
@@ -129,7 +43,7 @@ interface HeldSend {
   readonly message: Message;
 }
 
-export class GroupActor implements VersionState {
+export class GroupActor implements ApplyHost {
   readonly mailbox = new Mailbox<ActorInput>();
   readonly member: Member;
   state: unknown;
@@ -145,7 +59,7 @@ export class GroupActor implements VersionState {
   versionBlocked: string | null = null;
   proposedVersion = 0;
   /** The last entry applied to the machine here: behind the core's while blocked. */
-  private appliedIndex = 0;
+  appliedIndex = 0;
 
   constructor(
     readonly group: string,
@@ -156,7 +70,7 @@ export class GroupActor implements VersionState {
     initial: unknown,
     stored: StoredMember,
     seed: number,
-    private readonly context: ShardContext,
+    readonly context: ShardContext,
     /** This member's number on a shard thread, for the watchdog to name a culprit by. */
     readonly slot = 0,
   ) {
@@ -361,11 +275,11 @@ export class GroupActor implements VersionState {
       return;
     }
     if (consistency === 'local') {
-      this.answer(request, name, arg);
+      answerQuery(this, request, name, arg);
     } else if (this.member.role !== 'leader') {
       this.context.reply(request, { kind: 'notLeader', leader: this.leaderNode() });
     } else if (consistency === 'leader') {
-      this.answer(request, name, arg);
+      answerQuery(this, request, name, arg);
     } else if (this.requests.reads.size >= maxPendingReads) {
       this.context.reply(request, { kind: 'error', code: 'OVERLOADED', message: 'too many reads pending' });
     } else {
@@ -375,25 +289,7 @@ export class GroupActor implements VersionState {
     }
   }
 
-  private answer(request: number, name: string, arg: unknown): void {
-    if (this.versionBlocked !== null) {
-      this.context.reply(request, { kind: 'error', code: 'STOPPED', message: this.versionBlocked });
-      return;
-    }
-    let value: unknown;
-    try {
-      value = this.machine.queries![name]!(this.state, arg);
-    } catch (error) {
-      this.context.reply(request, { kind: 'error', code: 'MACHINE_ERROR', message: String(error) });
-      return;
-    }
-    const problem = plainDataProblem(value, `the result of query ${name}`);
-    if (problem !== null)
-      this.context.reply(request, { kind: 'error', code: 'MACHINE_ERROR', message: problem });
-    else this.context.reply(request, { kind: 'ok', value: detached(value) });
-  }
-
-  private step(input: RaftInput): void {
+  step(input: RaftInput): void {
     const outputs = step(this.member, this.context.now(), input);
     for (const output of outputs) this.perform(output);
   }
@@ -416,7 +312,7 @@ export class GroupActor implements VersionState {
         for (const entry of output.entries) this.apply(entry);
         return;
       case 'restore':
-        this.restore(output.snapshot.index, output.snapshot.data);
+        restoreSnapshot(this, output.snapshot.index, output.snapshot.data);
         return;
       case 'accepted': {
         const pending = this.requests.pending.get(output.id);
@@ -433,7 +329,7 @@ export class GroupActor implements VersionState {
         for (const id of output.ids) {
           const read = this.requests.reads.get(id);
           this.requests.reads.delete(id);
-          if (read !== undefined) this.answer(id, read.name, read.arg);
+          if (read !== undefined) answerQuery(this, id, read.name, read.arg);
         }
         return;
       case 'readRejected':
@@ -483,19 +379,10 @@ export class GroupActor implements VersionState {
 
   private roleChanged(role: string, leader: NodeId | null, term: number): void {
     this.context.leaderChanged(this.group, leader === null ? null : nodeOf(leader), term);
-    if (role === 'preCandidate' || this.machine.stateEnter === undefined) return;
-    let returned: unknown;
-    try {
-      returned = this.machine.stateEnter(role as MachineRole, this.state);
-    } catch (error) {
-      this.context.report(this.group, 'MACHINE_ERROR', `stateEnter(${role}) threw: ${String(error)}`);
-      return;
-    }
-    const checked = checkEffects(returned, null, `stateEnter(${role})`);
-    if (!checked.ok) this.context.report(this.group, 'MACHINE_ERROR', `${checked.problem}; none of them ran`);
-    else if (role === 'leader' && checked.value.length > 0) this.context.effects(this, checked.value);
+    if (role !== 'preCandidate') enterRole(this, role as MachineRole);
   }
 
+  /** A committed entry: the caller waiting on it here is found, and the machine applies it. */
   private apply(entry: Entry): void {
     const request = this.requests.acceptedAt.get(entry.index);
     let pending: PendingCommand | undefined;
@@ -508,136 +395,14 @@ export class GroupActor implements VersionState {
         pending = undefined;
       }
     }
-    if (this.versionBlocked !== null) {
-      // A member that cannot apply cannot answer: the entry applies on the others.
-      if (pending !== undefined)
-        this.context.reply(pending.request, {
-          kind: 'error',
-          code: 'TIMEOUT',
-          message: `the member that took the call cannot apply the log: ${this.versionBlocked}`,
-        });
-      return;
-    }
-    if (entry.kind !== 'command') {
-      this.appliedIndex = entry.index;
-      if (pending !== undefined) this.context.reply(pending.request, { kind: 'ok', value: undefined });
-      return;
-    }
-    const [tag, payload] = decodeEntryData(entry.data);
-    if (tag === 2) {
-      this.applyVersion(entry, payload as number);
-      if (pending !== undefined) this.context.reply(pending.request, { kind: 'ok', value: undefined });
-      return;
-    }
-    this.appliedIndex = entry.index;
-    const meta = { index: entry.index, term: entry.term, time: entry.time, version: this.effectiveVersion };
-    const from = tag === 0 ? 'apply' : 'system';
-    let returned: unknown;
-    try {
-      returned =
-        tag === 0
-          ? this.machine.apply(meta, payload, this.state)
-          : (this.machine.system?.(meta, payload as SystemEvent, this.state) ?? { state: this.state });
-    } catch (error) {
-      // The same command throws on every member, so every member keeps the state it had.
-      this.machineFailed(pending, tag === 1, String(error));
-      return;
-    }
-    // Checked on every member alike: what fails here fails everywhere, and the state stays.
-    const checked = checkApplyResult(returned, entry.index, from);
-    if (!checked.ok) {
-      this.machineFailed(pending, tag === 1, checked.problem);
-      return;
-    }
-    const result = checked.value;
-    this.state = result.state;
-    if (pending !== undefined)
-      this.context.reply(pending.request, { kind: 'ok', value: detached(result.reply) });
-    if (result.effects !== undefined && result.effects.length > 0)
-      this.runEffects(entry.term, result.effects);
+    applyEntry(this, entry, pending);
   }
 
-  /** A command the machine failed: its caller hears why; a system event's failure is reported by the leader. */
-  private machineFailed(pending: PendingCommand | undefined, system: boolean, message: string): void {
-    if (pending !== undefined)
-      this.context.reply(pending.request, { kind: 'error', code: 'MACHINE_ERROR', message });
-    else if (system && this.member.role === 'leader')
-      this.context.report(this.group, 'MACHINE_ERROR', message);
-  }
-
-  /**
-   * A leader runs the effects of the entries of its own term only. An entry of an earlier term
-   * may have had its effects run by the leader that appended it, before a restart or a change
-   * of leader, and nothing on this member can tell: so effects are run at most once, and a
-   * machine re-establishes what a new leader needs (monitors, timers) from stateEnter.
-   */
-  private runEffects(term: number, effects: readonly Effect[]): void {
-    const leaderEffects: Effect[] = [];
-    for (const effect of effects) {
-      // Every member truncates its own log; everything else is the leader's to do, once.
-      if (effect.type === 'releaseCursor') {
-        if (effect.index <= this.member.applied && effect.index > this.member.log.snapshotIndex)
-          this.step({
-            type: 'snapshot',
-            index: effect.index,
-            data: encodeState(this.effectiveVersion, effect.state),
-          });
-      } else if (this.member.role === 'leader' && term === this.member.term) {
-        leaderEffects.push(effect);
-      }
-    }
-    if (leaderEffects.length > 0) this.context.effects(this, leaderEffects);
-  }
-
-  /** A snapshot becomes the member's state, at the machine version it was taken under. */
-  private restore(index: number, data: Uint8Array): void {
-    const { version, state } = decodeState(data);
-    if (!enterVersion(this, version, `a snapshot at ${index}`)) {
-      this.stopApplying();
-      return;
-    }
-    this.state = state;
-    this.appliedIndex = index;
-  }
-
-  /**
-   * A version entry: from here on the group applies under `version`, on every member alike. The
-   * machine's `upgrade`, if it has one, turns the state into the new version's, here, in the log.
-   */
-  private applyVersion(entry: Entry, version: number): void {
-    const from = this.effectiveVersion;
-    if (!enterVersion(this, version, `entry ${entry.index}`)) {
-      this.stopApplying();
-      return;
-    }
-    this.appliedIndex = entry.index;
-    if (version <= from || this.machine.upgrade === undefined) return;
-    let upgraded: unknown;
-    try {
-      upgraded = this.machine.upgrade(from, this.state);
-    } catch (error) {
-      // The same on every member: the state stays as it was, under the new version.
-      this.reportHere(
-        `upgrade(${from}) to version ${version} threw, so the state stays as it was: ${String(error)}`,
-      );
-      return;
-    }
-    this.state = upgraded;
-  }
-
-  /** This member's code is older than its log: it applies nothing more and gives up leading. */
-  private stopApplying(): void {
-    this.reportHere(`${this.versionBlocked}; it stops applying until its code is upgraded`);
+  failReads(message: string): void {
     for (const id of [...(this.waiting?.reads.keys() ?? [])]) {
       this.waiting!.reads.delete(id);
-      this.context.reply(id, { kind: 'error', code: 'STOPPED', message: this.versionBlocked! });
+      this.context.reply(id, { kind: 'error', code: 'STOPPED', message });
     }
-  }
-
-  /** Reported by the member it concerns: the one blocked, or for what every member does, the leader. */
-  private reportHere(message: string): void {
-    if (this.member.role === 'leader' || this.versionBlocked !== null)
-      this.context.report(this.group, 'MACHINE_ERROR', message);
   }
 
   private releaseHeld(): void {

@@ -1,17 +1,17 @@
 // Shards, their schedulers and timer wheels, and the group actors they run.
 
-export { encodeCommand } from './entry-codec.js';
-export { asFlotillaError, badArgument, type ErrorCode, FlotillaError } from './errors.js';
 export {
   type ActorInput,
   type Consistency,
-  GroupActor,
   type MemberStatus,
   type MemberView,
   maxPendingCommands,
   maxPendingReads,
   type Outcome,
-} from './group-actor.js';
+} from './actor-io.js';
+export { encodeCommand } from './entry-codec.js';
+export { asFlotillaError, badArgument, type ErrorCode, FlotillaError } from './errors.js';
+export { GroupActor } from './group-actor.js';
 export {
   type ApplyMeta,
   type ApplyResult,

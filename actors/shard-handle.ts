@@ -2,8 +2,8 @@
 // (`threads: 0`) or on a worker thread: inputs go in without waiting, questions come back as
 // promises, and what the actors produce reaches the node through its ShardHost.
 import type { StoredMember } from '../raft/index.js';
+import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
 import { FlotillaError } from './errors.js';
-import type { ActorInput, MemberStatus, MemberView } from './group-actor.js';
 import { type MemberSpec, Shard, type ShardHost } from './shard.js';
 
 export interface ShardHandle {

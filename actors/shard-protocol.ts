@@ -1,7 +1,7 @@
 // What a node and a shard on a worker thread say to each other, in batches of one turn.
 import type { Message, StoredMember, Write } from '../raft/index.js';
+import type { ActorInput, Outcome } from './actor-io.js';
 import type { ErrorCode } from './errors.js';
-import type { ActorInput, Outcome } from './group-actor.js';
 import type { Effect } from './machine.js';
 import type { MemberSpec } from './shard.js';
 

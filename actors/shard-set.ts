@@ -3,7 +3,7 @@
 // afresh (a bounded number of times a minute), and the node is told which groups it held and
 // which member was running when it failed, so it can reopen the others from the WAL.
 import type { StoredMember } from '../raft/index.js';
-import type { ActorInput, MemberStatus, MemberView } from './group-actor.js';
+import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
 import type { MemberSpec, ShardHost } from './shard.js';
 import { FailedShard, InlineShard, type ShardHandle } from './shard-handle.js';
 import { WorkerShard } from './worker-shard.js';

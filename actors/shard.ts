@@ -8,16 +8,10 @@ import {
   type StoredMember,
   type Write,
 } from '../raft/index.js';
+import type { ActorInput, MemberStatus, MemberView, Outcome, ShardContext } from './actor-io.js';
 import { foundingState } from './entry-codec.js';
 import { type ErrorCode, FlotillaError } from './errors.js';
-import {
-  type ActorInput,
-  GroupActor,
-  type MemberStatus,
-  type MemberView,
-  type Outcome,
-  type ShardContext,
-} from './group-actor.js';
+import { GroupActor } from './group-actor.js';
 import { type Effect, loadMachine, type Machine } from './machine.js';
 import { plainDataProblem } from './plain-data.js';
 import { Scheduler } from './scheduler.js';
@@ -244,8 +238,8 @@ export class Shard implements ShardContext {
     this.host.leaderChanged(group, leader, term);
   }
 
-  effects(actor: GroupActor, effects: readonly Effect[]): void {
-    this.host.effects(actor.group, effects);
+  effects(group: string, effects: readonly Effect[]): void {
+    this.host.effects(group, effects);
   }
 
   report(group: string, code: ErrorCode, message: string): void {

@@ -5,8 +5,8 @@
 // set is told which member was running when it failed.
 import { Worker } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
+import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
 import { FlotillaError } from './errors.js';
-import type { ActorInput, MemberStatus, MemberView } from './group-actor.js';
 import type { MemberSpec, ShardHost } from './shard.js';
 import type { ShardHandle } from './shard-handle.js';
 import type { FromShard, ShardWorkerData, ToShard } from './shard-protocol.js';

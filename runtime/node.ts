@@ -344,7 +344,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const record = await this.router.recordFor(name);
     const member = await createJoiner(this.creation, record, node, deadline);
     const change: NodeChange = { kind: 'add', node, member, voter };
-    await this.router.routed(name, { op: 'changeMembers', group: name, change }, deadline);
+    await this.changeMembers(name, change, deadline);
     if (voter) await this.waitForVoter(name, node, deadline);
   }
 
@@ -353,7 +353,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     if (typeof node !== 'string' || node === '') throw badArgument('a member is a node name');
     const deadline = this.router.deadline(options);
     const change: NodeChange = { kind: 'remove', node };
-    await this.router.routed(name, { op: 'changeMembers', group: name, change }, deadline);
+    await this.changeMembers(name, change, deadline);
     const removed = await this.router.callOn(node, { op: 'deleteMember', group: name }, deadline);
     if (removed.kind === 'error' && removed.code !== 'NO_SUCH_GROUP')
       throwIfFailed(removed, `remove ${name}`);
@@ -587,6 +587,24 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
 
   private runEffects(group: string, effects: readonly Effect[]): void {
     this.effects.run(group, effects);
+  }
+
+  /**
+   * A membership change, made at the leader. One change goes at a time, and a new leader takes
+   * none before it has committed an entry of its term: a change refused as busy (or for a full
+   * mailbox) was not appended, so it waits a moment and is asked again, to the deadline.
+   */
+  private async changeMembers(name: string, change: NodeChange, deadline: number): Promise<void> {
+    for (;;) {
+      try {
+        await this.router.routed(name, { op: 'changeMembers', group: name, change }, deadline);
+        return;
+      } catch (error) {
+        const busy = error instanceof FlotillaError && error.code === 'OVERLOADED';
+        if (!busy || Date.now() + noLeaderBackoffMs >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+      }
+    }
   }
 
   /** Waits until the leader counts `node` among the voters (a new member is promoted once caught up). */
