@@ -13,16 +13,14 @@ export const maxPendingReads = 4096;
 export type Consistency = 'local' | 'leader' | 'consistent';
 
 export type ActorInput =
-  /** A Raft message from member `from` for member `to`, which may be an earlier incarnation of this one. */
-  | { readonly kind: 'message'; readonly from: NodeId; readonly to: NodeId; readonly message: Message }
+  /** A Raft message from member `from` (its sender names itself: votes and acknowledgements count by it). */
+  | { readonly kind: 'message'; readonly from: NodeId; readonly message: Message }
   | { readonly kind: 'durable'; readonly seq: number }
   | { readonly kind: 'timeout' }
   /** Stand for election now: this member is a new group's preferred leader. */
   | { readonly kind: 'campaign' }
   /** The node failure detector's news of a peer node (or of this group's member there stopping). */
   | { readonly kind: 'peer'; readonly node: string; readonly up: boolean }
-  /** Node `current`'s member is a new incarnation: the `stale` one there is gone with its data. */
-  | { readonly kind: 'incarnation'; readonly stale: NodeId; readonly current: NodeId }
   | { readonly kind: 'command'; readonly request: number; readonly data: Uint8Array }
   | { readonly kind: 'system'; readonly event: SystemEvent }
   | {
@@ -53,11 +51,6 @@ export interface ShardContext {
   now(): number;
   /** A message from member `from` (this node's) to member `to`, on the node `to` names. */
   send(group: string, from: NodeId, to: NodeId, message: Message): void;
-  /**
-   * A message for `stale` reached this node, whose member is `current`: member `replyTo` is told,
-   * so that a leader among them can replace the stale identity by the new one.
-   */
-  misaddressed(group: string, stale: NodeId, current: NodeId, replyTo: NodeId): void;
   persist(group: string, seq: number, write: Write): void;
   /** Arms the timer of this actor (of a closed one, nothing). */
   armTimer(actor: { readonly group: string }, at: number | null): void;

@@ -140,11 +140,7 @@ export class GroupActor implements ApplyHost {
   private dispatch(input: ActorInput): void {
     switch (input.kind) {
       case 'message': {
-        if (input.to !== this.member.id) {
-          // For an earlier incarnation of this member, whose data is gone: not ours to answer.
-          this.context.misaddressed(this.group, input.to, this.member.id, input.from);
-          return;
-        }
+        if (input.message.type === 'appendResponse' && input.message.stalled) this.replaceStale(input.from);
         const stale = this.member.staleMessages;
         this.step({ type: 'message', from: input.from, message: input.message });
         this.context.staleMessages += this.member.staleMessages - stale;
@@ -164,9 +160,6 @@ export class GroupActor implements ApplyHost {
         // The core knows members; the failure detector knows nodes: every member there hears it.
         for (const member of this.membersOn(input.node))
           this.step(input.up ? { type: 'peerUp', node: member } : { type: 'peerDown', node: member });
-        return;
-      case 'incarnation':
-        this.replaceStale(input.stale, input.current);
         return;
       case 'command':
         this.propose(input.request, input.data);
@@ -227,14 +220,16 @@ export class GroupActor implements ApplyHost {
   }
 
   /**
-   * The member on `current`'s node is a new incarnation and `stale`, in the configuration, is
-   * gone with its data: the leader replaces it. Refused while another change is under way; the
-   * next message to the stale member brings the news again.
+   * An empty member answered for its node where the configuration names another: that one's data
+   * is gone with it, and this one is its node's new incarnation (its messages went to the old
+   * identity's node). The leader replaces the old identity by the new. Refused while another
+   * change is under way; the next answer brings the news again.
    */
-  private replaceStale(stale: NodeId, current: NodeId): void {
-    const config = this.member.log.config;
-    if (this.member.role !== 'leader' || nodeOf(stale) !== nodeOf(current)) return;
-    if (memberOn(config, nodeOf(stale)) !== stale) return;
+  private replaceStale(current: NodeId): void {
+    const member = this.member;
+    if (member.role !== 'leader' || member.progress.has(current)) return;
+    const stale = memberOn(member.log.config, nodeOf(current));
+    if (stale === null || stale === current) return;
     this.step({ type: 'changeMembers', id: -1, change: { kind: 'replace', old: stale, node: current } });
   }
 

@@ -30,13 +30,6 @@ export type FromShard =
       readonly to: string;
       readonly message: Message;
     }
-  | {
-      readonly t: 'misaddressed';
-      readonly group: string;
-      readonly stale: string;
-      readonly current: string;
-      readonly replyTo: string;
-    }
   | { readonly t: 'persist'; readonly group: string; readonly seq: number; readonly write: Write }
   | { readonly t: 'reply'; readonly request: number; readonly outcome: Outcome }
   | { readonly t: 'leader'; readonly group: string; readonly leader: string | null; readonly term: number }

@@ -82,8 +82,6 @@ const shard = new Shard(
   node,
   {
     send: (group, from, to, message) => post({ t: 'send', group, from, to, message }),
-    misaddressed: (group, stale, current, replyTo) =>
-      post({ t: 'misaddressed', group, stale, current, replyTo }),
     persist: (group, seq, write) => post({ t: 'persist', group, seq, write }),
     reply: (request, outcome) => post({ t: 'reply', request, outcome }),
     leaderChanged: (group, leader, term) => post({ t: 'leader', group, leader, term }),

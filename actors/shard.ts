@@ -20,8 +20,6 @@ import { TimerWheel } from './timer-wheel.js';
 /** What a shard needs from its node. */
 export interface ShardHost {
   send(group: string, from: NodeId, to: NodeId, message: Message): void;
-  /** A message for `stale` came to this node's member `current`: `replyTo` hears of it. */
-  misaddressed(group: string, stale: NodeId, current: NodeId, replyTo: NodeId): void;
   persist(group: string, seq: number, write: Write): void;
   reply(request: number, outcome: Outcome): void;
   leaderChanged(group: string, leader: string | null, term: number): void;
@@ -216,10 +214,6 @@ export class Shard implements ShardContext {
 
   send(group: string, from: NodeId, to: NodeId, message: Message): void {
     this.host.send(group, from, to, message);
-  }
-
-  misaddressed(group: string, stale: NodeId, current: NodeId, replyTo: NodeId): void {
-    this.host.misaddressed(group, stale, current, replyTo);
   }
 
   persist(group: string, seq: number, write: Write): void {

@@ -182,9 +182,6 @@ export class WorkerShard implements ShardHandle {
         case 'send':
           host.send(message.group, message.from, message.to, message.message);
           break;
-        case 'misaddressed':
-          host.misaddressed(message.group, message.stale, message.current, message.replyTo);
-          break;
         case 'persist':
           host.persist(message.group, message.seq, message.write);
           break;

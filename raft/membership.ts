@@ -95,7 +95,12 @@ export function forgetRemovedPeers(member: Member): void {
     if (isMember(member.log.config, peer)) continue;
     member.progress.delete(peer);
     // It may never hear otherwise (a quiet follower waits on a live leader): tell it it is out.
-    member.send(peer, { type: 'removed', term: member.term, configIndex: member.log.configIndex });
+    member.send(peer, {
+      type: 'removed',
+      term: member.term,
+      configIndex: member.log.configIndex,
+      member: peer,
+    });
   }
 }
 
@@ -120,8 +125,8 @@ export function promoteCaughtUp(member: Member): void {
  * the leader's committed one that left it out. (Only a leader's log tells: a member catching up
  * may hold, as its latest, an old configuration that left it out before it was added again.)
  */
-export function removedByNotice(member: Member, configIndex: number): boolean {
-  return !member.stalled && !member.removed && member.log.configIndex <= configIndex;
+export function removedByNotice(member: Member, configIndex: number, about: NodeId): boolean {
+  return about === member.id && !member.stalled && !member.removed && member.log.configIndex <= configIndex;
 }
 
 /** The member is out of the group: it campaigns no more, and the host hears it may delete it. */
@@ -139,6 +144,11 @@ export function answerNonMember(member: Member, from: NodeId): boolean {
   if (member.role !== 'leader' || member.progress.has(from) || isMember(member.log.config, from))
     return false;
   if (member.log.configIndex > member.commit) return false;
-  member.send(from, { type: 'removed', term: member.term, configIndex: member.log.configIndex });
+  member.send(from, {
+    type: 'removed',
+    term: member.term,
+    configIndex: member.log.configIndex,
+    member: from,
+  });
   return true;
 }

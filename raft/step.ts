@@ -222,7 +222,7 @@ function dispatch(member: Member, from: NodeId, message: Message): void {
       return;
     case 'removed':
       // The leader's committed configuration, at least as late as ours, leaves us out.
-      if (removedByNotice(member, message.configIndex)) markRemoved(member);
+      if (removedByNotice(member, message.configIndex, message.member)) markRemoved(member);
       return;
     default: {
       const exhausted: never = message;

@@ -107,10 +107,16 @@ export type Message =
   /** With `quiesce`: the sender led this term and no longer does, so its quiet followers must not wait on it. */
   | { readonly type: 'leaderGone'; readonly term: number }
   /**
-   * From a leader to a member that is not in its committed configuration (at `configIndex`): a
-   * receiver whose own latest configuration is no later is no longer in the group.
+   * From a leader: `member` is not in its committed configuration (at `configIndex`). The
+   * receiver, if it is that member and its own latest configuration is no later, is out of the
+   * group. It names the member because a host may deliver it to another incarnation on its node.
    */
-  | { readonly type: 'removed'; readonly term: number; readonly configIndex: number };
+  | {
+      readonly type: 'removed';
+      readonly term: number;
+      readonly configIndex: number;
+      readonly member: NodeId;
+    };
 
 export type MembershipChange =
   | { readonly kind: 'add'; readonly node: NodeId; readonly voter: boolean }

@@ -44,21 +44,16 @@ export type RemoteCall =
   | { readonly op: 'mailboxGone'; readonly mailbox: string }
   /** The sender's member of `group` stopped (or started again): its peers stop waiting on it. */
   | { readonly op: 'memberChanged'; readonly group: string; readonly up: boolean }
-  /** A message for member `stale` reached the sender, whose member of `group` is `current`. */
-  | { readonly op: 'incarnation'; readonly group: string; readonly stale: string; readonly current: string }
   /** From a client: this node's overview, or its member's status. */
   | { readonly op: 'overview' }
   | { readonly op: 'status'; readonly group: string };
 
 export type Envelope =
-  /** A Raft message between two members of `group`, named by their identities. */
-  | {
-      readonly kind: 'raft';
-      readonly group: string;
-      readonly from: string;
-      readonly to: string;
-      readonly message: Message;
-    }
+  /**
+   * A Raft message of `group` from member `from` to this node's member. The sender names itself:
+   * a vote or an acknowledgement counts for that identity only, never for another incarnation.
+   */
+  | { readonly kind: 'raft'; readonly group: string; readonly from: string; readonly message: Message }
   | { readonly kind: 'call'; readonly id: number; readonly call: RemoteCall }
   | { readonly kind: 'result'; readonly id: number; readonly outcome: Outcome };
 

@@ -84,13 +84,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     this.name = options.name;
     const host: ShardSetHost = {
       send: (group, from, to, message) =>
-        this.transport.send(nodeOf(to), { kind: 'raft', group, from, to, message }),
-      misaddressed: (group, stale, current, replyTo) =>
-        this.transport.send(nodeOf(replyTo), {
-          kind: 'call',
-          id: 0,
-          call: { op: 'incarnation', group, stale, current },
-        }),
+        this.transport.send(nodeOf(to), { kind: 'raft', group, from, message }),
       persist: (group, seq, write) => this.persist(group, seq, write),
       reply: (request, outcome) => this.calls.settle(request, outcome),
       leaderChanged: (group, leader, term) => this.leaderChanged(group, leader, term),
@@ -377,21 +371,32 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     this.ensureOpen();
     const deadline = this.router.deadline(options);
     const record = await this.router.recordFor(name);
-    const asked = new Set(this.shards.has(name) ? [this.name, ...record.members] : record.members);
     const viewOn = async (member: string): Promise<MemberView | null> => {
       const outcome = await this.router.callOn(member, { op: 'members', group: name }, deadline);
       if (outcome.kind !== 'ok' || (outcome.value as MemberView).stalled) return null;
       return outcome.value as MemberView;
     };
+    // The leader last heard of first, then this node's member, then the others; a member that
+    // names a leader not asked yet sends the question there next. Known leaders answer in one call.
+    const known = this.router.leaders.get(name);
+    const queue = [
+      ...(known === undefined ? [] : [known]),
+      ...(this.shards.has(name) ? [this.name] : []),
+      ...record.members,
+    ];
+    const asked = new Set<string>();
     let fallback: MemberView | null = null;
-    for (const member of asked) {
+    for (let member = queue.shift(); member !== undefined; member = queue.shift()) {
+      if (asked.has(member)) continue;
+      asked.add(member);
       const view = await viewOn(member);
       if (view === null) continue;
-      if (view.leader === member) return membersOf(view);
+      if (view.leader === member) {
+        this.router.leaders.set(name, member);
+        return membersOf(view);
+      }
       fallback ??= view;
-      if (view.leader === null || asked.has(view.leader)) continue;
-      const leaders = await viewOn(view.leader);
-      if (leaders?.leader === view.leader) return membersOf(leaders);
+      if (view.leader !== null && !asked.has(view.leader)) queue.unshift(view.leader);
     }
     if (fallback !== null) return membersOf(fallback);
     throw new FlotillaError('NO_SUCH_GROUP', `no member of ${name} answered`);
@@ -475,9 +480,6 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       case 'memberChanged':
         this.shards.deliver(call.group, { kind: 'peer', node: from, up: call.up });
         return;
-      case 'incarnation':
-        this.shards.deliver(call.group, { kind: 'incarnation', stale: call.stale, current: call.current });
-        return;
       case 'campaign':
         this.shards.deliver(call.group, { kind: 'campaign' });
         return;
@@ -525,7 +527,6 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
           this.shards.deliver(envelope.group, {
             kind: 'message',
             from: envelope.from,
-            to: envelope.to,
             message: envelope.message as Message,
           });
           break;

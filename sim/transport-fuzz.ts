@@ -71,7 +71,6 @@ function twisted(random: Random): unknown {
     kind: 'raft',
     group: `fuzz-${random.below(4)}`,
     from: 'a',
-    to: 'n',
     message: {
       type: ['append', 'vote', 'heartbeat', 'snapshot', 'appendResponse'][random.below(5)],
       term: random.below(5),

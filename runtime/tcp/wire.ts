@@ -147,6 +147,7 @@ export function checkMessage(value: unknown): Message {
       break;
     case 'removed':
       count(message.configIndex, 'configIndex');
+      name(message.member, 'a removed member');
       break;
     default:
       fail(`a raft message of no known type ${String(message.type)}`);
@@ -173,11 +174,6 @@ function checkCall(value: unknown): RemoteCall {
       if (call.founders !== null) names(call.founders, 'founders');
       name(call.member, 'a member');
       count(call.version, 'a machine version');
-      break;
-    case 'incarnation':
-      name(call.group, 'a group');
-      name(call.stale, 'a member');
-      name(call.current, 'a member');
       break;
     case 'command':
       name(call.group, 'a group');
@@ -252,7 +248,6 @@ function checkEnvelope(value: unknown): void {
     case 'raft':
       name(envelope.group, 'a group');
       name(envelope.from, 'a sending member');
-      name(envelope.to, 'a receiving member');
       checkMessage(envelope.message);
       return;
     case 'call':

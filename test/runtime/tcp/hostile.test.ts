@@ -95,21 +95,18 @@ describe('a node under hostile input', () => {
     const status = await node.status('solo');
     const socket = await fuzzHandshake(secret);
     const batch = (envelopes: unknown) => socket.write(encodeFrame(FrameType.batch, packr.pack(envelopes)));
-    const to = status.member!;
     batch([
-      { kind: 'raft', group: 'nowhere', from: 'a', to: 'n', message: { type: 'timeoutNow', term: 9 } },
+      { kind: 'raft', group: 'nowhere', from: 'a', message: { type: 'timeoutNow', term: 9 } },
       {
         kind: 'raft',
         group: 'solo',
         from: 'a',
-        to,
         message: { type: 'vote', term: 0, lastIndex: 0, lastTerm: 0, pre: false, transfer: false },
       },
       {
         kind: 'raft',
         group: 'solo',
         from: 'a',
-        to,
         message: {
           type: 'appendResponse',
           term: 0,
@@ -131,7 +128,7 @@ describe('a node under hostile input', () => {
     );
     expect(socket.destroyed).toBe(false);
     const closed = new Promise((resolve) => socket.once('close', resolve));
-    batch([{ kind: 'raft', group: 'solo', from: 'a', to, message: { type: 'append', term: 'seven' } }]);
+    batch([{ kind: 'raft', group: 'solo', from: 'a', message: { type: 'append', term: 'seven' } }]);
     await closed;
     expect(node.overview().transport.rejected).toBe(before.rejected + 1);
     const after = await node.status('solo');
@@ -155,8 +152,7 @@ describe('a node under hostile input', () => {
       commit: 1,
       probe: true,
     };
-    const to = (await node.status('victim')).member!;
-    const envelope = { kind: 'raft', group: 'victim', from: 'a', to, message: append };
+    const envelope = { kind: 'raft', group: 'victim', from: 'a', message: append };
     socket.write(encodeFrame(FrameType.batch, packr.pack([envelope])));
     await until(async () => (await node.status('victim')).role === 'failed', 'the member to stop');
     const status = await node.status('victim');

@@ -13,7 +13,6 @@ const valid: Envelope[] = [
     kind: 'raft',
     group: 'orders',
     from: 'a#aaaaaaaaaa',
-    to: 'b#bbbbbbbbbb',
     message: {
       type: 'append',
       term: 3,
@@ -31,14 +30,12 @@ const valid: Envelope[] = [
     kind: 'raft',
     group: 'orders',
     from: 'a#aaaaaaaaaa',
-    to: 'b#bbbbbbbbbb',
     message: { type: 'vote', term: 4, lastIndex: 6, lastTerm: 3, pre: true, transfer: false },
   },
   {
     kind: 'raft',
     group: 'orders',
     from: 'a#aaaaaaaaaa',
-    to: 'b#bbbbbbbbbb',
     message: {
       type: 'snapshot',
       term: 4,
@@ -77,11 +74,6 @@ const valid: Envelope[] = [
       group: 'orders',
       change: { kind: 'add', node: 'c', member: 'c#cccccccccc', voter: true },
     },
-  },
-  {
-    kind: 'call',
-    id: 0,
-    call: { op: 'incarnation', group: 'orders', stale: 'c#cccccccccc', current: 'c#dddddddddd' },
   },
 ];
 
