@@ -33,7 +33,7 @@ import {
 } from './machine-application.js';
 import { reportedVersion, targetVersion } from './machine-versions.js';
 import { memberOn, membersOn, type NodeChange, translate } from './member-changes.js';
-import { nodeOf } from './member-id.js';
+import { isOn, nodeOf } from './member-id.js';
 import { type PendingCommand, Requests } from './requests.js';
 import { Mailbox } from './scheduler.js';
 
@@ -237,8 +237,8 @@ export class GroupActor implements ApplyHost {
   private membersOn(node: string): NodeId[] {
     const member = this.member;
     const found = new Set(membersOn(member.log.config, node));
-    for (const peer of member.progress.keys()) if (nodeOf(peer) === node) found.add(peer);
-    for (const peer of member.downPeers) if (nodeOf(peer) === node) found.add(peer);
+    for (const peer of member.progress.keys()) if (isOn(peer, node)) found.add(peer);
+    for (const peer of member.downPeers) if (isOn(peer, node)) found.add(peer);
     found.delete(member.id);
     return [...found];
   }

@@ -23,7 +23,7 @@ export {
   type Target,
 } from './machine.js';
 export { memberOn, type NodeChange } from './member-changes.js';
-export { newMemberId, nodeOf } from './member-id.js';
+export { isOn, newMemberId, nodeOf } from './member-id.js';
 export { maxPlainDepth, maxPlainValues, plainDataProblem } from './plain-data.js';
 export { actorBudget, mailboxBound, roundBudget } from './scheduler.js';
 export { type MemberSpec, Shard, type ShardHost } from './shard.js';

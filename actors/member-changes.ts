@@ -2,7 +2,7 @@
 // member identities: a node whose member in the configuration is another incarnation (its data
 // was lost) is replaced, not added twice; a change already in effect is done.
 import { type Config, type MembershipChange, type NodeId, nextConfig } from '../raft/index.js';
-import { nodeOf } from './member-id.js';
+import { isOn, nodeOf } from './member-id.js';
 
 /** A change as the node asks its group's leader for it: by node, with the joining member's identity. */
 export type NodeChange =
@@ -11,8 +11,8 @@ export type NodeChange =
 
 /** The member of `config` that lives on `node`, if any. */
 export function memberOn(config: Config, node: string): NodeId | null {
-  for (const member of config.voters) if (nodeOf(member) === node) return member;
-  for (const member of config.nonVoters) if (nodeOf(member) === node) return member;
+  for (const member of config.voters) if (isOn(member, node)) return member;
+  for (const member of config.nonVoters) if (isOn(member, node)) return member;
   return null;
 }
 
@@ -50,5 +50,5 @@ function checked(config: Config, change: MembershipChange): Translated {
 
 /** The members of `config` on `node`, voters and non-voters, of any incarnation. */
 export function membersOn(config: Config, node: string): NodeId[] {
-  return [...config.voters, ...config.nonVoters].filter((member) => nodeOf(member) === node);
+  return [...config.voters, ...config.nonVoters].filter((member) => isOn(member, node));
 }

@@ -30,10 +30,29 @@ export function newMemberId(node: string): string {
  */
 export function nodeOf(member: string): string {
   const cut = member.length - incarnationLength - 1;
-  if (cut <= 0 || member.charCodeAt(cut) !== 35) return member;
-  // Every message sent and received asks this: characters are tested, nothing is allocated.
-  for (let at = cut + 1; at < member.length; at += 1) if (!isBase64Url(member.charCodeAt(at))) return member;
-  return member.slice(0, cut);
+  return cut > 0 && hasIncarnationAt(member, cut) ? member.slice(0, cut) : member;
+}
+
+/**
+ * Whether `member` lives on `node` (nodeOf(member) === node, with nothing allocated): every
+ * message received, and every group told of a peer node going down, asks this.
+ */
+export function isOn(member: string, node: string): boolean {
+  if (member.length !== node.length + incarnationLength + 1)
+    return member === node && !hasIncarnation(member);
+  return hasIncarnationAt(member, node.length) && member.startsWith(node);
+}
+
+function hasIncarnation(member: string): boolean {
+  const cut = member.length - incarnationLength - 1;
+  return cut > 0 && hasIncarnationAt(member, cut);
+}
+
+/** `#` at `cut`, then an incarnation's characters to the end. */
+function hasIncarnationAt(member: string, cut: number): boolean {
+  if (member.charCodeAt(cut) !== 35) return false;
+  for (let at = cut + 1; at < member.length; at += 1) if (!isBase64Url(member.charCodeAt(at))) return false;
+  return true;
 }
 
 function isBase64Url(code: number): boolean {

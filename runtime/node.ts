@@ -7,6 +7,7 @@ import type { Effect, SystemEvent } from '../actors/index.js';
 import {
   type Consistency,
   encodeCommand,
+  isOn,
   type MemberView,
   type NodeChange,
   nodeOf,
@@ -520,7 +521,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         case 'raft':
           // A group deleted here, or never created, or a sender naming a member of another node:
           // nothing to tell, as a lost message.
-          if (!this.shards.has(envelope.group) || nodeOf(envelope.from) !== from) {
+          if (!this.shards.has(envelope.group) || !isOn(envelope.from, from)) {
             this.unknownGroupMessages += 1;
             break;
           }

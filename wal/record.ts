@@ -75,12 +75,15 @@ export function writeRecordParts(
   payload: Uint8Array,
 ): number {
   buffer.set(group, offset + headerBytes);
-  return finishRecord(buffer, offset, type, flags, group.byteLength, index, term, extra, payload);
+  buffer.set(payload, offset + headerBytes + group.byteLength);
+  return finishRecord(buffer, offset, type, flags, group.byteLength, index, term, extra, payload.byteLength);
 }
 
 /**
  * The same with the group's name as a string of `groupBytes` UTF-8 bytes, written straight into
- * the buffer: the log keeps no encoded copy of every group's name.
+ * the buffer: the log keeps no encoded copy of every group's name. A payload given as a string
+ * (a member voted for) is written as UTF-8 straight in too: thousands of groups' votes are never
+ * encoded apart.
  */
 export function writeNamedRecord(
   buffer: Buffer,
@@ -92,13 +95,16 @@ export function writeNamedRecord(
   index: number,
   term: number,
   extra: number,
-  payload: Uint8Array,
+  payload: Uint8Array | string,
 ): number {
   buffer.write(group, offset + headerBytes, groupBytes, 'utf8');
-  return finishRecord(buffer, offset, type, flags, groupBytes, index, term, extra, payload);
+  const at = offset + headerBytes + groupBytes;
+  const payloadBytes = typeof payload === 'string' ? buffer.write(payload, at, 'utf8') : payload.byteLength;
+  if (typeof payload !== 'string') buffer.set(payload, at);
+  return finishRecord(buffer, offset, type, flags, groupBytes, index, term, extra, payloadBytes);
 }
 
-/** Writes everything but the group name (already in place) and the checksum over it all. */
+/** Writes the header (group name and payload are in place) and the checksum over it all. */
 function finishRecord(
   buffer: Buffer,
   offset: number,
@@ -108,9 +114,9 @@ function finishRecord(
   index: number,
   term: number,
   extra: number,
-  payload: Uint8Array,
+  payloadBytes: number,
 ): number {
-  const length = headerBytes + groupBytes + payload.byteLength;
+  const length = headerBytes + groupBytes + payloadBytes;
   buffer.writeUInt32LE(length, offset);
   buffer.writeUInt8(type, offset + 8);
   buffer.writeUInt8(flags, offset + 9);
@@ -118,7 +124,6 @@ function finishRecord(
   buffer.writeDoubleLE(index, offset + 12);
   buffer.writeDoubleLE(term, offset + 20);
   buffer.writeDoubleLE(extra, offset + 28);
-  buffer.set(payload, offset + headerBytes + groupBytes);
   buffer.writeUInt32LE(crc32(buffer.subarray(offset + 8, offset + length)), offset + 4);
   return offset + length;
 }

@@ -98,24 +98,16 @@ export function recordsOf(group: Uint8Array, write: Write, lastIndex: number): R
 
 type EntriesWrite = Extract<Write, { kind: 'entries' }>;
 
-/** Node names voted for are few: each is encoded once. */
-const votes = new Map<string, Uint8Array>();
-
+/** A vote's bytes off the fast path (recordsOf). */
 function voteBytes(vote: string | null): Uint8Array {
-  if (vote === null) return empty;
-  let bytes = votes.get(vote);
-  if (bytes === undefined) {
-    bytes = encoder.encode(vote);
-    if (votes.size < 4096) votes.set(vote, bytes);
-  }
-  return bytes;
+  return vote === null ? empty : encoder.encode(vote);
 }
 
 type StateWrite = Extract<Write, { kind: 'state' }>;
 
 /** Bytes `encodeState` will write for a name of `groupBytes`. */
 export function stateSize(groupBytes: number, write: StateWrite): number {
-  return headerBytes + groupBytes + voteBytes(write.vote).byteLength;
+  return headerBytes + groupBytes + (write.vote === null ? 0 : Buffer.byteLength(write.vote, 'utf8'));
 }
 
 /** Encodes a term/vote/commit write straight into `buffer`, as recordsOf would describe it. */
@@ -126,19 +118,18 @@ export function encodeStateWrite(
   groupBytes: number,
   write: StateWrite,
 ): number {
-  const flags = write.vote === null ? 1 : 0;
-  const payload = voteBytes(write.vote);
+  // Each group's vote names a member of that group: votes are as many as groups, none is kept encoded.
   return writeNamedRecord(
     buffer,
     offset,
     RecordType.state,
-    flags,
+    write.vote === null ? 1 : 0,
     group,
     groupBytes,
     write.commit,
     write.term,
     0,
-    payload,
+    write.vote ?? '',
   );
 }
 
