@@ -4,7 +4,7 @@
 // here, by its PID, also when this process is interrupted.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,6 @@ import type { TransportOptions } from './options.js';
 
 const packageCli = fileURLToPath(new URL('./cli.js', import.meta.url));
 
-/** A port free on 127.0.0.1 now (for a node to listen on, or a test's proxy). */
 export interface LocalClusterOptions {
   /** Tuning of every node's transport and failure detector. */
   readonly transport?: TransportOptions;
@@ -25,13 +24,50 @@ export interface LocalClusterOptions {
   readonly cli?: string;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports tried, at most, before falling back to one the kernel picks. */
+const portTries = 100;
+/** Ports handed out lately by this process, not handed out again: a cluster's nodes get distinct ones. */
+const handedOut: number[] = [];
+const handedOutKept = 1024;
+
+/**
+ * A port free on 127.0.0.1 now, for a node to listen on (or a test's proxy), taken from below
+ * the kernel's ephemeral range where it can find that range: ports there are never handed to an
+ * outgoing connection or another `listen(0)`, so a node that binds the port a moment later (or
+ * binds it again on restart) does not find it taken by a socket of some other test or process.
+ */
+export async function freePort(): Promise<number> {
+  const below = ephemeralLow();
+  if (below !== null) {
+    const first = Math.max(1024, below - 16_384);
+    for (let attempt = 0; attempt < portTries; attempt += 1) {
+      const port = first + Math.floor(Math.random() * (below - first));
+      if (handedOut.includes(port) || (await bound(port)) === null) continue;
+      if (handedOut.push(port) > handedOutKept) handedOut.shift();
+      return port;
+    }
+  }
+  return (await bound(0)) ?? 0;
+}
+
+/** The first port of the kernel's ephemeral range (Linux), or null where it cannot be read. */
+function ephemeralLow(): number | null {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 2048 ? low : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Binds `port` on 127.0.0.1 and lets it go again: the port bound, or null if it was taken. */
+function bound(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : null));
     });
   });
 }
