@@ -1,17 +1,16 @@
 // One group member as an actor: its raft member, its machine, its mailbox and the requests of
-// its callers. It turns the core's outputs into actions (sends held until durable, writes,
-// timers, replies) and hands committed entries to its machine (machine-application.ts).
+// its callers. The core's outputs are carried out by CoreHost (core-host.ts, shared with the
+// simulator and the core's tests); this class answers callers, arms timers, and hands committed
+// entries to its machine (machine-application.ts).
 import {
   createMember,
   type Entry,
-  type Member,
   type Message,
   type NodeId,
   type Proposal,
   type Input as RaftInput,
-  type Output as RaftOutput,
   type StoredMember,
-  step,
+  type Write,
 } from '../raft/index.js';
 import {
   type ActorInput,
@@ -22,6 +21,7 @@ import {
   maxPendingReads,
   type ShardContext,
 } from './actor-io.js';
+import { CoreHost, type HostOutput } from './core-host.js';
 import { encodeSystem, encodeVersion } from './entry-codec.js';
 import type { Machine, MachineRole } from './machine.js';
 import {
@@ -34,27 +34,17 @@ import {
 import { reportedVersion, targetVersion } from './machine-versions.js';
 import { memberOn, membersOn, type NodeChange, translate } from './member-changes.js';
 import { isOn, nodeOf } from './member-id.js';
-import { type PendingCommand, Requests } from './requests.js';
+import { Requests } from './requests.js';
 import { Mailbox } from './scheduler.js';
 
-interface HeldSend {
-  readonly seq: number;
-  readonly to: NodeId;
-  readonly message: Message;
-}
-
-export class GroupActor implements ApplyHost {
+export class GroupActor extends CoreHost implements ApplyHost {
   readonly mailbox = new Mailbox<ActorInput>();
-  readonly member: Member;
   state: unknown;
   /** Client requests waiting here; null while there are none, which is most of an idle group's life. */
   private waiting: Requests | null = null;
   /** Commands received this turn, proposed together at its end; likewise consistent reads. */
   private gathered: Proposal[] | null = null;
   private gatheredReads: number[] | null = null;
-  /** Messages waiting for this member's writes to be durable; null while there are none. */
-  private held: HeldSend[] | null = null;
-  private lastPersistSeq = 0;
   effectiveVersion = 0;
   versionBlocked: string | null = null;
   proposedVersion = 0;
@@ -75,12 +65,8 @@ export class GroupActor implements ApplyHost {
     readonly slot = 0,
   ) {
     // Idle groups go quiet: the node's failure detector watches peers instead of every group.
-    this.member = createMember({ id, stored, seed, options: { quiesce: true } });
+    super(createMember({ id, stored, seed, options: { quiesce: true } }));
     this.state = initial;
-  }
-
-  get pendingCommands(): number {
-    return this.waiting?.pending.size ?? 0;
   }
 
   private get requests(): Requests {
@@ -148,7 +134,6 @@ export class GroupActor implements ApplyHost {
       }
       case 'durable':
         this.step({ type: 'durable', seq: input.seq });
-        this.releaseHeld();
         return;
       case 'timeout':
         this.step({ type: 'timeout' });
@@ -215,7 +200,7 @@ export class GroupActor implements ApplyHost {
       return;
     }
     // Answered like a command: once its config entry applies.
-    this.requests.pending.set(request, { request, index: 0, term: 0 });
+    this.awaitEntry(request);
     this.step({ type: 'changeMembers', id: request, change: translated.change });
   }
 
@@ -249,7 +234,7 @@ export class GroupActor implements ApplyHost {
 
   private propose(request: number, data: Uint8Array): void {
     if (request >= 0) {
-      if (this.requests.pending.size >= maxPendingCommands) {
+      if (this.pendingCommands >= maxPendingCommands) {
         this.context.reply(request, {
           kind: 'error',
           code: 'OVERLOADED',
@@ -257,7 +242,7 @@ export class GroupActor implements ApplyHost {
         });
         return;
       }
-      this.requests.pending.set(request, { request, index: 0, term: 0 });
+      this.awaitEntry(request);
     }
     this.gathered ??= [];
     this.gathered.push({ id: request, data });
@@ -285,38 +270,31 @@ export class GroupActor implements ApplyHost {
   }
 
   step(input: RaftInput): void {
-    const outputs = step(this.member, this.context.now(), input);
-    for (const output of outputs) this.perform(output);
+    this.stepCore(this.context.now(), input);
   }
 
-  private perform(output: RaftOutput): void {
+  protected transmit(to: NodeId, message: Message): void {
+    this.context.send(this.group, this.member.id, to, message);
+  }
+
+  protected write(seq: number, write: Write): void {
+    this.context.persist(this.group, seq, write);
+  }
+
+  /** A committed entry, and the caller waiting on it here: the machine applies it. */
+  protected applyEntry(entry: Entry, request: number | null): void {
+    applyEntry(this, entry, request);
+  }
+
+  protected overwritten(request: number): void {
+    this.context.reply(request, { kind: 'dropped' });
+  }
+
+  protected carry(output: HostOutput): void {
     switch (output.type) {
-      case 'send':
-        if (output.sync && this.lastPersistSeq > this.member.durableSeq) {
-          this.held ??= [];
-          this.held.push({ seq: this.lastPersistSeq, to: output.to, message: output.message });
-        } else {
-          this.context.send(this.group, this.member.id, output.to, output.message);
-        }
-        return;
-      case 'persist':
-        this.lastPersistSeq = output.seq;
-        this.context.persist(this.group, output.seq, output.write);
-        return;
-      case 'apply':
-        for (const entry of output.entries) this.apply(entry);
-        return;
       case 'restore':
         restoreSnapshot(this, output.snapshot.index, output.snapshot.data);
         return;
-      case 'accepted': {
-        const pending = this.requests.pending.get(output.id);
-        if (pending === undefined) return;
-        pending.index = output.index;
-        pending.term = output.term;
-        this.requests.acceptedAt.set(output.index, output.id);
-        return;
-      }
       case 'rejected':
         this.rejected(output.id, output.reason, output.leader);
         return;
@@ -357,7 +335,7 @@ export class GroupActor implements ApplyHost {
   }
 
   private rejected(id: number, reason: string, leader: NodeId | null): void {
-    const known = this.requests.pending.delete(id) || this.requests.transfers.delete(id);
+    const known = this.forgetCommand(id) || this.waiting?.transfers.delete(id) === true;
     if (!known) return;
     if (reason === 'notLeader' || reason === 'transferring') {
       this.context.reply(id, { kind: 'notLeader', leader: leader === null ? null : nodeOf(leader) });
@@ -377,36 +355,11 @@ export class GroupActor implements ApplyHost {
     if (role !== 'preCandidate') enterRole(this, role as MachineRole);
   }
 
-  /** A committed entry: the caller waiting on it here is found, and the machine applies it. */
-  private apply(entry: Entry): void {
-    const request = this.requests.acceptedAt.get(entry.index);
-    let pending: PendingCommand | undefined;
-    if (request !== undefined) {
-      this.requests.acceptedAt.delete(entry.index);
-      pending = this.requests.pending.get(request);
-      this.requests.pending.delete(request);
-      if (pending !== undefined && pending.term !== entry.term) {
-        this.context.reply(request, { kind: 'dropped' });
-        pending = undefined;
-      }
-    }
-    applyEntry(this, entry, pending);
-  }
-
   failReads(message: string): void {
     for (const id of [...(this.waiting?.reads.keys() ?? [])]) {
       this.waiting!.reads.delete(id);
       this.context.reply(id, { kind: 'error', code: 'STOPPED', message });
     }
-  }
-
-  private releaseHeld(): void {
-    if (this.held === null) return;
-    const durable = this.member.durableSeq;
-    const ready = this.held.filter((held) => held.seq <= durable);
-    const waiting = this.held.filter((held) => held.seq > durable);
-    this.held = waiting.length === 0 ? null : waiting;
-    for (const held of ready) this.context.send(this.group, this.member.id, held.to, held.message);
   }
 
   /**
@@ -418,8 +371,9 @@ export class GroupActor implements ApplyHost {
     this.waiting = null;
     this.gathered = null;
     this.gatheredReads = null;
-    if (waiting === null) return { appended: [], reads: [] };
-    return { appended: [...waiting.pending.keys(), ...waiting.transfers], reads: [...waiting.reads.keys()] };
+    const appended = this.abandonCommands();
+    if (waiting === null) return { appended, reads: [] };
+    return { appended: [...appended, ...waiting.transfers], reads: [...waiting.reads.keys()] };
   }
 
   /** Status figures for this member. */

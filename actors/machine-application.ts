@@ -9,7 +9,6 @@ import type { Effect, MachineRole, SystemEvent } from './machine.js';
 import { checkApplyResult, checkEffects } from './machine-output.js';
 import { enterVersion, type VersionState } from './machine-versions.js';
 import { plainDataProblem } from './plain-data.js';
-import type { PendingCommand } from './requests.js';
 
 /** What of its actor a member's machine works with. */
 export interface ApplyHost extends VersionState {
@@ -25,13 +24,13 @@ export interface ApplyHost extends VersionState {
   failReads(message: string): void;
 }
 
-/** Applies one committed entry; `pending` is the caller waiting on it here, if any. */
-export function applyEntry(host: ApplyHost, entry: Entry, pending: PendingCommand | undefined): void {
+/** Applies one committed entry; `request` is the caller waiting on it here, if any. */
+export function applyEntry(host: ApplyHost, entry: Entry, request: number | null): void {
   const { context } = host;
   if (host.versionBlocked !== null) {
     // A member that cannot apply cannot answer: the entry applies on the others.
-    if (pending !== undefined)
-      context.reply(pending.request, {
+    if (request !== null)
+      context.reply(request, {
         kind: 'error',
         code: 'TIMEOUT',
         message: `the member that took the call cannot apply the log: ${host.versionBlocked}`,
@@ -40,13 +39,13 @@ export function applyEntry(host: ApplyHost, entry: Entry, pending: PendingComman
   }
   if (entry.kind !== 'command') {
     host.appliedIndex = entry.index;
-    if (pending !== undefined) context.reply(pending.request, { kind: 'ok', value: undefined });
+    if (request !== null) context.reply(request, { kind: 'ok', value: undefined });
     return;
   }
   const [tag, payload] = decodeEntryData(entry.data);
   if (tag === 2) {
     applyVersion(host, entry, payload as number);
-    if (pending !== undefined) context.reply(pending.request, { kind: 'ok', value: undefined });
+    if (request !== null) context.reply(request, { kind: 'ok', value: undefined });
     return;
   }
   host.appliedIndex = entry.index;
@@ -60,30 +59,24 @@ export function applyEntry(host: ApplyHost, entry: Entry, pending: PendingComman
         : (host.machine.system?.(meta, payload as SystemEvent, host.state) ?? { state: host.state });
   } catch (error) {
     // The same command throws on every member, so every member keeps the state it had.
-    machineFailed(host, pending, tag === 1, String(error));
+    machineFailed(host, request, tag === 1, String(error));
     return;
   }
   // Checked on every member alike: what fails here fails everywhere, and the state stays.
   const checked = checkApplyResult(returned, entry.index, from);
   if (!checked.ok) {
-    machineFailed(host, pending, tag === 1, checked.problem);
+    machineFailed(host, request, tag === 1, checked.problem);
     return;
   }
   const result = checked.value;
   host.state = result.state;
-  if (pending !== undefined) context.reply(pending.request, { kind: 'ok', value: detached(result.reply) });
+  if (request !== null) context.reply(request, { kind: 'ok', value: detached(result.reply) });
   if (result.effects !== undefined && result.effects.length > 0) runEffects(host, entry.term, result.effects);
 }
 
 /** A command the machine failed: its caller hears why; a system event's failure is reported by the leader. */
-function machineFailed(
-  host: ApplyHost,
-  pending: PendingCommand | undefined,
-  system: boolean,
-  message: string,
-): void {
-  if (pending !== undefined)
-    host.context.reply(pending.request, { kind: 'error', code: 'MACHINE_ERROR', message });
+function machineFailed(host: ApplyHost, request: number | null, system: boolean, message: string): void {
+  if (request !== null) host.context.reply(request, { kind: 'error', code: 'MACHINE_ERROR', message });
   else if (system && host.member.role === 'leader') host.context.report(host.group, 'MACHINE_ERROR', message);
 }
 

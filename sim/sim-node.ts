@@ -1,6 +1,8 @@
-// One simulated node: it hosts a member of each of its groups, performs the core's outputs
-// (disk writes, messages held until durable when asked, timers, applying to the KV machine) and
-// answers client requests. A crash drops all of it but the disk.
+// One simulated node: it hosts a member of each of its groups, whose outputs the runtime's
+// CoreHost carries out (messages held until durable, replies matched to accepted entries) into
+// the simulated disk, network, timers and KV machine, and answers client requests. A crash drops
+// all of it but the disk.
+import { CoreHost, type HostOutput } from '../actors/core-host.js';
 import {
   createMember,
   type Entry,
@@ -12,7 +14,6 @@ import {
   type NodeId,
   type Options,
   type Output,
-  step,
   type Write,
 } from '../raft/index.js';
 import type { GroupId, SimDisk } from './disk.js';
@@ -45,26 +46,116 @@ export interface Environment {
   truncated(node: NodeId, group: GroupId): void;
 }
 
-interface Pending {
-  readonly handler: ReplyHandler;
-  index: number;
-  term: number;
-}
-
-class Hosted {
-  readonly pending = new Map<number, Pending>();
-  readonly acceptedAt = new Map<number, number>();
+/** A member of a group on this node, its core's outputs carried out by the runtime's CoreHost. */
+class SimMember extends CoreHost {
+  /** Callers of commands and membership changes, answered when their entry applies. */
+  readonly handlers = new Map<number, ReplyHandler>();
   readonly reads = new Map<number, { readonly handler: ReplyHandler; readonly key: string }>();
-  held: { readonly needSeq: number; readonly to: NodeId; readonly message: Message }[] = [];
   machine = new KvMachine();
   timerGeneration = 0;
-  lastPersistSeq = 0;
   lastSnapshotIndex = 0;
   /** Last index this member has written, to tell a truncation from an append. */
   writtenLast: number;
 
-  constructor(readonly member: Member) {
+  constructor(
+    member: Member,
+    private readonly node: SimNode,
+    private readonly group: GroupId,
+    private readonly env: Environment,
+  ) {
+    super(member);
     this.writtenLast = member.log.lastIndex;
+    this.lastSnapshotIndex = member.log.snapshotIndex;
+  }
+
+  /** Steps the member and carries out its outputs; the world sees them and the checker checks. */
+  stepAt(now: number, input: Input): void {
+    const member = this.member;
+    const commitBefore = member.commit;
+    const quietBefore = member.quiet;
+    const outputs = this.stepCore(now, input);
+    for (const output of outputs) this.env.observe(this.node.id, this.group, member, output);
+    if (member.quiet && !quietBefore && member.role === 'leader') this.env.quietLeader();
+    this.env.checker(this.group).afterStep(this.node.id, member, commitBefore, outputs);
+  }
+
+  /** A command (or membership change) about to be proposed as `id`. */
+  expect(id: number, handler: ReplyHandler): void {
+    this.handlers.set(id, handler);
+    this.awaitEntry(id);
+  }
+
+  protected transmit(to: NodeId, message: Message): void {
+    this.node.transmit(this.group, to, message);
+  }
+
+  protected write(seq: number, write: Write): void {
+    if (write.kind === 'entries') {
+      if (write.from <= this.writtenLast) this.env.truncated(this.node.id, this.group);
+      this.writtenLast = write.from + write.entries.length - 1;
+    } else if (write.kind === 'snapshot' && !write.keepLaterEntries) {
+      this.writtenLast = write.snapshot.index;
+    }
+    this.node.disk.write(this.group, seq, write);
+    this.env.diskWritten(this.node.id);
+  }
+
+  protected applyEntry(entry: Entry, request: number | null): void {
+    if (entry.kind === 'command') this.machine.apply(decodeCommand(entry.data));
+    if (request !== null) this.answer(request, { kind: 'ok', value: null });
+  }
+
+  protected overwritten(request: number): void {
+    this.answer(request, { kind: 'failed' });
+  }
+
+  protected carry(output: HostOutput): void {
+    switch (output.type) {
+      case 'restore':
+        this.machine = KvMachine.decode(output.snapshot.data);
+        this.lastSnapshotIndex = output.snapshot.index;
+        return;
+      case 'rejected':
+        this.forgetCommand(output.id);
+        this.answer(output.id, { kind: 'rejected', leader: output.leader });
+        return;
+      case 'readReady':
+        for (const id of output.ids) {
+          const read = this.reads.get(id);
+          this.reads.delete(id);
+          if (read === undefined) continue;
+          if (this.member.applied < output.index)
+            throw new Error('read ready before the host applied its index');
+          read.handler({ kind: 'ok', value: this.machine.get(read.key) });
+        }
+        return;
+      case 'readRejected':
+        for (const id of output.ids) {
+          const read = this.reads.get(id);
+          this.reads.delete(id);
+          read?.handler({ kind: 'rejected', leader: output.leader });
+        }
+        return;
+      case 'timer':
+        this.timerGeneration += 1;
+        if (output.at !== null) this.env.armTimer(this.node.id, this.group, output.at, this.timerGeneration);
+        return;
+      case 'transferred':
+      case 'role':
+      // The nemesis deletes removed members itself, once their removal is committed.
+      case 'removed':
+        return;
+      default: {
+        const exhausted: never = output;
+        throw new Error(`unknown output ${JSON.stringify(exhausted)}`);
+      }
+    }
+  }
+
+  private answer(id: number, reply: Reply): void {
+    const handler = this.handlers.get(id);
+    this.handlers.delete(id);
+    handler?.(reply);
   }
 }
 
@@ -72,7 +163,7 @@ export class SimNode {
   up = true;
   /** A paused process (a long GC pause, SIGSTOP) handles nothing until then. */
   pausedUntil = 0;
-  private readonly hosted = new Map<GroupId, Hosted>();
+  private readonly hosted = new Map<GroupId, SimMember>();
   private nextId = 1;
 
   constructor(
@@ -98,9 +189,7 @@ export class SimNode {
     this.env
       .checker(group)
       .onRestart(this.id, member, this.disk.durableCommit(group), recovered === undefined);
-    const hosted = new Hosted(member);
-    hosted.lastSnapshotIndex = member.log.snapshotIndex;
-    this.hosted.set(group, hosted);
+    this.hosted.set(group, new SimMember(member, this, group, this.env));
     this.process(group, { type: 'start' });
   }
 
@@ -134,21 +223,15 @@ export class SimNode {
 
   /** The disk finished a sync: members learn what is durable and held messages go out. */
   synced(reports: ReadonlyMap<GroupId, number>): void {
-    for (const [group, seq] of reports) {
-      const hosted = this.hosted.get(group);
-      if (hosted === undefined) continue;
-      this.process(group, { type: 'durable', seq });
-      const ready = hosted.held.filter((held) => held.needSeq <= seq);
-      hosted.held = hosted.held.filter((held) => held.needSeq > seq);
-      for (const held of ready) this.transmit(group, held.to, held.message);
-    }
+    for (const [group, seq] of reports)
+      if (this.hosted.has(group)) this.process(group, { type: 'durable', seq });
   }
 
   command(group: GroupId, command: KvCommand, handler: ReplyHandler): boolean {
     const hosted = this.hosted.get(group);
     if (!this.up || hosted === undefined) return false;
     const id = this.nextId++;
-    hosted.pending.set(id, { handler, index: 0, term: 0 });
+    hosted.expect(id, handler);
     this.process(group, { type: 'propose', proposals: [{ id, data: encodeCommand(command) }] });
     return true;
   }
@@ -166,7 +249,7 @@ export class SimNode {
     const hosted = this.hosted.get(group);
     if (!this.up || hosted === undefined) return false;
     const id = this.nextId++;
-    hosted.pending.set(id, { handler, index: 0, term: 0 });
+    hosted.expect(id, handler);
     this.process(group, { type: 'changeMembers', id, change });
     return true;
   }
@@ -181,13 +264,7 @@ export class SimNode {
     for (let input = queue.shift(); input !== undefined; input = queue.shift()) {
       const hosted = this.hosted.get(group);
       if (hosted === undefined) return;
-      const member = hosted.member;
-      const commitBefore = member.commit;
-      const quietBefore = member.quiet;
-      const outputs = step(member, this.env.now, input);
-      if (member.quiet && !quietBefore && member.role === 'leader') this.env.quietLeader();
-      this.env.checker(group).afterStep(this.id, member, commitBefore, outputs);
-      for (const output of outputs) this.perform(group, hosted, output);
+      hosted.stepAt(this.env.now, input);
       if (
         hosted.member.applied - hosted.lastSnapshotIndex >= this.env.snapshotEvery &&
         this.hosted.get(group) === hosted
@@ -198,97 +275,7 @@ export class SimNode {
     }
   }
 
-  private perform(group: GroupId, hosted: Hosted, output: Output): void {
-    this.env.observe(this.id, group, hosted.member, output);
-    switch (output.type) {
-      case 'send':
-        if (output.sync && hosted.lastPersistSeq > hosted.member.durableSeq) {
-          hosted.held.push({ needSeq: hosted.lastPersistSeq, to: output.to, message: output.message });
-        } else {
-          this.transmit(group, output.to, output.message);
-        }
-        return;
-      case 'persist':
-        hosted.lastPersistSeq = output.seq;
-        this.noteWritten(group, hosted, output.write);
-        this.disk.write(group, output.seq, output.write);
-        this.env.diskWritten(this.id);
-        return;
-      case 'apply':
-        for (const entry of output.entries) this.apply(hosted, entry);
-        return;
-      case 'restore':
-        hosted.machine = KvMachine.decode(output.snapshot.data);
-        hosted.lastSnapshotIndex = output.snapshot.index;
-        return;
-      case 'accepted': {
-        const pending = hosted.pending.get(output.id);
-        if (pending === undefined) return;
-        pending.index = output.index;
-        pending.term = output.term;
-        hosted.acceptedAt.set(output.index, output.id);
-        return;
-      }
-      case 'rejected': {
-        const pending = hosted.pending.get(output.id);
-        hosted.pending.delete(output.id);
-        pending?.handler({ kind: 'rejected', leader: output.leader });
-        return;
-      }
-      case 'readReady':
-        for (const id of output.ids) {
-          const read = hosted.reads.get(id);
-          hosted.reads.delete(id);
-          if (read === undefined) continue;
-          if (hosted.member.applied < output.index)
-            throw new Error('read ready before the host applied its index');
-          read.handler({ kind: 'ok', value: hosted.machine.get(read.key) });
-        }
-        return;
-      case 'readRejected':
-        for (const id of output.ids) {
-          const read = hosted.reads.get(id);
-          hosted.reads.delete(id);
-          read?.handler({ kind: 'rejected', leader: output.leader });
-        }
-        return;
-      case 'timer':
-        hosted.timerGeneration += 1;
-        if (output.at !== null) this.env.armTimer(this.id, group, output.at, hosted.timerGeneration);
-        return;
-      case 'transferred':
-      case 'role':
-      // The nemesis deletes removed members itself, once their removal is committed.
-      case 'removed':
-        return;
-      default: {
-        const exhausted: never = output;
-        throw new Error(`unknown output ${JSON.stringify(exhausted)}`);
-      }
-    }
-  }
-
-  private noteWritten(group: GroupId, hosted: Hosted, write: Write): void {
-    if (write.kind === 'entries') {
-      if (write.from <= hosted.writtenLast) this.env.truncated(this.id, group);
-      hosted.writtenLast = write.from + write.entries.length - 1;
-    } else if (write.kind === 'snapshot' && !write.keepLaterEntries) {
-      hosted.writtenLast = write.snapshot.index;
-    }
-  }
-
-  private apply(hosted: Hosted, entry: Entry): void {
-    if (entry.kind === 'command') hosted.machine.apply(decodeCommand(entry.data));
-    const id = hosted.acceptedAt.get(entry.index);
-    if (id === undefined) return;
-    hosted.acceptedAt.delete(entry.index);
-    const pending = hosted.pending.get(id);
-    hosted.pending.delete(id);
-    if (pending === undefined) return;
-    pending.handler(pending.term === entry.term ? { kind: 'ok', value: null } : { kind: 'failed' });
-  }
-
-  private transmit(group: GroupId, to: NodeId, message: Message): void {
+  transmit(group: GroupId, to: NodeId, message: Message): void {
     this.env.checker(group).onSent(this.id, to, message);
     this.env.send(this.id, to, group, message);
   }

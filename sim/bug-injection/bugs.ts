@@ -1,5 +1,6 @@
-// Bugs planted in the core, one at a time, to show the simulator's checks catch them. Each is a
-// single textual change to one file of raft/; a change that no longer applies fails loudly.
+// Bugs planted in the core and in the host that carries out its outputs, one at a time, to show
+// the simulator's checks catch them. Each is a single textual change to one file; a change that
+// no longer applies fails loudly.
 
 export interface PlantedBug {
   readonly name: string;
@@ -55,5 +56,17 @@ export const plantedBugs: readonly PlantedBug[] = [
     file: 'raft/follower.ts',
     find: 'if (firstWritten === null && (message.entries.length > 0 || message.probe))\n    acknowledge(member, from, Math.min(member.durableIndex, member.matched));',
     replace: 'acknowledge(member, from, member.matched);',
+  },
+  {
+    name: 'host sends a vote or an acknowledgement before the write it depends on is durable',
+    file: 'actors/core-host.ts',
+    find: 'if (output.sync && this.lastPersistSeq > this.member.durableSeq) {',
+    replace: 'if (output.sync && this.lastPersistSeq < 0) {',
+  },
+  {
+    name: 'host answers a caller whose entry was overwritten as if it had applied',
+    file: 'actors/core-host.ts',
+    find: 'if (waiting.term === entry.term) return request;',
+    replace: 'if (waiting.term === entry.term || waiting.term !== entry.term) return request;',
   },
 ];

@@ -20,7 +20,11 @@ interface Outcome {
 function plant(bug: PlantedBug, maxSeeds: number, nodes: string, groups: string): Outcome {
   const work = mkdtempSync(join(tmpdir(), 'flotilla-bug-'));
   try {
-    for (const entry of ['raft', 'sim', 'wal', 'tsconfig.json', 'tsconfig.build.json', 'package.json']) {
+    // Everything the build compiles: a bug planted in one layer is met through every layer above it.
+    const { include } = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as {
+      include: string[];
+    };
+    for (const entry of [...include, 'tsconfig.json', 'tsconfig.build.json', 'package.json']) {
       cpSync(join(root, entry), join(work, entry), { recursive: true });
     }
     symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));

@@ -1,5 +1,7 @@
 // A scripted in-memory cluster for unit tests of the Raft core: nothing happens on its own. The
-// test decides which messages arrive, when writes become durable, and when time passes.
+// test decides which messages arrive, when writes become durable, and when time passes. Each
+// member's outputs are carried out by the runtime's CoreHost, as in production.
+import { CoreHost, type HostOutput } from '../../actors/core-host.js';
 import {
   bootstrapStoredMember,
   createMember,
@@ -13,7 +15,6 @@ import {
   type Output,
   type PartialSnapshot,
   type StoredMember,
-  step,
   type Write,
 } from '../../raft/index.js';
 
@@ -92,14 +93,42 @@ function applyWrite(store: Store, write: Write): void {
   }
 }
 
+/** A member in the cluster: its sends go on the wire, its writes wait for the test's disk. */
+class HarnessMember extends CoreHost {
+  constructor(
+    member: Member,
+    private readonly node: Node,
+    private readonly wire: (envelope: Envelope) => void,
+  ) {
+    super(member);
+  }
+
+  stepAt(now: number, input: Input): readonly Output[] {
+    return this.stepCore(now, input);
+  }
+
+  protected transmit(to: NodeId, message: Message): void {
+    this.wire({ from: this.node.id, to, message });
+  }
+
+  protected write(seq: number, write: Write): void {
+    this.node.pending.push({ seq, write });
+  }
+
+  // Applied entries are read back from the history of outputs; nobody waits on a command here.
+  protected applyEntry(): void {}
+  protected overwritten(): void {}
+
+  protected carry(output: HostOutput): void {
+    if (output.type === 'timer') this.node.timerAt = output.at;
+  }
+}
+
 class Node {
-  member: Member;
+  host: HarnessMember;
   store: Store;
   /** Writes handed to the disk and not yet durable. */
   pending: { readonly seq: number; readonly write: Write }[] = [];
-  /** `sync` messages waiting for the writes emitted before them. */
-  held: { readonly needSeq: number; readonly envelope: Envelope }[] = [];
-  lastPersistSeq = 0;
   diskHeld = false;
   timerAt: number | null = null;
   restarts = 0;
@@ -110,10 +139,22 @@ class Node {
     readonly id: NodeId,
     readonly seed: number,
     stored: StoredMember,
-    options: Partial<Options>,
+    private readonly options: Partial<Options>,
+    private readonly wire: (envelope: Envelope) => void,
   ) {
     this.store = copy(stored);
-    this.member = createMember({ id, stored: copy(this.store), seed, options });
+    this.host = this.restart(seed);
+  }
+
+  get member(): Member {
+    return this.host.member;
+  }
+
+  /** A new member from what the store holds, as after a crash: nothing held or pending survives. */
+  restart(seed: number): HarnessMember {
+    const member = createMember({ id: this.id, stored: copy(this.store), seed, options: this.options });
+    this.host = new HarnessMember(member, this, this.wire);
+    return this.host;
   }
 }
 
@@ -138,7 +179,8 @@ export class Cluster {
 
   /** Starts a member; a new one (empty disk) is stalled until a leader sends it a snapshot. */
   addNode(id: NodeId, stored: StoredMember = emptyStoredMember): void {
-    this.nodes.set(id, new Node(id, 7919 * (this.nodes.size + 1), stored, this.options));
+    const wire = (envelope: Envelope) => this.transmit(envelope);
+    this.nodes.set(id, new Node(id, 7919 * (this.nodes.size + 1), stored, this.options, wire));
     this.input(id, { type: 'start' });
   }
 
@@ -157,36 +199,21 @@ export class Cluster {
   }
 
   /** Steps one member and performs its outputs; returns the outputs of that step alone. */
-  input(id: NodeId, input: Input): Output[] {
+  input(id: NodeId, input: Input): readonly Output[] {
     const node = this.node(id);
-    const outputs = step(node.member, this.now, input);
+    const outputs = node.host.stepAt(this.now, input);
     node.history.push(...outputs);
-    for (const output of outputs) {
-      if (output.type === 'persist') {
-        node.pending.push({ seq: output.seq, write: output.write });
-        node.lastPersistSeq = output.seq;
-      } else if (output.type === 'send') {
-        const envelope = { from: id, to: output.to, message: output.message };
-        if (output.sync && node.lastPersistSeq > node.member.durableSeq) {
-          node.held.push({ needSeq: node.lastPersistSeq, envelope });
-        } else {
-          this.transmit(envelope);
-        }
-      } else if (output.type === 'timer') {
-        node.timerAt = output.at;
-      }
-    }
     this.flush(node);
     return outputs;
   }
 
-  propose(id: NodeId, ...values: string[]): Output[] {
+  propose(id: NodeId, ...values: string[]): readonly Output[] {
     const proposals = values.map((value) => ({ id: this.nextProposal++, data: bytes(value) }));
     return this.input(id, { type: 'propose', proposals });
   }
 
   /** Makes `id` time out now, as if its randomized election timeout were the shortest. */
-  campaign(id: NodeId): Output[] {
+  campaign(id: NodeId): readonly Output[] {
     this.member(id).electionDeadline = this.now;
     return this.input(id, { type: 'timeout' });
   }
@@ -270,14 +297,11 @@ export class Cluster {
   crash(id: NodeId, wipe = false): void {
     const node = this.node(id);
     node.pending = [];
-    node.held = [];
     node.diskHeld = false;
-    node.lastPersistSeq = 0;
     node.timerAt = null;
     node.restarts += 1;
     if (wipe) node.store = copy(emptyStoredMember);
-    const seed = node.seed + node.restarts;
-    node.member = createMember({ id, stored: copy(node.store), seed, options: this.options });
+    node.restart(node.seed + node.restarts);
     this.input(id, { type: 'start' });
   }
 
@@ -286,11 +310,8 @@ export class Cluster {
       const writes = node.pending;
       node.pending = [];
       for (const { write } of writes) applyWrite(node.store, write);
-      const seq = writes[writes.length - 1]!.seq;
-      const ready = node.held.filter((held) => held.needSeq <= seq);
-      node.held = node.held.filter((held) => held.needSeq > seq);
-      for (const held of ready) this.transmit(held.envelope);
-      this.input(node.id, { type: 'durable', seq });
+      // Messages held for these writes go out once the member has heard they are durable.
+      this.input(node.id, { type: 'durable', seq: writes[writes.length - 1]!.seq });
     }
   }
 
