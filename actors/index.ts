@@ -9,6 +9,7 @@ export {
   maxPendingReads,
   type Outcome,
 } from './actor-io.js';
+export { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
 export { encodeCommand } from './entry-codec.js';
 export { asFlotillaError, badArgument, type ErrorCode, FlotillaError } from './errors.js';
 export { GroupActor } from './group-actor.js';

@@ -12,14 +12,22 @@ const poolBytes = 4096;
 let pool = Buffer.alloc(0);
 let poolAt = 0;
 
-/** A new identity for this node's member of a group: a fresh incarnation. */
-export function newMemberId(node: string): string {
-  if (poolAt + 8 > pool.byteLength) {
-    pool = randomBytes(poolBytes);
-    poolAt = 0;
+/**
+ * A new identity for this node's member of a group: a fresh incarnation, from `random` when
+ * given (the simulator's), else from a pool of the process's random bytes.
+ */
+export function newMemberId(node: string, random?: (count: number) => Uint8Array): string {
+  let incarnation: string;
+  if (random !== undefined) {
+    incarnation = Buffer.from(random(8)).toString('base64url');
+  } else {
+    if (poolAt + 8 > pool.byteLength) {
+      pool = randomBytes(poolBytes);
+      poolAt = 0;
+    }
+    incarnation = pool.toString('base64url', poolAt, poolAt + 8);
+    poolAt += 8;
   }
-  const incarnation = pool.toString('base64url', poolAt, poolAt + 8);
-  poolAt += 8;
   // Joined, not concatenated: one flat string, as long-lived as the configurations that hold it.
   return [node, incarnation].join('#');
 }

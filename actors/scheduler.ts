@@ -1,6 +1,7 @@
 // The run queue of one shard: actors with mail run in turn, each for a bounded budget of
 // inputs, so a busy group cannot starve the others; between rounds the event loop serves I/O.
 // Every mailbox has a bound: a full one refuses, and the caller turns that into OVERLOADED.
+import { type Clock, systemClock } from './clock.js';
 
 /** Inputs one actor handles before the next actor's turn. */
 export const actorBudget = 64;
@@ -60,7 +61,10 @@ export class Scheduler<I> {
   private head = 0;
   private scheduled = false;
 
-  constructor(private readonly hooks: SchedulerHooks<I>) {}
+  constructor(
+    private readonly hooks: SchedulerHooks<I>,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Queues `input` for `actor`; false when its mailbox is full. */
   deliver(actor: Actor<I>, input: I): boolean {
@@ -86,7 +90,7 @@ export class Scheduler<I> {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.round());
+    this.clock.soon(() => this.round());
   }
 
   private round(): void {

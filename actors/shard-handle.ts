@@ -3,6 +3,7 @@
 // promises, and what the actors produce reaches the node through its ShardHost.
 import type { StoredMember } from '../raft/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
+import type { Clock } from './clock.js';
 import { FlotillaError } from './errors.js';
 import { type MemberSpec, Shard, type ShardHost } from './shard.js';
 
@@ -27,8 +28,8 @@ export interface ShardHandle {
 export class InlineShard implements ShardHandle {
   private readonly shard: Shard;
 
-  constructor(node: string, host: ShardHost) {
-    this.shard = new Shard(node, host);
+  constructor(node: string, host: ShardHost, clock: Clock) {
+    this.shard = new Shard(node, host, null, clock);
   }
 
   open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void> {

@@ -4,6 +4,7 @@
 // which member was running when it failed, so it can reopen the others from the WAL.
 import type { StoredMember } from '../raft/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
+import { type Clock, systemClock } from './clock.js';
 import type { MemberSpec, ShardHost } from './shard.js';
 import { FailedShard, InlineShard, type ShardHandle } from './shard-handle.js';
 import { WorkerShard } from './worker-shard.js';
@@ -43,6 +44,8 @@ export class ShardSet {
     private readonly node: string,
     threads: number,
     private readonly host: ShardSetHost,
+    /** Inline shards run on it; worker threads keep their own (the simulator runs inline shards only). */
+    private readonly clock: Clock = systemClock,
   ) {
     this.shardHost = {
       ...host,
@@ -54,7 +57,7 @@ export class ShardSet {
     this.failures = Array.from({ length: Math.max(threads, 1) }, () => []);
     this.shards =
       threads === 0
-        ? [new InlineShard(node, this.shardHost)]
+        ? [new InlineShard(node, this.shardHost, clock)]
         : Array.from({ length: threads }, (_, index) => this.worker(index));
   }
 
@@ -150,7 +153,7 @@ export class ShardSet {
       if (running.slot === culpritSlot) culprit = group;
     }
     for (const group of groups) this.running.delete(group);
-    const now = Date.now();
+    const now = this.clock.now();
     const recent = this.failures[index]!.filter((at) => now - at < 60_000);
     recent.push(now);
     this.failures[index] = recent;

@@ -9,6 +9,7 @@ import {
   type Write,
 } from '../raft/index.js';
 import type { ActorInput, MemberStatus, MemberView, Outcome, ShardContext } from './actor-io.js';
+import { type Clock, systemClock } from './clock.js';
 import { foundingState } from './entry-codec.js';
 import { type ErrorCode, FlotillaError } from './errors.js';
 import { GroupActor } from './group-actor.js';
@@ -57,14 +58,20 @@ export class Shard implements ShardContext {
     readonly node: NodeId,
     private readonly host: ShardHost,
     private readonly running: Int32Array | null = null,
+    private readonly clock: Clock = systemClock,
   ) {
-    this.scheduler = new Scheduler<ActorInput>({
-      failed: (actor, error) => this.failed(actor as GroupActor, error),
-      ...(running === null ? {} : { running: (actor) => this.mark((actor as GroupActor | null)?.slot ?? 0) }),
-    });
+    this.scheduler = new Scheduler<ActorInput>(
+      {
+        failed: (actor, error) => this.failed(actor as GroupActor, error),
+        ...(running === null
+          ? {}
+          : { running: (actor) => this.mark((actor as GroupActor | null)?.slot ?? 0) }),
+      },
+      clock,
+    );
     this.timers = new TimerWheel<GroupActor>((due) => {
       for (const actor of due) this.scheduler.deliver(actor, { kind: 'timeout' });
-    });
+    }, clock);
   }
 
   get size(): number {
@@ -108,7 +115,7 @@ export class Shard implements ShardContext {
           machine,
           initial,
           from ?? emptyStoredMember,
-          (Math.random() * 0x7fffffff) | 0,
+          (this.clock.random() * 0x7fffffff) | 0,
           this,
           spec.slot,
         );
@@ -209,7 +216,7 @@ export class Shard implements ShardContext {
 
   // ShardContext: what actors do, passed to the host.
   now(): number {
-    return Date.now();
+    return this.clock.now();
   }
 
   send(group: string, from: NodeId, to: NodeId, message: Message): void {

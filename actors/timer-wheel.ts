@@ -1,6 +1,7 @@
 // One timer wheel per shard: deadlines are rounded up to ticks, every key due in a tick fires
 // together, and only the earliest tick holds a real timer. With nothing armed, nothing runs.
 // The timer keeps the process alive, as an open node should until it is closed.
+import { type Clock, systemClock, type TimerHandle } from './clock.js';
 
 /** Deadlines are grouped by this many milliseconds: Raft's timers are hundreds of ms. */
 export const tickMilliseconds = 10;
@@ -10,12 +11,12 @@ export class TimerWheel<K> {
   private readonly buckets = new Map<number, Set<K>>();
   /** Ticks with keys, as a binary min-heap; a tick may linger after its keys are cancelled. */
   private readonly heap: number[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private timerTick = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly fire: (due: K[]) => void,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Keys armed with `arm` and not yet fired or cancelled. */
@@ -57,27 +58,27 @@ export class TimerWheel<K> {
   }
 
   stop(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.cancel(this.timer);
     this.timer = null;
     this.timerTick = Number.POSITIVE_INFINITY;
   }
 
   private schedule(): void {
     while (this.heap.length > 0 && !this.buckets.has(this.heap[0]!)) this.pop();
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.cancel(this.timer);
     this.timer = null;
     this.timerTick = Number.POSITIVE_INFINITY;
     const next = this.heap[0];
     if (next === undefined) return;
     this.timerTick = next;
-    const delay = Math.max(0, next * tickMilliseconds - this.clock());
-    this.timer = setTimeout(() => this.expire(), delay);
+    const delay = Math.max(0, next * tickMilliseconds - this.clock.now());
+    this.timer = this.clock.after(delay, () => this.expire());
   }
 
   private expire(): void {
     this.timer = null;
     this.timerTick = Number.POSITIVE_INFINITY;
-    const now = Math.floor(this.clock() / tickMilliseconds);
+    const now = Math.floor(this.clock.now() / tickMilliseconds);
     const due: K[] = [];
     while (this.heap.length > 0 && this.heap[0]! <= now) {
       const tick = this.pop();

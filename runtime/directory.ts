@@ -11,7 +11,17 @@ export interface GroupRecord {
   readonly stopped: boolean;
 }
 
-export class Directory {
+/** The groups a node holds, whatever keeps them: LMDB on disk, or the simulator's disk. */
+export interface GroupDirectory {
+  get(name: string): GroupRecord | undefined;
+  all(): IterableIterator<GroupRecord>;
+  readonly size: number;
+  put(record: GroupRecord): Promise<void>;
+  remove(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class Directory implements GroupDirectory {
   private readonly database: RootDatabase<GroupRecord, string>;
   private readonly records = new Map<string, GroupRecord>();
 

@@ -1,7 +1,7 @@
 // Where a leader's effects land on its node: sends to mailboxes, monitors of nodes and
 // mailboxes, and machine timers. A monitored target going down, or a timer firing, comes back
 // to the group as a system event, which its leader puts through the log.
-import type { Effect, SystemEvent, Target } from '../actors/index.js';
+import type { Clock, Effect, SystemEvent, Target, TimerHandle } from '../actors/index.js';
 
 export type MailboxHandler = (message: unknown) => void;
 
@@ -12,6 +12,7 @@ export const maxMonitorsPerGroup = 4096;
 
 export interface EffectsNode {
   readonly name: string;
+  readonly clock: Clock;
   isUp(node: string): boolean;
   /** Sends a message to a mailbox on another node. */
   sendRemote(node: string, mailbox: string, message: unknown): void;
@@ -30,7 +31,7 @@ export class EffectsHost {
   private readonly mailboxes = new Map<string, MailboxHandler>();
   /** Per group, the targets it monitors. */
   private readonly monitors = new Map<string, Map<string, Target>>();
-  private readonly timers = new Map<string, Map<string, NodeJS.Timeout>>();
+  private readonly timers = new Map<string, Map<string, TimerHandle>>();
   delivered = 0;
 
   constructor(private readonly node: EffectsNode) {}
@@ -119,7 +120,7 @@ export class EffectsHost {
   private timer(group: string, name: string, milliseconds: number | null): void {
     let timers = this.timers.get(group);
     const existing = timers?.get(name);
-    if (existing !== undefined) clearTimeout(existing);
+    if (existing !== undefined) this.node.clock.cancel(existing);
     timers?.delete(name);
     if (milliseconds === null) return;
     if (timers === undefined) {
@@ -131,13 +132,10 @@ export class EffectsHost {
       return;
     }
     const groupTimers = timers;
-    const timer = setTimeout(
-      () => {
-        groupTimers.delete(name);
-        this.node.system(group, { kind: 'timeout', name });
-      },
-      Math.max(0, milliseconds),
-    );
+    const timer = this.node.clock.after(Math.max(0, milliseconds), () => {
+      groupTimers.delete(name);
+      this.node.system(group, { kind: 'timeout', name });
+    });
     timers.set(name, timer);
   }
 
@@ -166,7 +164,7 @@ export class EffectsHost {
   /** This node no longer leads `group` (or its member is gone): its monitors and timers go. */
   forget(group: string): void {
     this.monitors.delete(group);
-    for (const timer of this.timers.get(group)?.values() ?? []) clearTimeout(timer);
+    for (const timer of this.timers.get(group)?.values() ?? []) this.node.clock.cancel(timer);
     this.timers.delete(group);
   }
 

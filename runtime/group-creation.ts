@@ -4,7 +4,7 @@
 // member holds the group, it exists: the others are created empty and wait for the leader's
 // snapshot (a node whose data is gone comes back so, never as a founder). Only when none holds it
 // is the group founded, by the identities the nodes offered.
-import { groupHash, type Outcome } from '../actors/index.js';
+import { type Clock, groupHash, type Outcome, sleep } from '../actors/index.js';
 import type { GroupRecord } from './directory.js';
 import type { Prepared } from './envelope.js';
 import { badArgument, FlotillaError } from './errors.js';
@@ -14,6 +14,7 @@ import type { Transport } from './transport.js';
 
 export interface CreationNode {
   readonly name: string;
+  readonly clock: Clock;
   readonly router: Router;
   readonly transport: Transport;
   /** Asks `node`'s member of a new group to stand for election now rather than after a timeout. */
@@ -47,8 +48,8 @@ export async function createMembers(
     );
     // An identity offered was withdrawn (its node restarted), or a node went down before it
     // answered: ask everyone again (what was created stays, and is found held).
-    if (outcomes.some((outcome) => outcome.kind === 'dropped' || unanswered(outcome, deadline))) {
-      await pause(record.name, deadline);
+    if (outcomes.some((outcome) => outcome.kind === 'dropped' || unanswered(node, outcome, deadline))) {
+      await pause(node, record.name, deadline);
       continue;
     }
     const nodes = [...prepared.keys()];
@@ -72,8 +73,8 @@ export async function createJoiner(
   checkInCluster(node, target);
   for (;;) {
     const prepared = await node.router.callOn(target, { op: 'prepareMember', record }, deadline);
-    if (unanswered(prepared, deadline)) {
-      await pause(record.name, deadline, target);
+    if (unanswered(node, prepared, deadline)) {
+      await pause(node, record.name, deadline, target);
       continue;
     }
     throwIfFailed(prepared, `add ${target} to ${record.name}`);
@@ -84,8 +85,8 @@ export async function createJoiner(
       deadline,
     );
     // Making the member twice makes it once: a call whose answer was lost is made again.
-    if (created.kind === 'dropped' || unanswered(created, deadline)) {
-      await pause(record.name, deadline, target);
+    if (created.kind === 'dropped' || unanswered(node, created, deadline)) {
+      await pause(node, record.name, deadline, target);
       continue;
     }
     throwIfFailed(created, `add ${target} to ${record.name}`);
@@ -112,12 +113,13 @@ async function prepareAll(
     outcomes.forEach((outcome, position) => {
       const member = asked[position]!;
       if (outcome.kind === 'ok') answers.set(member, outcome.value as Prepared);
-      else if (!unanswered(outcome, deadline)) throwIfFailed(outcome, `create ${record.name} on ${member}`);
+      else if (!unanswered(node, outcome, deadline))
+        throwIfFailed(outcome, `create ${record.name} on ${member}`);
     });
     if (answers.size === record.members.length) return answers;
     if ([...answers.values()].some((answer) => answer.holds)) return answers;
     const missing = record.members.filter((member) => !answers.has(member));
-    await pause(record.name, deadline, missing.join(', '));
+    await pause(node, record.name, deadline, missing.join(', '));
   }
 }
 
@@ -126,9 +128,9 @@ async function prepareAll(
  * a node holds a group, and creating a member it has already, change nothing the second time,
  * so such a call is made again until the deadline.
  */
-function unanswered(outcome: Outcome, deadline: number): boolean {
+function unanswered(node: CreationNode, outcome: Outcome, deadline: number): boolean {
   if (outcome.kind === 'notLeader') return outcome.leader === null;
-  return outcome.kind === 'error' && outcome.code === 'TIMEOUT' && Date.now() < deadline;
+  return outcome.kind === 'error' && outcome.code === 'TIMEOUT' && node.clock.now() < deadline;
 }
 
 function checkInCluster(node: CreationNode, member: string): void {
@@ -138,13 +140,18 @@ function checkInCluster(node: CreationNode, member: string): void {
 }
 
 /** Waits a moment before asking again, or gives up with TIMEOUT at the deadline. */
-async function pause(group: string, deadline: number, unreachable?: string): Promise<void> {
-  if (Date.now() + noLeaderBackoffMs >= deadline)
+async function pause(
+  node: CreationNode,
+  group: string,
+  deadline: number,
+  unreachable?: string,
+): Promise<void> {
+  if (node.clock.now() + noLeaderBackoffMs >= deadline)
     throw new FlotillaError(
       'TIMEOUT',
       unreachable === undefined
         ? `create ${group}: the members kept changing`
         : `create ${group}: node ${unreachable} is not reachable, and no reachable member holds the group`,
     );
-  await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+  await sleep(node.clock, noLeaderBackoffMs);
 }

@@ -9,8 +9,8 @@ import {
   type ShardFailure,
   type ShardSet,
 } from '../actors/index.js';
-import type { SharedLog, StoredState } from '../wal/index.js';
-import type { Directory, GroupRecord } from './directory.js';
+import type { GroupLog, StoredState } from '../wal/index.js';
+import type { GroupDirectory, GroupRecord } from './directory.js';
 import type { Prepared } from './envelope.js';
 import { badArgument, FlotillaError } from './errors.js';
 import { checkGroupName, sameSpec } from './group-spec.js';
@@ -53,10 +53,12 @@ export class LocalMembers {
 
   constructor(
     private readonly node: string,
-    private readonly directory: Directory,
-    private readonly wal: SharedLog,
+    private readonly directory: GroupDirectory,
+    private readonly wal: GroupLog,
     private readonly shards: ShardSet,
     private readonly events: LocalMembersEvents,
+    /** Where new identities draw their incarnations (the simulator's randomness), else the process's. */
+    private readonly random?: (count: number) => Uint8Array,
   ) {}
 
   record(group: string): GroupRecord | undefined {
@@ -145,7 +147,7 @@ export class LocalMembers {
     let stored = this.wal.load(record.name);
     let member = identityOf(this.node, stored);
     if (member === null) {
-      member = newMemberId(this.node);
+      member = newMemberId(this.node, this.random);
       this.wal.setIdentity(record.name, member);
       stored = fresh(member);
     }
@@ -181,7 +183,7 @@ export class LocalMembers {
     if (member === undefined) {
       if (this.reservations.size >= maxReservations)
         this.reservations.delete(this.reservations.keys().next().value!);
-      member = newMemberId(this.node);
+      member = newMemberId(this.node, this.random);
       this.reservations.set(group, member);
     }
     return member;

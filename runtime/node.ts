@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import type { Effect, SystemEvent } from '../actors/index.js';
 import {
+  type Clock,
   type Consistency,
   encodeCommand,
   isOn,
@@ -15,10 +16,12 @@ import {
   plainDataProblem,
   ShardSet,
   type ShardSetHost,
+  sleep,
+  systemClock,
 } from '../actors/index.js';
 import type { Message, NodeId, Write } from '../raft/index.js';
-import { SharedLog } from '../wal/index.js';
-import { Directory } from './directory.js';
+import type { GroupLog } from '../wal/index.js';
+import type { GroupDirectory } from './directory.js';
 import { EffectsHost, type MailboxHandler } from './effects-host.js';
 import type { Envelope, RemoteCall } from './envelope.js';
 import { asFlotillaError, badArgument, FlotillaError } from './errors.js';
@@ -31,9 +34,9 @@ import {
   recordOf,
   sameSpec,
 } from './group-spec.js';
-import { InProcessTransport } from './in-process-transport.js';
 import { LeaderNews } from './leader-news.js';
 import { type GroupStatus, LocalMembers } from './local-members.js';
+import { type NodeEnvironment, processEnvironment } from './node-environment.js';
 import { type NodeOptions, validateNodeOptions } from './options.js';
 import { actorInput, localValue, outcomeOf, throwIfFailed } from './outcomes.js';
 import { nodeOverview, type Overview } from './overview.js';
@@ -58,14 +61,16 @@ export interface NodeEvents {
 
 export class FlotillaNode extends EventEmitter<NodeEvents> {
   readonly name: string;
+  /** Time, timers and randomness: the process's, or the simulator's. */
+  readonly clock: Clock;
   private readonly shards: ShardSet;
   private readonly local: LocalMembers;
   private readonly router: Router;
   private readonly creation: CreationNode;
   private readonly transport: Transport;
   private readonly effects: EffectsHost;
-  private readonly calls = new PendingCalls();
-  private readonly leaderNews = new LeaderNews();
+  private readonly calls: PendingCalls;
+  private readonly leaderNews: LeaderNews;
   private closed = false;
   private walCongested = false;
   /** Raft messages dropped because no member of their group runs here. */
@@ -78,11 +83,16 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
 
   private constructor(
     readonly options: NodeOptions,
-    private readonly wal: SharedLog,
-    directory: Directory,
+    private readonly wal: GroupLog,
+    directory: GroupDirectory,
+    private readonly environment: NodeEnvironment,
   ) {
     super();
+    const clock = environment.clock;
+    this.clock = clock;
     this.name = options.name;
+    this.calls = new PendingCalls(clock);
+    this.leaderNews = new LeaderNews(clock);
     const host: ShardSetHost = {
       send: (group, from, to, message) =>
         this.transport.send(nodeOf(to), { kind: 'raft', group, from, message }),
@@ -94,16 +104,24 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         this.reportError(new FlotillaError(code, `group ${group} on ${this.name}: ${message}`)),
       memberFailed: (group, reason) => this.local.memberFailed(group, reason),
       // After the member's turn: it is still running the step that found it out.
-      removed: (group) => setImmediate(() => this.removedHere(group)),
+      removed: (group) => clock.soon(() => this.removedHere(group)),
       shardFailed: (failure) => this.local.shardFailed(failure),
     };
-    this.shards = new ShardSet(this.name, options.threads ?? 0, host);
-    this.local = new LocalMembers(this.name, directory, wal, this.shards, {
-      changed: (group, up) => this.memberChanged(group, up),
-      error: (error) => this.reportError(error),
-    });
+    this.shards = new ShardSet(this.name, options.threads ?? 0, host, clock);
+    this.local = new LocalMembers(
+      this.name,
+      directory,
+      wal,
+      this.shards,
+      {
+        changed: (group, up) => this.memberChanged(group, up),
+        error: (error) => this.reportError(error),
+      },
+      clock === systemClock ? undefined : (count) => clock.randomBytes(count),
+    );
     this.effects = new EffectsHost({
       name: this.name,
+      clock,
       isUp: (node) => this.transport.isUp(node),
       sendRemote: (node, mailbox, message) =>
         this.transport.send(node, { kind: 'call', id: 0, call: { op: 'mailbox', mailbox, message } }),
@@ -139,6 +157,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     });
     this.router = new Router({
       name: this.name,
+      clock,
       calls: this.calls,
       transport: this.transport,
       isLocal: (group) => this.shards.has(group),
@@ -148,6 +167,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     });
     this.creation = {
       name: this.name,
+      clock,
       router: this.router,
       transport: this.transport,
       campaign: (group, node) => {
@@ -158,7 +178,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   }
 
   private openTransport(options: NodeOptions, events: TransportEvents): Transport {
-    if (options.listen === undefined) return new InProcessTransport(this.name, events);
+    if (options.listen === undefined) return this.environment.localTransport(this.name, events);
     return new TcpTransport(
       {
         name: this.name,
@@ -181,13 +201,14 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     );
   }
 
-  static async start(input: NodeOptions): Promise<FlotillaNode> {
+  /** startNode, in `environment` (the simulator's; by default the process's). */
+  static async start(input: NodeOptions, environment = processEnvironment): Promise<FlotillaNode> {
     const options = validateNodeOptions(input);
     let node: FlotillaNode | undefined;
-    let wal: SharedLog | undefined;
-    let directory: Directory | undefined;
+    let wal: GroupLog | undefined;
+    let directory: GroupDirectory | undefined;
     try {
-      wal = await SharedLog.open({
+      wal = await environment.openLog({
         directory: options.dataDir,
         sync: options.sync ?? true,
         onDurable: (reports) => {
@@ -200,8 +221,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         },
         onError: (error) => node?.reportError(error),
       });
-      directory = new Directory(join(options.dataDir, 'directory'));
-      node = new FlotillaNode(options, wal, directory);
+      directory = environment.openDirectory(join(options.dataDir, 'directory'));
+      node = new FlotillaNode(options, wal, directory, environment);
       await node.local.openAll();
       // Listening last: a peer's first messages find every group here already open.
       if (node.transport instanceof TcpTransport) await node.transport.start();
@@ -603,8 +624,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         return;
       } catch (error) {
         const busy = error instanceof FlotillaError && error.code === 'OVERLOADED';
-        if (!busy || Date.now() + noLeaderBackoffMs >= deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+        if (!busy || this.clock.now() + noLeaderBackoffMs >= deadline) throw error;
+        await sleep(this.clock, noLeaderBackoffMs);
       }
     }
   }
@@ -612,15 +633,15 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   /** Waits until the leader counts `node` among the voters (a new member is promoted once caught up). */
   private async waitForVoter(name: string, node: string, deadline: number): Promise<void> {
     for (;;) {
-      const left = Math.max(1, deadline - Date.now());
+      const left = Math.max(1, deadline - this.clock.now());
       const view = await this.members(name, { timeoutMs: left }).catch(() => null);
       if (view?.voters.includes(node)) return;
-      if (Date.now() + noLeaderBackoffMs >= deadline)
+      if (this.clock.now() + noLeaderBackoffMs >= deadline)
         throw new FlotillaError(
           'TIMEOUT',
           `${node} was added to ${name} but is not a voter yet (still catching up)`,
         );
-      await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+      await sleep(this.clock, noLeaderBackoffMs);
     }
   }
 
@@ -636,9 +657,9 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         const outcome = await this.router.callOn(member, { op: 'members', group: name }, deadline);
         if (outcome.kind === 'ok' && (outcome.value as Members).leader !== null) return;
       }
-      if (Date.now() + noLeaderBackoffMs >= deadline)
+      if (this.clock.now() + noLeaderBackoffMs >= deadline)
         throw new FlotillaError('TIMEOUT', `group ${name} has no leader yet`);
-      await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+      await sleep(this.clock, noLeaderBackoffMs);
     }
   }
 
@@ -653,7 +674,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     this.startupErrors = null;
     // After the caller's continuation, which is where it adds its listeners.
     if (errors.length > 0)
-      setImmediate(() => {
+      this.clock.soon(() => {
         for (const error of errors) this.emit('error', error);
       });
   }

@@ -1,7 +1,7 @@
 // A node's figures for overview(): its groups and leaders, memory, the WAL's work and the
 // transport's, as a monitoring page or a benchmark reads them.
 import type { ShardSet } from '../actors/index.js';
-import type { SharedLog } from '../wal/index.js';
+import type { GroupLog } from '../wal/index.js';
 import type { EffectsHost } from './effects-host.js';
 import type { TransportCounters } from './transport.js';
 
@@ -42,7 +42,7 @@ export interface Overview {
 export interface OverviewSources {
   readonly node: string;
   readonly shards: ShardSet;
-  readonly wal: SharedLog;
+  readonly wal: GroupLog;
   readonly transport: TransportCounters & { peers(): string[] };
   readonly unknownGroup: number;
   readonly groups: number;

@@ -1,8 +1,7 @@
 // The calls a node is waiting on, by id: its own callers' (answered by a local member or by a
 // peer) and those peers made on its members. Each is answered once: by its outcome, at its
 // deadline with TIMEOUT, when the peer it went to goes down, or when the node closes.
-import type { Outcome } from '../actors/index.js';
-import { TimerWheel } from '../actors/index.js';
+import { type Clock, type Outcome, systemClock, TimerWheel } from '../actors/index.js';
 
 /** Calls waiting at once, at most: past this a new call is answered OVERLOADED. */
 export const maxPendingCalls = 100_000;
@@ -17,11 +16,15 @@ export class PendingCalls {
    * Deadlines on one wheel rather than a timer each, never cancelled: a call answered in time
    * is no longer waiting when its deadline fires.
    */
-  private readonly deadlines = new TimerWheel<number>((expired) => {
-    for (const id of expired)
-      this.settle(id, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
-  });
+  private readonly deadlines: TimerWheel<number>;
   private nextId = 1;
+
+  constructor(clock: Clock = systemClock) {
+    this.deadlines = new TimerWheel<number>((expired) => {
+      for (const id of expired)
+        this.settle(id, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
+    }, clock);
+  }
 
   get full(): boolean {
     return this.answers.size >= maxPendingCalls;

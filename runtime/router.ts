@@ -1,7 +1,7 @@
 // Routing a node's calls: to this node or a peer, with a deadline, and client calls to a group's
 // leader, following leader hints. A call is tried again only when the answer says nothing was
 // appended (not the leader, a member stopped) or that its entry was replaced before it applied.
-import type { Outcome } from '../actors/index.js';
+import { type Clock, type Outcome, sleep } from '../actors/index.js';
 import type { NodeId } from '../raft/index.js';
 import type { GroupRecord } from './directory.js';
 import type { RemoteCall } from './envelope.js';
@@ -34,6 +34,7 @@ function isActorCall(call: RemoteCall): call is ActorCall {
 /** What the router needs of its node. */
 export interface RouterNode {
   readonly name: string;
+  readonly clock: Clock;
   readonly calls: PendingCalls;
   readonly transport: Transport;
   /** Whether this node runs a member of the group now. */
@@ -59,7 +60,7 @@ export class Router {
     const timeout = options.timeoutMs ?? defaultTimeoutMs;
     if (!(typeof timeout === 'number' && timeout > 0 && Number.isFinite(timeout)))
       throw badArgument('timeoutMs must be a positive number');
-    return Date.now() + timeout;
+    return this.node.clock.now() + timeout;
   }
 
   /**
@@ -114,9 +115,9 @@ export class Router {
       } else {
         // No leader known (or an entry replaced in an election): wait a moment, then ask around.
         this.leaders.delete(name);
-        if (Date.now() + noLeaderBackoffMs >= deadline)
+        if (this.node.clock.now() + noLeaderBackoffMs >= deadline)
           throw new FlotillaError('TIMEOUT', `no leader of ${name} answered in time`);
-        await new Promise((resolve) => setTimeout(resolve, noLeaderBackoffMs));
+        await sleep(this.node.clock, noLeaderBackoffMs);
         candidates = [...candidates.slice(1), candidates[0]!];
         target = candidates[0]!;
       }
@@ -160,7 +161,7 @@ export class Router {
     checkGroupName(name);
     const record = this.node.localRecord(name) ?? this.remoteRecords.get(name);
     if (record !== undefined) return record;
-    const deadline = Date.now() + defaultTimeoutMs;
+    const deadline = this.node.clock.now() + defaultTimeoutMs;
     for (const peer of this.node.transport.peers()) {
       const outcome = await this.callOn(peer, { op: 'record', group: name }, deadline);
       if (outcome.kind !== 'ok') continue;

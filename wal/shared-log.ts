@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Write } from '../raft/index.js';
 import { GroupCommit } from './group-commit.js';
+import type { GroupLog, WalStats } from './group-log.js';
 import { IndexedFile } from './indexed-file.js';
 import { LmdbStore } from './lmdb-store.js';
 import { defaultMaxBacklogBytes, defaultRolloverBytes, type SharedLogOptions } from './options.js';
@@ -26,20 +27,7 @@ import {
   stateSize,
 } from './write-codec.js';
 
-export interface WalStats {
-  readonly writes: number;
-  readonly records: number;
-  readonly bytes: number;
-  readonly syncs: number;
-  readonly segmentFlushes: number;
-  readonly segmentRecords: number;
-  /** Time spent in segment flushes, for their throughput. */
-  readonly segmentMillis: number;
-  readonly walFiles: number;
-  readonly backlogBytes: number;
-}
-
-export class SharedLog {
+export class SharedLog implements GroupLog {
   private readonly commit: GroupCommit;
   private readonly pool: Piscina<SegmentTask, SegmentResult>;
   private readonly lastIndex = new Map<string, number>();

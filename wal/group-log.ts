@@ -1,0 +1,33 @@
+// What a node needs of its log, whatever holds it: the shared WAL on disk, or the simulator's
+// disk, which keeps the WAL's crash semantics (what was not reported durable may be lost).
+import type { Write } from '../raft/index.js';
+import type { StoredState } from './stored-group.js';
+
+export interface GroupLog {
+  /** What the log holds of `group`, or undefined if nothing. */
+  load(group: string): StoredState | undefined;
+  /**
+   * Appends write `seq` of `group`; its durability is reported later (onDurable). False when
+   * the log is behind and appenders should hold back.
+   */
+  write(group: string, seq: number, write: Write): boolean;
+  /** Records the identity of this node's member of `group`, before anything else it writes. */
+  setIdentity(group: string, member: string): void;
+  deleteGroup(group: string): void;
+  stats(): WalStats;
+  close(): Promise<void>;
+}
+
+/** Counters of the log's work, for overview() and the benchmarks. */
+export interface WalStats {
+  readonly writes: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly syncs: number;
+  readonly segmentFlushes: number;
+  readonly segmentRecords: number;
+  /** Time spent in segment flushes, for their throughput. */
+  readonly segmentMillis: number;
+  readonly walFiles: number;
+  readonly backlogBytes: number;
+}
