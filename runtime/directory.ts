@@ -21,19 +21,9 @@ export interface GroupDirectory {
   close(): Promise<void>;
 }
 
-export class Directory implements GroupDirectory {
-  private readonly database: RootDatabase<GroupRecord, string>;
-  private readonly records = new Map<string, GroupRecord>();
-
-  constructor(path: string) {
-    this.database = open<GroupRecord, string>({
-      path,
-      encoding: 'msgpack',
-      compression: false,
-      overlappingSync: false,
-    });
-    for (const { key, value } of this.database.getRange()) this.records.set(key, value);
-  }
+/** The records in memory, where reads find them; Directory keeps them in LMDB too. */
+export class MemoryDirectory implements GroupDirectory {
+  constructor(protected readonly records = new Map<string, GroupRecord>()) {}
 
   get(name: string): GroupRecord | undefined {
     return this.records.get(name);
@@ -50,15 +40,40 @@ export class Directory implements GroupDirectory {
   /** Resolves once the record is durable. */
   async put(record: GroupRecord): Promise<void> {
     this.records.set(record.name, record);
-    await this.database.put(record.name, record);
+    await this.store(record.name, record);
   }
 
   async remove(name: string): Promise<void> {
     this.records.delete(name);
-    await this.database.remove(name);
+    await this.store(name, undefined);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {}
+
+  /** Makes a change durable: nothing to do for records that live in memory only. */
+  protected async store(_name: string, _record: GroupRecord | undefined): Promise<void> {}
+}
+
+export class Directory extends MemoryDirectory {
+  private readonly database: RootDatabase<GroupRecord, string>;
+
+  constructor(path: string) {
+    super();
+    this.database = open<GroupRecord, string>({
+      path,
+      encoding: 'msgpack',
+      compression: false,
+      overlappingSync: false,
+    });
+    for (const { key, value } of this.database.getRange()) this.records.set(key, value);
+  }
+
+  override close(): Promise<void> {
     return this.database.close();
+  }
+
+  protected override async store(name: string, record: GroupRecord | undefined): Promise<void> {
+    if (record === undefined) await this.database.remove(name);
+    else await this.database.put(name, record);
   }
 }

@@ -5,13 +5,16 @@
 // name; a node that closes is seen as down by the others.
 import type { Envelope } from './envelope.js';
 import { badArgument } from './errors.js';
+import { Outboxes } from './outboxes.js';
 import type { Transport, TransportEvents } from './transport.js';
 
 const endpoints = new Map<string, InProcessTransport>();
 
 export class InProcessTransport implements Transport {
-  private outboxes = new Map<string, Envelope[]>();
-  private flushing = false;
+  private readonly outboxes = new Outboxes(
+    (flush) => setImmediate(flush),
+    (to, envelopes) => this.deliver(to, envelopes),
+  );
   private closed = false;
   /** Envelopes dropped because their node was not there. */
   dropped = 0;
@@ -50,34 +53,18 @@ export class InProcessTransport implements Transport {
   }
 
   send(to: string, envelope: Envelope): void {
-    if (this.closed) return;
-    let outbox = this.outboxes.get(to);
-    if (outbox === undefined) {
-      outbox = [];
-      this.outboxes.set(to, outbox);
-    }
-    outbox.push(envelope);
-    if (!this.flushing) {
-      this.flushing = true;
-      setImmediate(() => this.flush());
-    }
+    if (!this.closed) this.outboxes.add(to, envelope);
   }
 
-  private flush(): void {
-    this.flushing = false;
-    // Swapped out first: what a peer sends while receiving goes into the next turn's batch.
-    const outboxes = this.outboxes;
-    this.outboxes = new Map();
-    for (const [to, envelopes] of outboxes) {
-      const peer = endpoints.get(to);
-      if (peer === undefined) {
-        this.dropped += envelopes.length;
-        continue;
-      }
-      this.framesSent += 1;
-      this.envelopesSent += envelopes.length;
-      peer.events.receive(this.name, envelopes);
+  private deliver(to: string, envelopes: Envelope[]): void {
+    const peer = endpoints.get(to);
+    if (peer === undefined) {
+      this.dropped += envelopes.length;
+      return;
     }
+    this.framesSent += 1;
+    this.envelopesSent += envelopes.length;
+    peer.events.receive(this.name, envelopes);
   }
 
   close(): void {

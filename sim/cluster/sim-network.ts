@@ -1,0 +1,174 @@
+// The simulated network between production nodes: each node process gets a Transport whose
+// envelopes of a turn go out as one batch, delivered after a drawn latency, in order per link
+// (as over one TCP connection), unless the link is cut or the receiver is not running then. A
+// node hears a peer go down when it crashes or a cut separates them, and up again when both run
+// and can reach each other: the failure detector's news, after a drawn delay.
+import type { Envelope } from '../../runtime/envelope.js';
+import { Outboxes } from '../../runtime/outboxes.js';
+import type { Transport, TransportEvents } from '../../runtime/transport.js';
+import type { Prng } from '../prng.js';
+import type { VirtualTime } from './virtual-time.js';
+
+export interface NetworkTiming {
+  /** One-way latency of a batch, in ms. */
+  latency(): number;
+  /** How long a failure detector takes to tell, in ms. */
+  detection(): number;
+}
+
+export class SimNetwork {
+  private readonly endpoints = new Map<string, SimTransport>();
+  /** Links cut one way, as `from>to`. */
+  private readonly cuts = new Set<string>();
+  /** When the last batch on each link arrives: later batches never overtake it. */
+  private readonly arrivals = new Map<string, number>();
+  /** Batches delivered and dropped, for coverage and the trace. */
+  delivered = 0;
+  dropped = 0;
+
+  constructor(
+    /** Every node of the cluster. */
+    readonly names: readonly string[],
+    private readonly time: VirtualTime,
+    readonly prng: Prng,
+    private readonly timing: NetworkTiming,
+    /** Each delivery, for the run's trace. */
+    private readonly trace: (from: string, to: string, envelopes: readonly Envelope[]) => void,
+  ) {}
+
+  /** The transport of a node process starting now; its peers hear it is up. */
+  attach(name: string, events: TransportEvents): Transport {
+    const transport = new SimTransport(this, name, events, this.names);
+    this.endpoints.set(name, transport);
+    this.refresh();
+    return transport;
+  }
+
+  /** The node process stopped (crashed or closed): its peers hear it is down. */
+  detach(name: string): void {
+    this.endpoints.delete(name);
+    this.refresh();
+  }
+
+  cut(from: string, to: string): void {
+    this.cuts.add(`${from}>${to}`);
+    this.refresh();
+  }
+
+  heal(): void {
+    this.cuts.clear();
+    this.refresh();
+  }
+
+  reaches(from: string, to: string): boolean {
+    return this.endpoints.has(from) && this.endpoints.has(to) && !this.cuts.has(`${from}>${to}`);
+  }
+
+  send(from: string, to: string, envelopes: Envelope[]): void {
+    const link = `${from}>${to}`;
+    const at = Math.max(this.time.now + this.timing.latency(), this.arrivals.get(link) ?? 0);
+    this.arrivals.set(link, at);
+    const sender = this.endpoints.get(from);
+    this.time.at(at, () => {
+      const receiver = this.endpoints.get(to);
+      // A batch from a process that has since restarted is from a connection that closed.
+      if (receiver === undefined || this.endpoints.get(from) !== sender || !this.reaches(from, to)) {
+        this.dropped += 1;
+        return;
+      }
+      this.delivered += 1;
+      this.trace(from, to, envelopes);
+      receiver.receive(from, envelopes);
+    });
+  }
+
+  /**
+   * Tells the running nodes, after a detection delay, which peers they can reach now: both ends
+   * of a link at the same moment, as both ends of a connection see it open or fail.
+   */
+  private refresh(): void {
+    const all = [...this.names].sort();
+    for (const [position, one] of all.entries()) {
+      for (const other of all.slice(position + 1)) {
+        const up = this.linked(one, other);
+        const ends = [this.endpoints.get(one), this.endpoints.get(other)];
+        this.time.at(this.time.now + this.timing.detection(), () => {
+          if (this.linked(one, other) !== up) return;
+          if (ends[0] !== undefined && this.endpoints.get(one) === ends[0]) ends[0].learn(other, up);
+          if (ends[1] !== undefined && this.endpoints.get(other) === ends[1]) ends[1].learn(one, up);
+        });
+      }
+    }
+  }
+
+  private linked(one: string, other: string): boolean {
+    return this.reaches(one, other) && this.reaches(other, one);
+  }
+}
+
+class SimTransport implements Transport {
+  private readonly up = new Set<string>();
+  // The batch of a turn goes out once the turn is over, as the real transports do.
+  private readonly outboxes = new Outboxes(queueMicrotask, (to, envelopes) => {
+    this.framesSent += 1;
+    this.envelopesSent += envelopes.length;
+    this.network.send(this.name, to, envelopes);
+  });
+  private closed = false;
+  framesSent = 0;
+  envelopesSent = 0;
+  dropped = 0;
+  readonly rejected = 0;
+  readonly pingsSent = 0;
+
+  constructor(
+    private readonly network: SimNetwork,
+    readonly name: string,
+    private readonly events: TransportEvents,
+    /** Every node of the cluster, this one included. */
+    readonly names: readonly string[],
+  ) {}
+
+  peers(): string[] {
+    return [...this.up].sort();
+  }
+
+  knows(name: string): boolean {
+    return name !== this.name && this.names.includes(name);
+  }
+
+  isUp(name: string): boolean {
+    return this.up.has(name);
+  }
+
+  send(to: string, envelope: Envelope): void {
+    if (this.closed) return;
+    if (!this.up.has(to)) {
+      this.dropped += 1;
+      return;
+    }
+    this.outboxes.add(to, envelope);
+  }
+
+  receive(from: string, envelopes: readonly Envelope[]): void {
+    if (!this.closed) this.events.receive(from, envelopes);
+  }
+
+  learn(peer: string, up: boolean): void {
+    if (this.closed || this.up.has(peer) === up) return;
+    if (up) {
+      this.up.add(peer);
+      this.events.peerUp(peer);
+    } else {
+      this.up.delete(peer);
+      this.events.peerDown(peer);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.outboxes.clear();
+    this.network.detach(this.name);
+  }
+}

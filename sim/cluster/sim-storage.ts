@@ -1,0 +1,176 @@
+// A node's simulated disk for the production node: its log (the WAL's interface and crash
+// semantics) and its directory of groups. Log writes become durable together when a sync
+// completes, which reports them as the WAL does (onDurable); a crash loses what was not synced,
+// or keeps a prefix of it, as a torn tail would be after recovery. Reads see writes not yet
+// durable, as the WAL's reads see its live file. The directory stands for LMDB: a put is
+// durable once it resolves. A wipe is a replaced disk.
+import type { Clock } from '../../actors/index.js';
+import type { Write } from '../../raft/index.js';
+import { type GroupDirectory, type GroupRecord, MemoryDirectory } from '../../runtime/directory.js';
+import type { GroupLog, SharedLogOptions, StoredState, WalStats } from '../../wal/index.js';
+import { StoredGroup } from '../../wal/stored-group.js';
+import type { Prng } from '../prng.js';
+
+type LogOp =
+  | { readonly kind: 'write'; readonly group: string; readonly seq: number; readonly write: Write }
+  | { readonly kind: 'identity'; readonly group: string; readonly member: string }
+  | { readonly kind: 'delete'; readonly group: string };
+
+export class SimStorage {
+  private readonly durable = new Map<string, StoredGroup>();
+  private unsynced: LogOp[] = [];
+  readonly records = new Map<string, GroupRecord>();
+  /** Writes made durable, and lost to crashes, for coverage. */
+  synced = 0;
+  lost = 0;
+
+  /** The log of a node process on this disk; `syncMs` draws how long each sync takes. */
+  openLog(options: SharedLogOptions, clock: Clock, syncMs: () => number): GroupLog {
+    return new SimLog(this, options, clock, syncMs);
+  }
+
+  openDirectory(): GroupDirectory {
+    return new MemoryDirectory(this.records);
+  }
+
+  queue(op: LogOp): void {
+    this.unsynced.push(op);
+  }
+
+  get pending(): number {
+    return this.unsynced.length;
+  }
+
+  /** Makes the first `count` queued operations durable; the highest sequence synced per group. */
+  sync(count: number): Map<string, number> {
+    const done = this.unsynced.slice(0, count);
+    this.unsynced = this.unsynced.slice(count);
+    const reports = new Map<string, number>();
+    for (const op of done) {
+      applyOp(this.durable, op);
+      if (op.kind === 'write') reports.set(op.group, op.seq);
+    }
+    this.synced += done.length;
+    return reports;
+  }
+
+  load(group: string): StoredState | undefined {
+    const durable = this.durable.get(group);
+    let state: StoredGroup | undefined =
+      durable === undefined ? undefined : StoredGroup.from(durable.toStored());
+    for (const op of this.unsynced) {
+      if (op.group !== group) continue;
+      if (op.kind === 'delete') state = undefined;
+      else {
+        state ??= new StoredGroup();
+        if (op.kind === 'write') state.applyWrite(op.write);
+        else state.identity = op.member;
+      }
+    }
+    if (state === undefined) return undefined;
+    const stored = state.toStored();
+    return { ...stored, entries: [...stored.entries] };
+  }
+
+  /** A process crash: what was not synced is lost, or, when it tears, a prefix of it is kept. */
+  crash(prng: Prng, tearProbability: number): void {
+    const lost = this.unsynced;
+    this.unsynced = [];
+    let kept = 0;
+    if (lost.length > 0 && prng.chance(tearProbability)) kept = prng.int(lost.length);
+    for (const op of lost.slice(0, kept)) applyOp(this.durable, op);
+    this.lost += lost.length - kept;
+  }
+
+  /** The disk replaced: nothing of the log or the directory is left. */
+  wipe(): void {
+    this.durable.clear();
+    this.unsynced = [];
+    this.records.clear();
+  }
+}
+
+function applyOp(durable: Map<string, StoredGroup>, op: LogOp): void {
+  if (op.kind === 'delete') {
+    durable.delete(op.group);
+    return;
+  }
+  let stored = durable.get(op.group);
+  if (stored === undefined) {
+    stored = new StoredGroup();
+    durable.set(op.group, stored);
+  }
+  if (op.kind === 'write') stored.applyWrite(op.write);
+  else stored.identity = op.member;
+}
+
+class SimLog implements GroupLog {
+  private syncing = false;
+  private closed = false;
+  private writes = 0;
+  private syncs = 0;
+
+  constructor(
+    private readonly storage: SimStorage,
+    private readonly options: SharedLogOptions,
+    private readonly clock: Clock,
+    private readonly syncMs: () => number,
+  ) {}
+
+  load(group: string): StoredState | undefined {
+    return this.storage.load(group);
+  }
+
+  write(group: string, seq: number, write: Write): boolean {
+    this.writes += 1;
+    this.append({ kind: 'write', group, seq, write });
+    return true;
+  }
+
+  setIdentity(group: string, member: string): void {
+    this.append({ kind: 'identity', group, member });
+  }
+
+  deleteGroup(group: string): void {
+    this.append({ kind: 'delete', group });
+  }
+
+  stats(): WalStats {
+    return {
+      writes: this.writes,
+      records: this.writes,
+      bytes: 0,
+      syncs: this.syncs,
+      segmentFlushes: 0,
+      segmentRecords: 0,
+      segmentMillis: 0,
+      walFiles: 0,
+      backlogBytes: 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private append(op: LogOp): void {
+    if (this.closed) return;
+    this.storage.queue(op);
+    this.startSync();
+  }
+
+  /** Group commit: one sync at a time covers everything queued when it began. */
+  private startSync(): void {
+    if (this.syncing) return;
+    this.syncing = true;
+    const covered = this.storage.pending;
+    this.clock.after(this.syncMs(), () => {
+      this.syncing = false;
+      if (this.closed) return;
+      this.syncs += 1;
+      const reports = this.storage.sync(covered);
+      if (reports.size > 0) this.options.onDurable(reports);
+      if (this.storage.pending > 0) this.startSync();
+    });
+  }
+}
