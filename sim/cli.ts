@@ -3,6 +3,7 @@
 // Runs seeds S..S+N-1, prints a replay command for each failure, the coverage counters, the
 // trace hash of the whole batch, and ends with "N passed, M failed".
 import { parseArgs } from 'node:util';
+import { positiveInteger } from './cli-args.js';
 import { addCoverage, emptyCoverage, missingCoverage, requiredCoverage } from './coverage.js';
 import { runSeed } from './run-seed.js';
 import { TraceHash } from './trace-hash.js';
@@ -70,13 +71,6 @@ function main(): number {
   }
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
-}
-
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw new RangeError(`--${name} must be a positive integer, got ${text}`);
-  return value;
 }
 
 try {

@@ -94,8 +94,8 @@ export class SimNetwork {
         const ends = [this.endpoints.get(one), this.endpoints.get(other)];
         this.time.at(this.time.now + this.timing.detection(), () => {
           if (this.linked(one, other) !== up) return;
-          if (ends[0] !== undefined && this.endpoints.get(one) === ends[0]) ends[0].learn(other, up);
-          if (ends[1] !== undefined && this.endpoints.get(other) === ends[1]) ends[1].learn(one, up);
+          if (ends[0] !== undefined && this.endpoints.get(one) === ends[0]) ends[0].learn(other, up, ends[1]);
+          if (ends[1] !== undefined && this.endpoints.get(other) === ends[1]) ends[1].learn(one, up, ends[0]);
         });
       }
     }
@@ -107,7 +107,8 @@ export class SimNetwork {
 }
 
 class SimTransport implements Transport {
-  private readonly up = new Set<string>();
+  /** The peers up, and the process of each this end is connected to. */
+  private readonly up = new Map<string, SimTransport>();
   // The batch of a turn goes out once the turn is over, as the real transports do.
   private readonly outboxes = new Outboxes(queueMicrotask, (to, envelopes) => {
     this.framesSent += 1;
@@ -130,7 +131,7 @@ class SimTransport implements Transport {
   ) {}
 
   peers(): string[] {
-    return [...this.up].sort();
+    return [...this.up.keys()].sort();
   }
 
   knows(name: string): boolean {
@@ -154,14 +155,22 @@ class SimTransport implements Transport {
     if (!this.closed) this.events.receive(from, envelopes);
   }
 
-  learn(peer: string, up: boolean): void {
-    if (this.closed || this.up.has(peer) === up) return;
-    if (up) {
-      this.up.add(peer);
-      this.events.peerUp(peer);
-    } else {
+  /**
+   * The failure detector's news of `peer`, whose process is `process` now. A peer that restarted
+   * since this end last connected to it was down in between, as a closed connection says, even
+   * when the news of its crash came too late to tell.
+   */
+  learn(peer: string, up: boolean, process: SimTransport | undefined): void {
+    if (this.closed) return;
+    const known = this.up.get(peer);
+    if (!up || (known !== undefined && known !== process)) {
+      if (known === undefined) return;
       this.up.delete(peer);
       this.events.peerDown(peer);
+    }
+    if (up && process !== undefined && !this.up.has(peer)) {
+      this.up.set(peer, process);
+      this.events.peerUp(peer);
     }
   }
 

@@ -1,0 +1,287 @@
+// One seed of the production-node simulation: three FlotillaNodes under SimCluster, two counter
+// groups, and a workload drawn from the seed (commands from any node, machines that throw,
+// consistent reads, crashes, restarts, replaced disks with the groups declared again, and cuts
+// between nodes), then everything healed. Checked as the seed runs and at its end:
+// - an acknowledged command counts once: no two acknowledgements of a group carry one total;
+// - a command whose machine throws fails with MACHINE_ERROR, and no command that succeeds fails so;
+// - a consistent read sees every command acknowledged before it began, and no more than were sent;
+// - after healing, every group has a leader, its total holds every acknowledged command and no
+//   more than were sent, and every member holds that same total;
+// - no exception escapes a node (it would end the run).
+import { FlotillaError } from '../../actors/index.js';
+import { Prng } from '../prng.js';
+import { SimCluster } from './sim-cluster.js';
+
+export interface ClusterCoverage {
+  acknowledged: number;
+  machineErrors: number;
+  reads: number;
+  crashes: number;
+  restarts: number;
+  wipes: number;
+  cuts: number;
+  timeouts: number;
+}
+
+export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
+  'acknowledged',
+  'machineErrors',
+  'reads',
+  'crashes',
+  'restarts',
+  'wipes',
+  'cuts',
+  'timeouts',
+];
+
+export interface ClusterSeedResult {
+  readonly seed: number;
+  readonly failure: string | null;
+  readonly traceHash: string;
+  readonly coverage: ClusterCoverage;
+}
+
+export interface ClusterSeedOptions {
+  readonly seed: number;
+  /** The counter machine's module URL. */
+  readonly module: string;
+  /** Workload steps before healing. */
+  readonly steps?: number;
+}
+
+interface GroupBook {
+  readonly name: string;
+  /** Commands sent that may apply (not 'boom'). */
+  sent: number;
+  /** Totals acknowledged. */
+  readonly acknowledged: Set<number>;
+  maxAcknowledged: number;
+}
+
+class Violation extends Error {}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new Violation(message);
+}
+
+function codeOf(error: unknown): string {
+  return error instanceof FlotillaError ? error.code : String(error);
+}
+
+export async function runClusterSeed(options: ClusterSeedOptions): Promise<ClusterSeedResult> {
+  const coverage: ClusterCoverage = {
+    acknowledged: 0,
+    machineErrors: 0,
+    reads: 0,
+    crashes: 0,
+    restarts: 0,
+    wipes: 0,
+    cuts: 0,
+    timeouts: 0,
+  };
+  await SimCluster.preload([options.module]);
+  const cluster = new SimCluster({ seed: options.seed });
+  const workload = new Prng(options.seed ^ 0x5eed5eed);
+  const spec = { machine: { module: options.module }, members: [...cluster.names] };
+  const books: GroupBook[] = ['g1', 'g2'].map((name) => ({
+    name,
+    sent: 0,
+    acknowledged: new Set(),
+    maxAcknowledged: 0,
+  }));
+  let failure: string | null = null;
+  try {
+    for (const name of cluster.names) await cluster.start(name);
+    for (const book of books) {
+      const created = await cluster.call(() =>
+        cluster.node(workload.pick(cluster.names)).createGroup(book.name, spec),
+      );
+      check(created.ok, `createGroup ${book.name}: ${!created.ok && String(created.error)}`);
+    }
+    const steps = options.steps ?? 40;
+    for (let step = 0; step < steps; step += 1) await act(cluster, workload, books, spec, coverage);
+    // Heal: every link back, every node running, and time for the groups to settle.
+    cluster.network.heal();
+    for (const name of cluster.names) if (!cluster.running(name)) await cluster.start(name);
+    // What an application does when its nodes come back: declare every group again, on each.
+    for (const name of cluster.names)
+      for (const book of books)
+        await cluster.call(() => cluster.node(name).createGroup(book.name, spec, { timeoutMs: 10_000 }));
+    await cluster.run(10_000);
+    for (const book of books) await checkSettled(cluster, book);
+  } catch (error) {
+    failure =
+      error instanceof Violation
+        ? error.message
+        : `exception: ${error instanceof Error ? error.stack : String(error)}`;
+  }
+  coverage.crashes = cluster.counts.crashes;
+  coverage.wipes = cluster.counts.wipes;
+  coverage.restarts = cluster.counts.starts - cluster.names.length;
+  return { seed: options.seed, failure, traceHash: cluster.trace.digest(), coverage };
+}
+
+async function act(
+  cluster: SimCluster,
+  workload: Prng,
+  books: readonly GroupBook[],
+  spec: { readonly machine: { readonly module: string }; readonly members: string[] },
+  coverage: ClusterCoverage,
+): Promise<void> {
+  const running = cluster.names.filter((name) => cluster.running(name));
+  const down = cluster.names.filter((name) => !cluster.running(name));
+  const roll = workload.next();
+  if (roll < 0.55 && running.length > 0) {
+    await commands(cluster, workload, workload.pick(books), running, coverage);
+  } else if (roll < 0.65 && running.length > 0) {
+    await read(cluster, workload.pick(books), workload.pick(running), coverage);
+  } else if (roll < 0.75 && running.length > 0) {
+    cluster.crash(workload.pick(running));
+  } else if (roll < 0.85 && down.length > 0) {
+    await cluster.start(workload.pick(down));
+  } else if (roll < 0.9 && down.length > 0 && cluster.counts.wipes === 0) {
+    // A replaced disk: the node comes back empty and the application declares its groups again.
+    // Once a seed: a majority of voters wiped before the first is caught up loses what only they
+    // held (README: a wiped or replaced disk), so a second wipe waits for a check of catch-up.
+    const name = workload.pick(down);
+    cluster.wipe(name);
+    await cluster.start(name);
+    for (const book of books)
+      await cluster.call(() => cluster.node(name).createGroup(book.name, spec, { timeoutMs: 3_000 }));
+  } else if (roll < 0.95) {
+    const [from, to] = [workload.pick(cluster.names), workload.pick(cluster.names)];
+    if (from !== to) {
+      cluster.network.cut(from, to);
+      cluster.network.cut(to, from);
+      coverage.cuts += 1;
+    }
+  } else {
+    cluster.network.heal();
+  }
+}
+
+/** A burst of commands at once from running nodes; now and then one whose machine throws. */
+async function commands(
+  cluster: SimCluster,
+  workload: Prng,
+  book: GroupBook,
+  running: readonly string[],
+  coverage: ClusterCoverage,
+): Promise<void> {
+  const burst = Array.from({ length: workload.between(1, 5) }, () => ({
+    from: workload.pick(running),
+    boom: workload.chance(0.1),
+  }));
+  const outcome = await cluster.call(() =>
+    Promise.allSettled(
+      burst.map(({ from, boom }) => {
+        if (!boom) book.sent += 1;
+        return cluster.node(from).command<number>(book.name, boom ? 'boom' : 1, { timeoutMs: 5_000 });
+      }),
+    ),
+  );
+  check(outcome.ok, `a burst of commands never settled: ${!outcome.ok && String(outcome.error)}`);
+  if (!outcome.ok) return;
+  for (const [position, settled] of outcome.value.entries()) {
+    const { boom } = burst[position]!;
+    if (settled.status === 'fulfilled') {
+      check(!boom, `${book.name}: a command whose machine throws succeeded with ${settled.value}`);
+      const total = settled.value;
+      check(!book.acknowledged.has(total), `${book.name}: two commands acknowledged with total ${total}`);
+      check(
+        total <= book.sent,
+        `${book.name}: acknowledged total ${total} beyond the ${book.sent} commands sent`,
+      );
+      book.acknowledged.add(total);
+      book.maxAcknowledged = Math.max(book.maxAcknowledged, total);
+      coverage.acknowledged += 1;
+    } else {
+      const code = codeOf(settled.reason);
+      if (boom && code === 'MACHINE_ERROR') coverage.machineErrors += 1;
+      check(
+        boom || code !== 'MACHINE_ERROR',
+        `${book.name}: a command that cannot throw failed with MACHINE_ERROR`,
+      );
+      if (code === 'TIMEOUT') coverage.timeouts += 1;
+    }
+  }
+}
+
+/** A consistent read: it sees what was acknowledged before it began, and no more than was sent. */
+async function read(
+  cluster: SimCluster,
+  book: GroupBook,
+  from: string,
+  coverage: ClusterCoverage,
+): Promise<void> {
+  const floor = book.maxAcknowledged;
+  const outcome = await cluster.call(() =>
+    cluster
+      .node(from)
+      .query<number>(book.name, 'total', undefined, { consistency: 'consistent', timeoutMs: 5_000 }),
+  );
+  if (!outcome.ok) return;
+  coverage.reads += 1;
+  check(
+    outcome.value >= floor,
+    `${book.name}: a consistent read gave ${outcome.value}, below the acknowledged ${floor}`,
+  );
+  check(
+    outcome.value <= book.sent,
+    `${book.name}: a consistent read gave ${outcome.value}, beyond the ${book.sent} sent`,
+  );
+}
+
+/** After healing: a leader, every acknowledged command held, and every member level. */
+async function checkSettled(cluster: SimCluster, book: GroupBook): Promise<void> {
+  let total: number | null = null;
+  for (let attempt = 0; attempt < 20 && total === null; attempt += 1) {
+    const outcome = await cluster.call(() =>
+      cluster
+        .node(cluster.names[attempt % cluster.names.length]!)
+        .query<number>(book.name, 'total', undefined, {
+          consistency: 'consistent',
+          timeoutMs: 5_000,
+        }),
+    );
+    if (outcome.ok) total = outcome.value;
+    else await cluster.run(1_000);
+  }
+  if (total === null)
+    check(false, `${book.name}: no leader answered after healing; ${await statuses(cluster, book)}`);
+  if (total === null) return;
+  check(
+    total >= book.maxAcknowledged,
+    `${book.name}: total ${total} lost acknowledged ${book.maxAcknowledged}`,
+  );
+  check(total <= book.sent, `${book.name}: total ${total} beyond the ${book.sent} commands sent`);
+  let locals: unknown[] = [];
+  for (let attempt = 0; attempt < 30; attempt += 1) {
+    locals = [];
+    for (const name of cluster.names) {
+      const local = await cluster.call(() =>
+        cluster.node(name).query<number>(book.name, 'total', undefined, { consistency: 'local' }),
+      );
+      locals.push(local.ok ? local.value : codeOf(local.error));
+    }
+    if (locals.every((local) => local === total)) return;
+    await cluster.run(1_000);
+  }
+  check(false, `${book.name}: members did not converge on ${total}: ${JSON.stringify(locals)}`);
+}
+
+/** Each member's status, for a failure's message. */
+async function statuses(cluster: SimCluster, book: GroupBook): Promise<string> {
+  const parts: string[] = [];
+  for (const name of cluster.names) {
+    const status = await cluster.call(() => cluster.node(name).status(book.name));
+    if (!status.ok) parts.push(`${name}: ${codeOf(status.error)}`);
+    else {
+      const { member, role, term, leader, commitIndex, appliedIndex, failure } = status.value;
+      parts.push(
+        `${member} ${role} term ${term} leader ${leader} commit ${commitIndex} applied ${appliedIndex}${failure === null ? '' : ` failed: ${failure}`}`,
+      );
+    }
+  }
+  return parts.join('; ');
+}
