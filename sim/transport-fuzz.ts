@@ -13,6 +13,8 @@ export interface FuzzTarget {
   readonly secret: string;
   /** A peer name the node accepts connections from (one that sorts before its own). */
   readonly asNode: string;
+  /** The process the hello names, if any. */
+  readonly process?: string;
 }
 
 export interface FuzzReport {
@@ -139,7 +141,7 @@ export async function handshakeAs(target: FuzzTarget): Promise<Socket> {
       }
     });
     socket.once('close', () => reject(new Error('the node closed the handshake')));
-    socket.write(encodeFrame(FrameType.hello, encodeHello(target.asNode, nonce)));
+    socket.write(encodeFrame(FrameType.hello, encodeHello(target.asNode, nonce, false, target.process)));
   });
 }
 

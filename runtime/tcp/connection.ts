@@ -10,7 +10,8 @@ import { decodeBatch, WireError } from './wire.js';
 
 export interface ConnectionEvents {
   /** Both sides proved the secret; `peer` is the name the other side gave. */
-  authenticated(connection: Connection, peer: string, client: boolean): void;
+  /** `process` is the peer's process as its hello names it (null if it does not). */
+  authenticated(connection: Connection, peer: string, client: boolean, process: string | null): void;
   receive(connection: Connection, envelopes: Envelope[]): void;
   /** A frame was refused: `unauthorized` when the peer failed the handshake. */
   rejected(connection: Connection, reason: string, unauthorized: boolean): void;
@@ -27,6 +28,8 @@ export interface ConnectionSettings {
   readonly client: boolean;
   /** For a dialer: the node it dialed, which must be who answers. */
   readonly expected: string | null;
+  /** This node's process, named in its hello. */
+  readonly process?: string;
 }
 
 type Stage = 'hello' | 'proof' | 'open' | 'closed';
@@ -40,8 +43,12 @@ export class Connection {
   private stage: Stage = 'hello';
   private readonly reader: FrameReader;
   private readonly nonce = freshNonce();
-  private peerHello: { readonly node: string; readonly nonce: Buffer; readonly client: boolean } | null =
-    null;
+  private peerHello: {
+    readonly node: string;
+    readonly nonce: Buffer;
+    readonly client: boolean;
+    readonly process: string | null;
+  } | null = null;
   /** When the last frame arrived, for the failure detector. */
   lastHeard = Date.now();
   lastSent = Date.now();
@@ -57,7 +64,7 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    this.write(FrameType.hello, encodeHello(settings.node, this.nonce, settings.client));
+    this.write(FrameType.hello, encodeHello(settings.node, this.nonce, settings.client, settings.process));
   }
 
   get open(): boolean {
@@ -147,7 +154,7 @@ export class Connection {
       this.refuse(`a hello from ${hello.node}, not a peer this node connects with here`, true);
       return;
     }
-    this.peerHello = { node: hello.node, nonce: hello.nonce, client: hello.client };
+    this.peerHello = { node: hello.node, nonce: hello.nonce, client: hello.client, process: hello.process };
     this.stage = 'proof';
     this.write(
       FrameType.proof,
@@ -170,7 +177,7 @@ export class Connection {
     this.reader.maxFrameBytes = this.settings.maxFrameBytes;
     // The peer learns at once that its proof was accepted, not at the next heartbeat.
     this.write(FrameType.ping, noBytes);
-    this.events.authenticated(this, peer.node, peer.client);
+    this.events.authenticated(this, peer.node, peer.client, peer.process);
   }
 
   private refuse(reason: string, unauthorized: boolean): void {

@@ -13,6 +13,11 @@ export interface Hello {
   readonly nonce: Buffer;
   /** A client (`flotilla status`, a monitor) rather than a peer node: it may only ask. */
   readonly client: boolean;
+  /**
+   * The sending node's process (random, once per start), or null from a node that does not say:
+   * a connection from a new process means the old one is gone with all it held in memory.
+   */
+  readonly process: string | null;
 }
 
 export const protocolVersion = 1;
@@ -23,8 +28,14 @@ export function freshNonce(): Buffer {
   return randomBytes(nonceBytes);
 }
 
-export function encodeHello(node: string, nonce: Buffer, client = false): Buffer {
-  return packr.pack({ version: protocolVersion, node, nonce, client });
+export function encodeHello(node: string, nonce: Buffer, client = false, process?: string): Buffer {
+  return packr.pack({
+    version: protocolVersion,
+    node,
+    nonce,
+    client,
+    ...(process === undefined ? {} : { process }),
+  });
 }
 
 /** The peer's hello, or a reason it is not one. */
@@ -36,13 +47,15 @@ export function decodeHello(payload: Buffer): Hello | string {
     return 'a hello that is not msgpack';
   }
   if (typeof hello !== 'object' || hello === null) return 'a hello that is not a map';
-  const { version, node, nonce, client } = hello as Record<string, unknown>;
+  const { version, node, nonce, client, process } = hello as Record<string, unknown>;
   if (version !== protocolVersion) return `protocol version ${String(version)}, not ${protocolVersion}`;
   if (typeof node !== 'string' || node === '' || Buffer.byteLength(node) > 255)
     return 'a hello with no node name';
   if (!(nonce instanceof Uint8Array) || nonce.byteLength !== nonceBytes) return 'a hello with a bad nonce';
   if (client !== undefined && typeof client !== 'boolean') return 'a hello with a bad client flag';
-  return { version, node, nonce: Buffer.from(nonce), client: client === true };
+  if (process !== undefined && !(typeof process === 'string' && process.length > 0 && process.length <= 64))
+    return 'a hello with a bad process';
+  return { version, node, nonce: Buffer.from(nonce), client: client === true, process: process ?? null };
 }
 
 /** What `role` sends to prove the secret; the other side computes the same to check it. */

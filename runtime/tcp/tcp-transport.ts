@@ -2,6 +2,7 @@
 // by the node whose name sorts first, so a pair never holds two. Each turn's envelopes to a
 // peer go out as one frame. Liveness is per pair, not per group: a peer that has sent nothing
 // for `downAfterMs` is down, and a link with nothing to say sends one ping per interval.
+import { randomBytes } from 'node:crypto';
 import {
   createServer as createTcpServer,
   isIP,
@@ -102,6 +103,8 @@ interface PeerLink {
   /** A connection that has not yet proven itself: the dialer's attempt in flight. */
   dialing: Connection | null;
   up: boolean;
+  /** The peer's process as its last hello named it. */
+  process: string | null;
   outbox: Envelope[];
   backoffMs: number;
   retry: NodeJS.Timeout | null;
@@ -109,6 +112,8 @@ interface PeerLink {
 
 export class TcpTransport implements Transport {
   readonly name: string;
+  /** This process, named in every hello: peers tell a restart from a reconnect by it. */
+  private readonly process = randomBytes(8).toString('hex');
   framesSent = 0;
   envelopesSent = 0;
   dropped = 0;
@@ -140,13 +145,15 @@ export class TcpTransport implements Transport {
         connection: null,
         dialing: null,
         up: false,
+        process: null,
         outbox: [],
         backoffMs: minBackoffMs,
         retry: null,
       });
     }
     this.connectionEvents = {
-      authenticated: (connection, peer, client) => this.authenticated(connection, peer, client),
+      authenticated: (connection, peer, client, process) =>
+        this.authenticated(connection, peer, client, process),
       receive: (connection, envelopes) => {
         if (this.clients.has(connection)) {
           this.clientAsked(connection, envelopes);
@@ -345,6 +352,7 @@ export class TcpTransport implements Transport {
         maxFrameBytes: this.settings.maxFrameBytes,
         client: false,
         expected,
+        process: this.process,
         accepts: (peer) => {
           const link = this.links.get(peer);
           return link !== undefined && (role === 'dialer' || !this.dials(link));
@@ -363,7 +371,7 @@ export class TcpTransport implements Transport {
     return connection;
   }
 
-  private authenticated(connection: Connection, peer: string, client: boolean): void {
+  private authenticated(connection: Connection, peer: string, client: boolean, process: string | null): void {
     this.pendingAccepts.delete(connection);
     if (client) {
       this.clients.add(connection);
@@ -376,6 +384,14 @@ export class TcpTransport implements Transport {
     link.connection = connection;
     link.backoffMs = minBackoffMs;
     if (old !== null && old !== connection) old.close();
+    // A new process of the peer: its old one is gone, even if no connection was seen to close
+    // (a quiet follower of a member there would wait on it for ever), so it was down meanwhile.
+    const restarted = process !== null && link.process !== null && process !== link.process;
+    link.process = process;
+    if (link.up && restarted) {
+      link.up = false;
+      this.events.peerDown(peer);
+    }
     if (!link.up) {
       link.up = true;
       this.events.peerUp(peer);

@@ -30,8 +30,14 @@ describe('the handshake', () => {
       node: 'node-a',
       nonce,
       client: false,
+      process: null,
     });
     expect(decodeHello(encodeHello('watcher', nonce, true))).toMatchObject({ node: 'watcher', client: true });
+    // A node names its process, so its peers can tell a restart from a reconnect.
+    expect(decodeHello(encodeHello('node-a', nonce, false, '0123abcd'))).toMatchObject({
+      process: '0123abcd',
+    });
+    expect(decodeHello(encodeHello('node-a', nonce, false, ''))).toMatch(/bad process/);
     expect(decodeHello(Buffer.from([0xd9]))).toMatch(/not msgpack/);
     expect(decodeHello(Buffer.from([0x05]))).toMatch(/not a map/);
     expect(decodeHello(encodeHello('', nonce))).toMatch(/no node name/);

@@ -5,14 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FlotillaNode, startNode } from 'flotilla';
+import type { FlotillaNode } from 'flotilla';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, FrameType } from '../../../runtime/tcp/frames.js';
 import { NodeClient } from '../../../runtime/tcp/node-client.js';
 import { fuzzNode } from '../../../sim/transport-fuzz.js';
 import { machineUrl, until } from '../cluster.js';
-import { freePort, secret } from './tcp-cluster.js';
+import { freePort, listenerForA, secret } from './tcp-cluster.js';
 
 const packr = new Packr({ useRecords: false });
 let node: FlotillaNode;
@@ -23,14 +23,7 @@ const errors: { code: string; message: string }[] = [];
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'flotilla-hostile-'));
   port = await freePort();
-  // Peer 'a' sorts before 'n', so 'n' only listens for it: the tests connect as 'a'.
-  node = await startNode({
-    name: 'n',
-    dataDir: join(root, 'n'),
-    listen: `127.0.0.1:${port}`,
-    peers: { a: `127.0.0.1:${await freePort()}` },
-    secret,
-  });
+  node = await listenerForA(join(root, 'n'), port);
   node.on('error', (error) => errors.push(error as unknown as { code: string; message: string }));
   await node.createGroup('solo', { machine: { module: machineUrl('counter') }, members: ['n'] });
 });

@@ -10,6 +10,20 @@ import { FaultProxy } from '../processes/fault-proxy.js';
 export { freePort };
 
 export const secret = 'loopback-test-secret';
+/**
+ * Node 'n' listening on `port`, whose one peer 'a' sorts before it, so that 'n' only listens for
+ * 'a' and never dials it: a test connects as 'a' (sim/transport-fuzz.ts handshakeAs).
+ */
+export async function listenerForA(dataDir: string, port: number): Promise<FlotillaNode> {
+  return startNode({
+    name: 'n',
+    dataDir,
+    listen: `127.0.0.1:${port}`,
+    peers: { a: `127.0.0.1:${await freePort()}` },
+    secret,
+  });
+}
+
 /** Fast failure detection, so tests of a lost node take a second, not several. */
 export const fastDetection = { heartbeatMs: 50, downAfterMs: 400 };
 
