@@ -1,7 +1,7 @@
 // One seed of the production-node simulation: three FlotillaNodes under SimCluster, two counter
 // groups, and a workload drawn from the seed (commands from any node, machines that throw,
-// consistent reads, crashes, restarts, replaced disks with the groups declared again, and cuts
-// between nodes), then everything healed. Checked as the seed runs and at its end:
+// consistent reads, leadership transfers, members stopped and restarted, crashes, restarts,
+// replaced disks with the groups declared again, and cuts between nodes), then everything healed. Checked as the seed runs and at its end:
 // - an acknowledged command counts once: no two acknowledgements of a group carry one total;
 // - a command whose machine throws fails with MACHINE_ERROR, and no command that succeeds fails so;
 // - a consistent read sees every command acknowledged before it began, and no more than were sent;
@@ -21,6 +21,8 @@ export interface ClusterCoverage {
   wipes: number;
   cuts: number;
   timeouts: number;
+  transfers: number;
+  stops: number;
 }
 
 export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
@@ -32,6 +34,8 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'wipes',
   'cuts',
   'timeouts',
+  'transfers',
+  'stops',
 ];
 
 export interface ClusterSeedResult {
@@ -78,6 +82,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     wipes: 0,
     cuts: 0,
     timeouts: 0,
+    transfers: 0,
+    stops: 0,
   };
   await SimCluster.preload([options.module]);
   const cluster = new SimCluster({ seed: options.seed });
@@ -103,10 +109,15 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     // Heal: every link back, every node running, and time for the groups to settle.
     cluster.network.heal();
     for (const name of cluster.names) if (!cluster.running(name)) await cluster.start(name);
-    // What an application does when its nodes come back: declare every group again, on each.
+    // What an application does when its nodes come back: declare every group again, on each,
+    // and start any member it had stopped.
     for (const name of cluster.names)
-      for (const book of books)
+      for (const book of books) {
         await cluster.call(() => cluster.node(name).createGroup(book.name, spec, { timeoutMs: 10_000 }));
+        const status = await cluster.call(() => cluster.node(name).status(book.name));
+        if (status.ok && status.value.role === 'stopped')
+          await cluster.call(() => cluster.node(name).restartGroup(book.name));
+      }
     await cluster.run(10_000);
     for (const book of books) await checkSettled(cluster, book);
   } catch (error) {
@@ -133,9 +144,25 @@ async function act(
   const roll = workload.next();
   if (roll < 0.55 && running.length > 0) {
     await commands(cluster, workload, workload.pick(books), running, coverage);
-  } else if (roll < 0.65 && running.length > 0) {
+  } else if (roll < 0.62 && running.length > 0) {
     await read(cluster, workload.pick(books), workload.pick(running), coverage);
-  } else if (roll < 0.75 && running.length > 0) {
+  } else if (roll < 0.65 && running.length > 0) {
+    const book = workload.pick(books);
+    const moved = await cluster.call(() =>
+      cluster
+        .node(workload.pick(running))
+        .transferLeadership(book.name, workload.pick(cluster.names), { timeoutMs: 3_000 }),
+    );
+    if (moved.ok) coverage.transfers += 1;
+  } else if (roll < 0.68 && running.length > 0) {
+    // A member stopped by its operator, or started again if it was.
+    const [name, book] = [workload.pick(running), workload.pick(books)];
+    const status = await cluster.call(() => cluster.node(name).status(book.name));
+    if (status.ok && status.value.role === 'stopped')
+      await cluster.call(() => cluster.node(name).restartGroup(book.name));
+    else if (status.ok && (await cluster.call(() => cluster.node(name).stopGroup(book.name))).ok)
+      coverage.stops += 1;
+  } else if (roll < 0.76 && running.length > 0) {
     cluster.crash(workload.pick(running));
   } else if (roll < 0.85 && down.length > 0) {
     await cluster.start(workload.pick(down));
