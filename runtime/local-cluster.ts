@@ -13,14 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { type FlotillaNode, startNode } from 'flotilla';
 import type { TransportOptions } from './options.js';
 
-const packageCli = fileURLToPath(new URL('./cli.js', import.meta.url));
+// The package's `flotilla` command as installed (spawned, not imported: it sits above runtime/).
+const packageCli = fileURLToPath(new URL('../cli/flotilla.js', import.meta.url));
 
 export interface LocalClusterOptions {
   /** Tuning of every node's transport and failure detector. */
   readonly transport?: TransportOptions;
   /** The address node `from` is given for peer node `to` (a proxy, say); by default, its own. */
   readonly route?: (from: string, to: string, address: string) => Promise<string> | string;
-  /** The `flotilla` CLI the node processes run; by default this package's, beside this file. */
+  /** The `flotilla` CLI the node processes run; by default this package's (dist/cli/flotilla.js). */
   readonly cli?: string;
 }
 

@@ -9,7 +9,7 @@ import { NodeClient } from '../../../runtime/tcp/node-client.js';
 import { machineUrl } from '../cluster.js';
 
 /** The built CLI, as a deployment runs it (the tests import the sources, which are not run). */
-const cli = fileURLToPath(new URL('../../../dist/runtime/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../../dist/cli/flotilla.js', import.meta.url));
 let cluster: NodeProcesses | null = null;
 afterEach(async () => {
   await cluster?.close();

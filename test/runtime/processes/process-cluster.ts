@@ -11,7 +11,7 @@ import { FaultProxy } from './fault-proxy.js';
 
 const transport = { heartbeatMs: 50, downAfterMs: 400 };
 /** The built CLI, as a deployment runs it (the tests import the sources, which are not run). */
-const cli = fileURLToPath(new URL('../../../dist/runtime/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../../dist/cli/flotilla.js', import.meta.url));
 
 export class ProcessCluster {
   private constructor(

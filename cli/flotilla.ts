@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `flotilla` command: `flotilla node` (a node process), `flotilla status` (what one reports),
-// `flotilla demo` (the README's main job) and `flotilla bench NAME`.
+// `flotilla demo` (the README's main job) and `flotilla bench NAME`. It sits above runtime/,
+// bench/ and examples/, which it runs; nothing below imports it.
 import { parseArgs } from 'node:util';
 import { benchDensity } from '../bench/density.js';
 import { benchFailover } from '../bench/failover.js';
@@ -9,9 +10,9 @@ import type { BenchResult } from '../bench/report.js';
 import { benchThroughput } from '../bench/throughput.js';
 import { benchWal, printFigures } from '../bench/wal.js';
 import { runDemo } from '../examples/demo/demo.js';
-import { readNodeConfig } from './node-config.js';
-import { runNodeProcess } from './node-process.js';
-import { NodeClient } from './tcp/node-client.js';
+import { readNodeConfig } from '../runtime/node-config.js';
+import { runNodeProcess } from '../runtime/node-process.js';
+import { NodeClient } from '../runtime/tcp/node-client.js';
 
 const usage = `usage:
   flotilla node --config FILE.json
