@@ -4,12 +4,12 @@
 // member holds the group, it exists: the others are created empty and wait for the leader's
 // snapshot (a node whose data is gone comes back so, never as a founder). Only when none holds it
 // is the group founded, by the identities the nodes offered.
-import { type Clock, groupHash, type Outcome, sleep } from '../actors/index.js';
+import { type Clock, groupHash, type Outcome } from '../actors/index.js';
 import type { GroupRecord } from './directory.js';
 import type { Prepared } from './envelope.js';
-import { badArgument, FlotillaError } from './errors.js';
+import { badArgument } from './errors.js';
 import { throwIfFailed } from './outcomes.js';
-import { noLeaderBackoffMs, type Router } from './router.js';
+import { backOff, type Router } from './router.js';
 import type { Transport } from './transport.js';
 
 export interface CreationNode {
@@ -146,12 +146,9 @@ async function pause(
   deadline: number,
   unreachable?: string,
 ): Promise<void> {
-  if (node.clock.now() + noLeaderBackoffMs >= deadline)
-    throw new FlotillaError(
-      'TIMEOUT',
-      unreachable === undefined
-        ? `create ${group}: the members kept changing`
-        : `create ${group}: node ${unreachable} is not reachable, and no reachable member holds the group`,
-    );
-  await sleep(node.clock, noLeaderBackoffMs);
+  await backOff(node.clock, deadline, () =>
+    unreachable === undefined
+      ? `create ${group}: the members kept changing`
+      : `create ${group}: node ${unreachable} is not reachable, and no reachable member holds the group`,
+  );
 }

@@ -41,7 +41,7 @@ import { type NodeOptions, validateNodeOptions } from './options.js';
 import { actorInput, localValue, outcomeOf, throwIfFailed } from './outcomes.js';
 import { nodeOverview, type Overview } from './overview.js';
 import { PendingCalls } from './pending-calls.js';
-import { type ActorCall, type CallOptions, noLeaderBackoffMs, Router } from './router.js';
+import { type ActorCall, backOff, type CallOptions, noLeaderBackoffMs, Router } from './router.js';
 import { TcpTransport } from './tcp/tcp-transport.js';
 import type { Transport, TransportEvents } from './transport.js';
 
@@ -624,6 +624,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         return;
       } catch (error) {
         const busy = error instanceof FlotillaError && error.code === 'OVERLOADED';
+        // Past the deadline the caller hears the busy group's own answer, not TIMEOUT.
         if (!busy || this.clock.now() + noLeaderBackoffMs >= deadline) throw error;
         await sleep(this.clock, noLeaderBackoffMs);
       }
@@ -636,12 +637,11 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       const left = Math.max(1, deadline - this.clock.now());
       const view = await this.members(name, { timeoutMs: left }).catch(() => null);
       if (view?.voters.includes(node)) return;
-      if (this.clock.now() + noLeaderBackoffMs >= deadline)
-        throw new FlotillaError(
-          'TIMEOUT',
-          `${node} was added to ${name} but is not a voter yet (still catching up)`,
-        );
-      await sleep(this.clock, noLeaderBackoffMs);
+      await backOff(
+        this.clock,
+        deadline,
+        () => `${node} was added to ${name} but is not a voter yet (still catching up)`,
+      );
     }
   }
 
@@ -657,9 +657,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
         const outcome = await this.router.callOn(member, { op: 'members', group: name }, deadline);
         if (outcome.kind === 'ok' && (outcome.value as Members).leader !== null) return;
       }
-      if (this.clock.now() + noLeaderBackoffMs >= deadline)
-        throw new FlotillaError('TIMEOUT', `group ${name} has no leader yet`);
-      await sleep(this.clock, noLeaderBackoffMs);
+      await backOff(this.clock, deadline, () => `group ${name} has no leader yet`);
     }
   }
 

@@ -18,6 +18,15 @@ const maxRemoteRecords = 10_000;
 /** Pause before asking again when no leader is known yet. */
 export const noLeaderBackoffMs = 20;
 
+/**
+ * Waits a back-off before a call is asked again, or, when that would pass `deadline`, throws
+ * TIMEOUT with `why`: every retry loop of a node waits this way, so none outlives its deadline.
+ */
+export async function backOff(clock: Clock, deadline: number, why: () => string): Promise<void> {
+  if (clock.now() + noLeaderBackoffMs >= deadline) throw new FlotillaError('TIMEOUT', why());
+  await sleep(clock, noLeaderBackoffMs);
+}
+
 export interface CallOptions {
   readonly timeoutMs?: number;
 }
@@ -115,9 +124,7 @@ export class Router {
       } else {
         // No leader known (or an entry replaced in an election): wait a moment, then ask around.
         this.leaders.delete(name);
-        if (this.node.clock.now() + noLeaderBackoffMs >= deadline)
-          throw new FlotillaError('TIMEOUT', `no leader of ${name} answered in time`);
-        await sleep(this.node.clock, noLeaderBackoffMs);
+        await backOff(this.node.clock, deadline, () => `no leader of ${name} answered in time`);
         candidates = [...candidates.slice(1), candidates[0]!];
         target = candidates[0]!;
       }
