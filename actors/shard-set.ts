@@ -8,6 +8,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { MemberSpec, ShardHost } from './shard.js';
 import { FailedShard, InlineShard, type ShardHandle } from './shard-handle.js';
 import { WorkerShard } from './worker-shard.js';
+import { WriteSequences } from './write-sequences.js';
 
 /** Failures of one shard's worker within a minute past which it is not started again. */
 export const maxShardRestartsPerMinute = 3;
@@ -35,6 +36,8 @@ export class ShardSet {
     { readonly shard: ShardHandle; readonly slot: number; readonly member: string }
   >();
   private nextSlot = 1;
+  /** Each group's writes numbered as the log sees them, across its member's openings. */
+  private readonly sequences = new WriteSequences();
   /** When each shard's worker failed, within the last minute. */
   private readonly failures: number[][];
   /** The node's host, but a member that fails leaves the running set before the node hears of it. */
@@ -49,6 +52,7 @@ export class ShardSet {
   ) {
     this.shardHost = {
       ...host,
+      persist: (group, seq, write) => host.persist(group, this.sequences.toLog(group, seq), write),
       memberFailed: (group, reason) => {
         this.running.delete(group);
         host.memberFailed(group, reason);
@@ -84,6 +88,7 @@ export class ShardSet {
   async open(spec: Omit<MemberSpec, 'slot'>, stored: StoredMember | undefined): Promise<void> {
     const shard = this.shardFor(spec.group);
     const slot = this.nextSlot++;
+    this.sequences.opened(spec.group);
     await shard.open({ ...spec, slot }, stored);
     // A shard that failed while opening took the member with it.
     if (this.shardFor(spec.group) === shard)
@@ -104,6 +109,12 @@ export class ShardSet {
   deliver(group: string, input: ActorInput): boolean {
     const running = this.running.get(group);
     if (running === undefined) return false;
+    if (input.kind === 'durable') {
+      const seq = this.sequences.fromLog(group, input.seq);
+      if (seq === null) return true;
+      running.shard.deliver(group, seq === input.seq ? input : { kind: 'durable', seq });
+      return true;
+    }
     running.shard.deliver(group, input);
     return true;
   }
