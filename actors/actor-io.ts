@@ -1,6 +1,7 @@
 // What a group actor takes in and gives out: its inputs, the outcomes of its callers' requests,
 // what it needs of its shard, and what it reports of itself.
-import type { Message, NodeId, Write } from '../raft/index.js';
+import type { Message, NodeId, Options, Write } from '../raft/index.js';
+import type { CoreObserver } from './core-host.js';
 import type { ErrorCode } from './errors.js';
 import type { Effect, SystemEvent } from './machine.js';
 import type { NodeChange } from './member-changes.js';
@@ -44,8 +45,19 @@ export type Outcome =
   | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string };
 
 /** What an actor needs from its shard. */
+/**
+ * What the simulator sets on a node's members: an observer of every step (its safety checks)
+ * and core options that expose more interleavings (tiny batches, short timeouts).
+ */
+export interface ShardWatch {
+  readonly observer: CoreObserver;
+  readonly options: Partial<Options>;
+}
+
 export interface ShardContext {
   readonly node: NodeId;
+  /** The simulator's watch over this shard's members; null in production. */
+  readonly watch: ShardWatch | null;
   /** Messages of an earlier term the shard's members ignored. */
   staleMessages: number;
   now(): number;

@@ -15,6 +15,22 @@ import {
   type Write,
 } from '../raft/index.js';
 
+/**
+ * Watches every member of a node step, for the simulator's safety checks; production nodes have
+ * none. It sees the member as each step left it (before its outputs are carried out), and every
+ * message as it leaves for the transport.
+ */
+export interface CoreObserver {
+  stepped(
+    group: string,
+    member: Member,
+    input: Input,
+    commitBefore: number,
+    outputs: readonly Output[],
+  ): void;
+  sent(group: string, member: Member, to: NodeId, message: Message): void;
+}
+
 /** What a host does itself: the outputs this class does not carry out. */
 export type HostOutput = Exclude<Output, { readonly type: 'send' | 'persist' | 'accepted' | 'apply' }>;
 
@@ -42,7 +58,11 @@ export abstract class CoreHost {
   private lastPersistSeq = 0;
   private commands: Commands | null = null;
 
-  constructor(readonly member: Member) {}
+  constructor(
+    readonly member: Member,
+    /** The group's name and the node's observer, when one watches (under the simulator). */
+    private readonly watch: { readonly group: string; readonly observer: CoreObserver } | null = null,
+  ) {}
 
   /** Commands (and membership changes) waiting here for their entry to apply. */
   get pendingCommands(): number {
@@ -72,7 +92,10 @@ export abstract class CoreHost {
 
   /** Steps the core at `now` and carries out its outputs in order; returns them. */
   protected stepCore(now: number, input: Input): readonly Output[] {
+    const commitBefore = this.member.commit;
     const outputs = step(this.member, now, input);
+    // Seen as the core left it, before carrying out its outputs steps it again (a snapshot at a release cursor).
+    this.watch?.observer.stepped(this.watch.group, this.member, input, commitBefore, outputs);
     for (const output of outputs) this.carryOut(output);
     if (input.type === 'durable') this.releaseHeld();
     return outputs;
@@ -99,7 +122,7 @@ export abstract class CoreHost {
           this.held ??= [];
           this.held.push({ seq: this.lastPersistSeq, to: output.to, message: output.message });
         } else {
-          this.transmit(output.to, output.message);
+          this.send(output.to, output.message);
         }
         return;
       case 'persist':
@@ -142,6 +165,11 @@ export abstract class CoreHost {
     const ready = this.held.filter((held) => held.seq <= durable);
     const waiting = this.held.filter((held) => held.seq > durable);
     this.held = waiting.length === 0 ? null : waiting;
-    for (const held of ready) this.transmit(held.to, held.message);
+    for (const held of ready) this.send(held.to, held.message);
+  }
+
+  private send(to: NodeId, message: Message): void {
+    this.watch?.observer.sent(this.watch.group, this.member, to, message);
+    this.transmit(to, message);
   }
 }

@@ -65,7 +65,11 @@ export class GroupActor extends CoreHost implements ApplyHost {
     readonly slot = 0,
   ) {
     // Idle groups go quiet: the node's failure detector watches peers instead of every group.
-    super(createMember({ id, stored, seed, options: { quiesce: true } }));
+    const watch = context.watch;
+    super(
+      createMember({ id, stored, seed, options: { ...watch?.options, quiesce: true } }),
+      watch === null ? null : { group, observer: watch.observer },
+    );
     this.state = initial;
   }
 

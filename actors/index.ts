@@ -8,8 +8,10 @@ export {
   maxPendingCommands,
   maxPendingReads,
   type Outcome,
+  type ShardWatch,
 } from './actor-io.js';
 export { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
+export type { CoreObserver } from './core-host.js';
 export { encodeCommand } from './entry-codec.js';
 export { asFlotillaError, badArgument, type ErrorCode, FlotillaError } from './errors.js';
 export { GroupActor } from './group-actor.js';

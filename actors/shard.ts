@@ -8,7 +8,7 @@ import {
   type StoredMember,
   type Write,
 } from '../raft/index.js';
-import type { ActorInput, MemberStatus, MemberView, Outcome, ShardContext } from './actor-io.js';
+import type { ActorInput, MemberStatus, MemberView, Outcome, ShardContext, ShardWatch } from './actor-io.js';
 import { type Clock, systemClock } from './clock.js';
 import { foundingState } from './entry-codec.js';
 import { type ErrorCode, FlotillaError } from './errors.js';
@@ -31,6 +31,8 @@ export interface ShardHost {
   memberFailed(group: string, reason: string): void;
   /** A member learned it is out of its group: the node deletes it (after this turn). */
   removed(group: string): void;
+  /** Set by the simulator only, on inline shards. */
+  readonly watch?: ShardWatch;
 }
 
 export interface MemberSpec {
@@ -76,6 +78,10 @@ export class Shard implements ShardContext {
 
   get size(): number {
     return this.actors.size;
+  }
+
+  get watch(): ShardWatch | null {
+    return this.host.watch ?? null;
   }
 
   get armedTimers(): number {

@@ -2,7 +2,7 @@
 // groups, and (for a node that does not listen on TCP) its transport. startNode gives the
 // process's own; the simulator gives simulated ones, so that the nodes it runs are the very
 // classes users run.
-import { type Clock, systemClock } from '../actors/index.js';
+import { type Clock, type ShardWatch, systemClock } from '../actors/index.js';
 import { type GroupLog, SharedLog, type SharedLogOptions } from '../wal/index.js';
 import { Directory, type GroupDirectory } from './directory.js';
 import { InProcessTransport } from './in-process-transport.js';
@@ -14,6 +14,8 @@ export interface NodeEnvironment {
   openDirectory(path: string): GroupDirectory;
   /** The transport of a node given no `listen` address. */
   localTransport(name: string, events: TransportEvents): Transport;
+  /** The simulator's watch over every member (its safety checks); absent in production. */
+  readonly watch?: ShardWatch;
 }
 
 export const processEnvironment: NodeEnvironment = {

@@ -106,6 +106,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       // After the member's turn: it is still running the step that found it out.
       removed: (group) => clock.soon(() => this.removedHere(group)),
       shardFailed: (failure) => this.local.shardFailed(failure),
+      ...(environment.watch === undefined ? {} : { watch: environment.watch }),
     };
     this.shards = new ShardSet(this.name, options.threads ?? 0, host, clock);
     this.local = new LocalMembers(

@@ -3,13 +3,27 @@
 // neither go backwards nor pass what a quorum holds durably. Term and vote never go backwards
 // across a restart. A violation throws, which fails the seed.
 import type { Entry, Member, NodeId, Output } from '../raft/index.js';
-import type { GroupId, SimDisk } from './disk.js';
+
+/** What the disks hold durably: whether member `member`'s disk holds `entry` at `index` (or a snapshot past it). */
+export interface DurableView {
+  holds(member: NodeId, group: string, index: number, entry: Entry | undefined): boolean;
+}
+
+/** The same entry: the very object, or one carried over a wire or a disk with the same content. */
+export function sameEntry(a: Entry | undefined, b: Entry | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  if (a.index !== b.index || a.term !== b.term || a.kind !== b.kind || a.time !== b.time) return false;
+  if (a.data.length !== b.data.length) return false;
+  for (let byte = 0; byte < a.data.length; byte += 1) if (a.data[byte] !== b.data[byte]) return false;
+  return true;
+}
 
 export class SafetyViolation extends Error {
   override readonly name = 'SafetyViolation';
 }
 
-function fail(group: GroupId, message: string): never {
+function fail(group: string, message: string): never {
   throw new SafetyViolation(`${group}: ${message}`);
 }
 
@@ -31,8 +45,8 @@ export class GroupChecker {
   private readonly grants = new Map<NodeId, Map<number, NodeId>>();
 
   constructor(
-    readonly group: GroupId,
-    private readonly disks: ReadonlyMap<NodeId, SimDisk>,
+    readonly group: string,
+    private readonly durable: DurableView,
   ) {}
 
   /** Call after each step with the member's commit before it and the step's outputs. */
@@ -61,7 +75,7 @@ export class GroupChecker {
         this.created.set(key, { entry, prevTerm, creator: member.id });
         continue;
       }
-      if (known.entry !== entry) fail(this.group, `two different entries at ${key}`);
+      if (!sameEntry(known.entry, entry)) fail(this.group, `two different entries at ${key}`);
       if (prevTerm >= 0 && prevTerm !== known.prevTerm) {
         fail(this.group, `${member.id} holds ${key} after term ${prevTerm}, created after ${known.prevTerm}`);
       }
@@ -77,7 +91,7 @@ export class GroupChecker {
     for (let index = member.log.snapshotIndex + 1; index <= this.maxCommitted; index += 1) {
       const entry = this.committed.get(index);
       const term = this.committedInTerm.get(index) ?? Number.POSITIVE_INFINITY;
-      if (entry !== undefined && term < member.term && member.log.entryAt(index) !== entry) {
+      if (entry !== undefined && term < member.term && !sameEntry(member.log.entryAt(index), entry)) {
         fail(this.group, `leader ${node} of term ${member.term} lacks committed entry ${index}`);
       }
     }
@@ -89,7 +103,7 @@ export class GroupChecker {
       const entry = log.entryAt(index);
       if (entry === undefined) fail(this.group, `${node} committed ${index} beyond its log`);
       const known = this.committed.get(index);
-      if (known !== undefined && known !== entry)
+      if (known !== undefined && !sameEntry(known, entry))
         fail(this.group, `${node} committed a different entry at ${index}`);
       if (known === undefined) {
         this.committed.set(index, entry);
@@ -101,7 +115,7 @@ export class GroupChecker {
     const entry = log.entryAt(member.commit);
     let holders = 0;
     for (const voter of log.config.voters) {
-      if (this.disks.get(voter)?.holds(this.group, member.commit, entry) === true) holders += 1;
+      if (this.durable.holds(voter, this.group, member.commit, entry)) holders += 1;
     }
     if (holders < Math.floor(log.config.voters.length / 2) + 1) {
       fail(
@@ -116,7 +130,7 @@ export class GroupChecker {
     for (const entry of entries) {
       const known = this.committed.get(entry.index);
       if (known === undefined) fail(this.group, `${node} applied ${entry.index}, which was never committed`);
-      if (known !== entry) fail(this.group, `${node} applied a different entry at ${entry.index}`);
+      if (!sameEntry(known, entry)) fail(this.group, `${node} applied a different entry at ${entry.index}`);
     }
   }
 

@@ -127,7 +127,9 @@ export class World implements Environment, ClientPort, DetectorWorld {
       .sort();
     const group: GroupState = {
       id,
-      checker: new GroupChecker(id, this.disks),
+      checker: new GroupChecker(id, {
+        holds: (member, group, index, entry) => this.disks.get(member)?.holds(group, index, entry) === true,
+      }),
       hosts: new Set(voters),
       clients: [],
       removedAt: new Map(),

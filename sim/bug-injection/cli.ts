@@ -17,7 +17,20 @@ interface Outcome {
   readonly failure: string;
 }
 
-function plant(bug: PlantedBug, maxSeeds: number, nodes: string, groups: string): Outcome {
+/** The command line of the chosen simulator in the planted copy at `work`. */
+function simulatorArgs(
+  work: string,
+  simulator: string,
+  maxSeeds: number,
+  nodes: string,
+  groups: string,
+): string[] {
+  const common = ['--seeds', String(maxSeeds), '--quiet', '--stop-on-failure'];
+  if (simulator === 'nodes') return [join(work, 'dist', 'sim', 'cluster', 'cli.js'), ...common];
+  return [join(work, 'dist', 'sim', 'cli.js'), ...common, '--nodes', nodes, '--groups', groups];
+}
+
+function plant(bug: PlantedBug, maxSeeds: number, nodes: string, groups: string, simulator: string): Outcome {
   const work = mkdtempSync(join(tmpdir(), 'flotilla-bug-'));
   try {
     // Everything the build compiles: a bug planted in one layer is met through every layer above it.
@@ -36,21 +49,10 @@ function plant(bug: PlantedBug, maxSeeds: number, nodes: string, groups: string)
     execFileSync(join(work, 'node_modules', '.bin', 'tsc'), ['-p', join(work, 'tsconfig.build.json')], {
       stdio: 'inherit',
     });
-    const run = spawnSync(
-      process.execPath,
-      [
-        join(work, 'dist', 'sim', 'cli.js'),
-        '--seeds',
-        String(maxSeeds),
-        '--nodes',
-        nodes,
-        '--groups',
-        groups,
-        '--quiet',
-        '--stop-on-failure',
-      ],
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-    );
+    const run = spawnSync(process.execPath, simulatorArgs(work, simulator, maxSeeds, nodes, groups), {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const stopped = /stopped after (\d+) seeds/.exec(run.stdout);
     const failure = /FAILED: (.*)/.exec(run.stdout)?.[1] ?? '';
     return { bug, caughtAt: stopped === null ? null : Number(stopped[1]), failure };
@@ -66,14 +68,25 @@ function main(): number {
       nodes: { type: 'string' },
       groups: { type: 'string', default: '2' },
       only: { type: 'string', default: '' },
+      simulator: { type: 'string', default: 'core' },
     },
   });
   const maxSeeds = Number(values['max-seeds']);
+  if (values.simulator !== 'core' && values.simulator !== 'nodes')
+    throw new RangeError(
+      '--simulator must be core (the core under its own host) or nodes (production nodes)',
+    );
   let survivors = 0;
   const bugs = plantedBugs.filter((bug) => bug.name.includes(values.only));
   for (const bug of bugs) {
     process.stderr.write(`planting: ${bug.name}\n`);
-    const outcome = plant(bug, maxSeeds, values.nodes ?? String(bug.nodes ?? 3), values.groups);
+    const outcome = plant(
+      bug,
+      maxSeeds,
+      values.nodes ?? String(bug.nodes ?? 3),
+      values.groups,
+      values.simulator,
+    );
     if (outcome.caughtAt === null) survivors += 1;
     const verdict =
       outcome.caughtAt === null ? `NOT caught in ${maxSeeds} seeds` : `caught at seed ${outcome.caughtAt}`;

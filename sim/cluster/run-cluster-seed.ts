@@ -7,8 +7,13 @@
 // - a consistent read sees every command acknowledged before it began, and no more than were sent;
 // - after healing, every group has a leader, its total holds every acknowledged command and no
 //   more than were sent, and every member holds that same total;
-// - no exception escapes a node (it would end the run).
+// - no exception escapes a node (it would end the run), and no member fails;
+// - on every step of every member, the core's properties (core-checks.ts): election safety, log
+//   matching, leader completeness, state machine safety, commit never beyond a durable quorum,
+//   term and vote kept across restarts.
 import { FlotillaError } from '../../actors/index.js';
+import type { GroupSpec } from '../../runtime/group-spec.js';
+import { checkLinearizable, type Operation } from '../linearizability/index.js';
 import { Prng } from '../prng.js';
 import { SimCluster } from './sim-cluster.js';
 
@@ -23,6 +28,14 @@ export interface ClusterCoverage {
   timeouts: number;
   transfers: number;
   stops: number;
+  leaderChanges: number;
+  truncations: number;
+  snapshotInstalls: number;
+  quietLeaders: number;
+  registerWrites: number;
+  registerReads: number;
+  pauses: number;
+  isolations: number;
 }
 
 export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
@@ -36,6 +49,14 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'timeouts',
   'transfers',
   'stops',
+  'leaderChanges',
+  'truncations',
+  'snapshotInstalls',
+  'quietLeaders',
+  'registerWrites',
+  'registerReads',
+  'pauses',
+  'isolations',
 ];
 
 export interface ClusterSeedResult {
@@ -62,6 +83,23 @@ interface GroupBook {
   maxAcknowledged: number;
 }
 
+interface Declaration {
+  readonly name: string;
+  readonly spec: GroupSpec;
+}
+
+/** The register group's client history, for the linearizability check. */
+interface RegisterBook {
+  readonly name: string;
+  readonly history: Operation[];
+  operations: number;
+}
+
+const registerModule = new URL('./register-machine.js', import.meta.url).href;
+const registerKeys = ['x', 'y', 'z'];
+/** Codes that say a command was not applied; any other failure may have been. */
+const notApplied = new Set(['MACHINE_ERROR', 'OVERLOADED', 'BAD_ARGUMENT']);
+
 class Violation extends Error {}
 
 function check(condition: boolean, message: string): void {
@@ -84,11 +122,36 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     timeouts: 0,
     transfers: 0,
     stops: 0,
+    leaderChanges: 0,
+    truncations: 0,
+    snapshotInstalls: 0,
+    quietLeaders: 0,
+    registerWrites: 0,
+    registerReads: 0,
+    pauses: 0,
+    isolations: 0,
   };
   await SimCluster.preload([options.module]);
-  const cluster = new SimCluster({ seed: options.seed });
   const workload = new Prng(options.seed ^ 0x5eed5eed);
-  const spec = { machine: { module: options.module }, members: [...cluster.names] };
+  // Tiny batches and windows split the core's work and expose more interleavings.
+  const electionTimeout = workload.pick([300, 1_000]);
+  const core = {
+    electionTimeout,
+    heartbeatInterval: electionTimeout / 5,
+    retransmitTimeout: electionTimeout * 0.4,
+    maxEntriesPerMessage: workload.pick([1, 2, 16, 512]),
+    maxInflightMessages: workload.pick([1, 4, 16, 64]),
+    snapshotChunkBytes: workload.pick([16, 64, 4096, 256 * 1024]),
+  };
+  const cluster = new SimCluster({ seed: options.seed, core });
+  await SimCluster.preload([registerModule]);
+  const machine = { module: options.module, config: { snapshotEvery: workload.pick([4, 16, 1000]) } };
+  const spec = { machine, members: [...cluster.names] };
+  const registers: RegisterBook = { name: 'r1', history: [], operations: 0 };
+  const declarations: Declaration[] = [
+    ...['g1', 'g2'].map((name) => ({ name, spec })),
+    { name: registers.name, spec: { machine: { module: registerModule }, members: [...cluster.names] } },
+  ];
   const books: GroupBook[] = ['g1', 'g2'].map((name) => ({
     name,
     sent: 0,
@@ -98,28 +161,38 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
   let failure: string | null = null;
   try {
     for (const name of cluster.names) await cluster.start(name);
-    for (const book of books) {
+    for (const { name, spec } of declarations) {
       const created = await cluster.call(() =>
-        cluster.node(workload.pick(cluster.names)).createGroup(book.name, spec),
+        cluster.node(workload.pick(cluster.names)).createGroup(name, spec),
       );
-      check(created.ok, `createGroup ${book.name}: ${!created.ok && String(created.error)}`);
+      check(created.ok, `createGroup ${name}: ${!created.ok && String(created.error)}`);
     }
+    isolateNewLeaders(cluster, workload, coverage);
     const steps = options.steps ?? 40;
-    for (let step = 0; step < steps; step += 1) await act(cluster, workload, books, spec, coverage);
+    for (let step = 0; step < steps; step += 1) {
+      await act(cluster, workload, books, registers, declarations, coverage);
+      checkCore(cluster);
+    }
     // Heal: every link back, every node running, and time for the groups to settle.
+    cluster.checks.onLeader = null;
     cluster.network.heal();
     for (const name of cluster.names) if (!cluster.running(name)) await cluster.start(name);
     // What an application does when its nodes come back: declare every group again, on each,
     // and start any member it had stopped.
     for (const name of cluster.names)
-      for (const book of books) {
-        await cluster.call(() => cluster.node(name).createGroup(book.name, spec, { timeoutMs: 10_000 }));
-        const status = await cluster.call(() => cluster.node(name).status(book.name));
+      for (const group of declarations) {
+        await cluster.call(() =>
+          cluster.node(name).createGroup(group.name, group.spec, { timeoutMs: 10_000 }),
+        );
+        const status = await cluster.call(() => cluster.node(name).status(group.name));
         if (status.ok && status.value.role === 'stopped')
-          await cluster.call(() => cluster.node(name).restartGroup(book.name));
+          await cluster.call(() => cluster.node(name).restartGroup(group.name));
       }
     await cluster.run(10_000);
     for (const book of books) await checkSettled(cluster, book);
+    await registerOperations(cluster, workload, registers, cluster.names, coverage);
+    checkRegisters(registers);
+    checkCore(cluster);
   } catch (error) {
     failure =
       error instanceof Violation
@@ -128,39 +201,83 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
   }
   coverage.crashes = cluster.counts.crashes;
   coverage.wipes = cluster.counts.wipes;
+  coverage.pauses = cluster.counts.pauses;
   coverage.restarts = cluster.counts.starts - cluster.names.length;
+  Object.assign(coverage, cluster.checks.coverage);
   return { seed: options.seed, failure, traceHash: cluster.trace.digest(), coverage };
+}
+
+/**
+ * For some seeds, a leader is cut off the moment it is elected, now and then: its first entries
+ * of the term stay behind uncommitted, and tails of several terms diverge, the ground the rule
+ * of committing only entries of the leader's own term stands on (Raft's Figure 8).
+ */
+function isolateNewLeaders(cluster: SimCluster, workload: Prng, coverage: ClusterCoverage): void {
+  const chance = workload.chance(0.5) ? 0 : workload.next() * 0.5;
+  if (chance === 0) return;
+  cluster.checks.onLeader = (leader) => {
+    if (!workload.chance(chance)) return;
+    const others = cluster.names.filter((name) => name !== leader);
+    for (const other of others) {
+      cluster.network.cut(leader, other);
+      cluster.network.cut(other, leader);
+    }
+    coverage.isolations += 1;
+    cluster.time.at(cluster.time.now + workload.between(100, 1_500), () => {
+      for (const other of others) {
+        cluster.network.restore(leader, other);
+        cluster.network.restore(other, leader);
+      }
+    });
+  };
+}
+
+/** Node `name` once it is awake: a request to a paused process is handled when it wakes. */
+async function on(cluster: SimCluster, name: string) {
+  await cluster.awake(name);
+  return cluster.node(name);
+}
+
+/** The core's properties held on every step so far, and no member failed. */
+function checkCore(cluster: SimCluster): void {
+  if (cluster.checks.violation !== null) throw new Violation(cluster.checks.violation);
+  const failed = cluster.memberFailures[0];
+  if (failed !== undefined) throw new Violation(`a member failed: ${failed}`);
 }
 
 async function act(
   cluster: SimCluster,
   workload: Prng,
   books: readonly GroupBook[],
-  spec: { readonly machine: { readonly module: string }; readonly members: string[] },
+  registers: RegisterBook,
+  declarations: readonly Declaration[],
   coverage: ClusterCoverage,
 ): Promise<void> {
   const running = cluster.names.filter((name) => cluster.running(name));
   const down = cluster.names.filter((name) => !cluster.running(name));
   const roll = workload.next();
-  if (roll < 0.55 && running.length > 0) {
+  if (roll < 0.4 && running.length > 0) {
     await commands(cluster, workload, workload.pick(books), running, coverage);
+  } else if (roll < 0.55 && running.length > 0) {
+    await registerOperations(cluster, workload, registers, running, coverage);
   } else if (roll < 0.62 && running.length > 0) {
     await read(cluster, workload.pick(books), workload.pick(running), coverage);
   } else if (roll < 0.65 && running.length > 0) {
     const book = workload.pick(books);
-    const moved = await cluster.call(() =>
-      cluster
-        .node(workload.pick(running))
-        .transferLeadership(book.name, workload.pick(cluster.names), { timeoutMs: 3_000 }),
+    const from = workload.pick(running);
+    const moved = await cluster.call(async () =>
+      (await on(cluster, from)).transferLeadership(book.name, workload.pick(cluster.names), {
+        timeoutMs: 3_000,
+      }),
     );
     if (moved.ok) coverage.transfers += 1;
   } else if (roll < 0.68 && running.length > 0) {
     // A member stopped by its operator, or started again if it was.
     const [name, book] = [workload.pick(running), workload.pick(books)];
-    const status = await cluster.call(() => cluster.node(name).status(book.name));
+    const status = await cluster.call(async () => (await on(cluster, name)).status(book.name));
     if (status.ok && status.value.role === 'stopped')
-      await cluster.call(() => cluster.node(name).restartGroup(book.name));
-    else if (status.ok && (await cluster.call(() => cluster.node(name).stopGroup(book.name))).ok)
+      await cluster.call(async () => (await on(cluster, name)).restartGroup(book.name));
+    else if (status.ok && (await cluster.call(async () => (await on(cluster, name)).stopGroup(book.name))).ok)
       coverage.stops += 1;
   } else if (roll < 0.76 && running.length > 0) {
     cluster.crash(workload.pick(running));
@@ -173,13 +290,21 @@ async function act(
     const name = workload.pick(down);
     cluster.wipe(name);
     await cluster.start(name);
-    for (const book of books)
-      await cluster.call(() => cluster.node(name).createGroup(book.name, spec, { timeoutMs: 3_000 }));
-  } else if (roll < 0.95) {
+    for (const group of declarations)
+      await cluster.call(() => cluster.node(name).createGroup(group.name, group.spec, { timeoutMs: 3_000 }));
+  } else if (roll < 0.93 && running.length > 0) {
+    // A long pause, as often as not of a leader: it wakes believing it still leads, with requests waiting.
+    const leader = cluster.checks.leaders.get(workload.pick(declarations).name)?.node;
+    const name =
+      leader !== undefined && cluster.running(leader) && workload.chance(0.7)
+        ? leader
+        : workload.pick(running);
+    cluster.pause(name, workload.between(100, 3_000));
+  } else if (roll < 0.97) {
     const [from, to] = [workload.pick(cluster.names), workload.pick(cluster.names)];
     if (from !== to) {
       cluster.network.cut(from, to);
-      cluster.network.cut(to, from);
+      if (workload.chance(0.6)) cluster.network.cut(to, from);
       coverage.cuts += 1;
     }
   } else {
@@ -203,7 +328,9 @@ async function commands(
     Promise.allSettled(
       burst.map(({ from, boom }) => {
         if (!boom) book.sent += 1;
-        return cluster.node(from).command<number>(book.name, boom ? 'boom' : 1, { timeoutMs: 5_000 });
+        return cluster
+          .awake(from)
+          .then(() => cluster.node(from).command<number>(book.name, boom ? 'boom' : 1, { timeoutMs: 5_000 }));
       }),
     ),
   );
@@ -234,6 +361,78 @@ async function commands(
   }
 }
 
+/**
+ * Concurrent writes and consistent reads of the registers from running nodes, each recorded
+ * with when it began and when its caller heard, for the linearizability check.
+ */
+async function registerOperations(
+  cluster: SimCluster,
+  workload: Prng,
+  book: RegisterBook,
+  running: readonly string[],
+  coverage: ClusterCoverage,
+): Promise<void> {
+  const operations = Array.from({ length: workload.between(1, 5) }, () => {
+    const put = workload.chance(0.6);
+    book.operations += 1;
+    return {
+      id: book.operations,
+      from: workload.pick(running),
+      key: workload.pick(registerKeys),
+      value: put ? `v${book.operations}` : null,
+    };
+  });
+  const invokedAt = cluster.time.now;
+  const outcome = await cluster.call(() =>
+    Promise.all(
+      operations.map(async ({ id, from, key, value }) => {
+        const done = (outcome: Operation['outcome'], result: string | null): Operation => ({
+          id,
+          client: id,
+          kind: value === null ? 'get' : 'put',
+          key,
+          value,
+          invokedAt,
+          completedAt: outcome === 'timeout' ? null : cluster.time.now,
+          outcome,
+          result,
+        });
+        try {
+          await cluster.awake(from);
+          const node = cluster.node(from);
+          if (value === null) {
+            const read = await node.query<string | null>(book.name, 'get', key, {
+              consistency: 'consistent',
+              timeoutMs: 5_000,
+            });
+            coverage.registerReads += 1;
+            return done('ok', read);
+          }
+          await node.command(book.name, { key, value }, { timeoutMs: 5_000 });
+          coverage.registerWrites += 1;
+          return done('ok', null);
+        } catch (error) {
+          return done(notApplied.has(codeOf(error)) ? 'failed' : 'timeout', null);
+        }
+      }),
+    ),
+  );
+  check(outcome.ok, `register operations never settled: ${!outcome.ok && String(outcome.error)}`);
+  if (outcome.ok) book.history.push(...outcome.value);
+}
+
+/** The registers' history is linearizable: some order of its operations explains every result. */
+function checkRegisters(book: RegisterBook): void {
+  const verdict = checkLinearizable(book.history);
+  if (verdict.linearizable) return;
+  check(
+    false,
+    verdict.gaveUp
+      ? `linearizability checker gave up on ${book.name} key ${verdict.key}: ${verdict.reason}`
+      : `${book.name} history not linearizable on key ${verdict.key}: ${verdict.reason}`,
+  );
+}
+
 /** A consistent read: it sees what was acknowledged before it began, and no more than was sent. */
 async function read(
   cluster: SimCluster,
@@ -242,10 +441,11 @@ async function read(
   coverage: ClusterCoverage,
 ): Promise<void> {
   const floor = book.maxAcknowledged;
-  const outcome = await cluster.call(() =>
-    cluster
-      .node(from)
-      .query<number>(book.name, 'total', undefined, { consistency: 'consistent', timeoutMs: 5_000 }),
+  const outcome = await cluster.call(async () =>
+    (await on(cluster, from)).query<number>(book.name, 'total', undefined, {
+      consistency: 'consistent',
+      timeoutMs: 5_000,
+    }),
   );
   if (!outcome.ok) return;
   coverage.reads += 1;

@@ -5,10 +5,12 @@
 // crash (its clock dies, what its disk had not synced is lost), restart on its disk, or have
 // its disk replaced.
 import { loadMachine } from '../../actors/machine.js';
+import type { Options } from '../../raft/index.js';
 import { FlotillaNode } from '../../runtime/node.js';
 import type { NodeEnvironment } from '../../runtime/node-environment.js';
 import { Prng } from '../prng.js';
 import { TraceHash } from '../trace-hash.js';
+import { CoreChecks } from './core-checks.js';
 import { type NetworkTiming, SimNetwork } from './sim-network.js';
 import { SimStorage } from './sim-storage.js';
 import { NodeClock, VirtualTime } from './virtual-time.js';
@@ -18,6 +20,8 @@ export interface SimClusterOptions {
   readonly names?: readonly string[];
   /** Probability that a crash keeps a prefix of the unsynced writes (a torn tail). */
   readonly tearProbability?: number;
+  /** Core options for every member (tiny batches and windows expose more interleavings). */
+  readonly core?: Partial<Options>;
 }
 
 interface Process {
@@ -35,7 +39,12 @@ export class SimCluster {
   private readonly processes = new Map<string, Process>();
   private readonly tearProbability: number;
   /** Process starts, crashes and wipes, for coverage. */
-  readonly counts = { starts: 0, crashes: 0, wipes: 0 };
+  readonly counts = { starts: 0, crashes: 0, wipes: 0, pauses: 0 };
+  /** The core's safety properties, checked on every member's every step. */
+  readonly checks: CoreChecks;
+  /** Members that failed (threw) on any node, as the nodes reported them: each fails the seed. */
+  readonly memberFailures: string[] = [];
+  private readonly core: Partial<Options>;
 
   constructor(options: SimClusterOptions) {
     this.prng = new Prng(options.seed);
@@ -48,7 +57,10 @@ export class SimCluster {
     this.network = new SimNetwork(this.names, this.time, this.prng, timing, (from, to, envelopes) =>
       this.trace.add(`d${from}${to}${envelopes.length}`),
     );
+    this.network.pausedUntil = (name) => this.processes.get(name)?.clock.pausedUntil ?? 0;
     for (const name of this.names) this.disks.set(name, new SimStorage());
+    this.checks = new CoreChecks((name) => this.disk(name), this.trace);
+    this.core = options.core ?? {};
   }
 
   /**
@@ -84,6 +96,7 @@ export class SimCluster {
       openLog: async (options) => disk.openLog(options, clock, () => this.prng.between(1, 10)),
       openDirectory: () => disk.openDirectory(),
       localTransport: (node, events) => this.network.attach(node, events),
+      watch: this.checks.watch(this.core),
     };
     let started: FlotillaNode | undefined;
     let failure: unknown;
@@ -97,6 +110,9 @@ export class SimCluster {
     );
     await this.time.runUntil(() => started !== undefined || failure !== undefined, this.time.now + 60_000);
     if (started === undefined) throw failure ?? new Error(`node ${name} did not start in 60 simulated s`);
+    started.on('error', (error: Error) => {
+      if (/failed and stopped/.test(error.message)) this.memberFailures.push(error.message);
+    });
     this.processes.set(name, { node: started, clock });
     this.counts.starts += 1;
     this.trace.add(`s${name}`);
@@ -113,6 +129,25 @@ export class SimCluster {
     this.disks.get(name)!.crash(this.prng, this.tearProbability);
     this.counts.crashes += 1;
     this.trace.add(`k${name}`);
+  }
+
+  /**
+   * Pauses node process `name` for `ms` (a long GC, a stopped VM): it runs nothing, and what
+   * reaches it waits, until it wakes believing nothing happened.
+   */
+  pause(name: string, ms: number): void {
+    const process = this.processes.get(name);
+    if (process === undefined) return;
+    process.clock.pausedUntil = Math.max(process.clock.pausedUntil, this.time.now + ms);
+    this.counts.pauses += 1;
+    this.trace.add(`z${name}${ms}`);
+  }
+
+  /** Resolves once node process `name` is not paused: a request sent to it is handled then. */
+  awake(name: string): Promise<void> {
+    const wake = this.processes.get(name)?.clock.pausedUntil ?? 0;
+    if (wake <= this.time.now) return Promise.resolve();
+    return new Promise((resolve) => this.time.at(wake, resolve));
   }
 
   /** Replaces node `name`'s disk (it must be down): it restarts with nothing. */

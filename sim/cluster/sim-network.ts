@@ -25,6 +25,8 @@ export class SimNetwork {
   /** Batches delivered and dropped, for coverage and the trace. */
   delivered = 0;
   dropped = 0;
+  /** Until when a node's process is paused: what arrives meanwhile waits, in order, until it wakes. */
+  pausedUntil: (name: string) => number = () => 0;
 
   constructor(
     /** Every node of the cluster. */
@@ -55,6 +57,12 @@ export class SimNetwork {
     this.refresh();
   }
 
+  /** Puts back the link `from` to `to`. */
+  restore(from: string, to: string): void {
+    this.cuts.delete(`${from}>${to}`);
+    this.refresh();
+  }
+
   heal(): void {
     this.cuts.clear();
     this.refresh();
@@ -69,17 +77,31 @@ export class SimNetwork {
     const at = Math.max(this.time.now + this.timing.latency(), this.arrivals.get(link) ?? 0);
     this.arrivals.set(link, at);
     const sender = this.endpoints.get(from);
-    this.time.at(at, () => {
+    const deliver = () => {
+      const wake = this.pausedUntil(to);
+      if (wake > this.time.now) {
+        this.time.at(wake, deliver);
+        return;
+      }
       const receiver = this.endpoints.get(to);
       // A batch from a process that has since restarted is from a connection that closed.
-      if (receiver === undefined || this.endpoints.get(from) !== sender || !this.reaches(from, to)) {
+      // Data arrives only over a connection both ends hold open: once the receiver's failure
+      // detector has given the sender up, its connection is closed and what was on it is lost.
+      if (
+        receiver === undefined ||
+        sender === undefined ||
+        this.endpoints.get(from) !== sender ||
+        !this.reaches(from, to) ||
+        !receiver.connectedTo(from, sender)
+      ) {
         this.dropped += 1;
         return;
       }
       this.delivered += 1;
       this.trace(from, to, envelopes);
       receiver.receive(from, envelopes);
-    });
+    };
+    this.time.at(at, deliver);
   }
 
   /**
@@ -94,8 +116,12 @@ export class SimNetwork {
         const ends = [this.endpoints.get(one), this.endpoints.get(other)];
         this.time.at(this.time.now + this.timing.detection(), () => {
           if (this.linked(one, other) !== up) return;
-          if (ends[0] !== undefined && this.endpoints.get(one) === ends[0]) ends[0].learn(other, up, ends[1]);
-          if (ends[1] !== undefined && this.endpoints.get(other) === ends[1]) ends[1].learn(one, up, ends[0]);
+          const current = [this.endpoints.get(one) === ends[0], this.endpoints.get(other) === ends[1]];
+          // A connection is made between two processes: news of one with a process since gone is stale
+          // (the change that replaced it brought news of its own).
+          if (up && !(current[0] && current[1])) return;
+          if (ends[0] !== undefined && current[0]) ends[0].learn(other, up, ends[1]);
+          if (ends[1] !== undefined && current[1]) ends[1].learn(one, up, ends[0]);
         });
       }
     }
@@ -149,6 +175,11 @@ class SimTransport implements Transport {
       return;
     }
     this.outboxes.add(to, envelope);
+  }
+
+  /** Whether this end holds a connection open to `peer`'s process `process`. */
+  connectedTo(peer: string, process: SimTransport): boolean {
+    return this.up.get(peer) === process;
   }
 
   receive(from: string, envelopes: readonly Envelope[]): void {

@@ -5,10 +5,11 @@
 // durable, as the WAL's reads see its live file. The directory stands for LMDB: a put is
 // durable once it resolves. A wipe is a replaced disk.
 import type { Clock } from '../../actors/index.js';
-import type { Write } from '../../raft/index.js';
+import type { Entry, Write } from '../../raft/index.js';
 import { type GroupDirectory, type GroupRecord, MemoryDirectory } from '../../runtime/directory.js';
 import type { GroupLog, SharedLogOptions, StoredState, WalStats } from '../../wal/index.js';
 import { StoredGroup } from '../../wal/stored-group.js';
+import { sameEntry } from '../invariants.js';
 import type { Prng } from '../prng.js';
 
 type LogOp =
@@ -70,6 +71,20 @@ export class SimStorage {
     if (state === undefined) return undefined;
     const stored = state.toStored();
     return { ...stored, entries: [...stored.entries] };
+  }
+
+  /** Whether the durable record of `group`, as member `member`, holds `entry` at `index` (or a snapshot past it). */
+  holds(group: string, member: string, index: number, entry: Entry | undefined): boolean {
+    const stored = this.durable.get(group);
+    if (stored === undefined || stored.identity !== member || stored.snapshot === null) return false;
+    if (index <= stored.snapshot.index) return true;
+    return sameEntry(stored.entries[index - stored.snapshot.index - 1], entry);
+  }
+
+  /** The commit index durable for `group`'s member `member`, 0 if it holds none. */
+  durableCommit(group: string, member: string): number {
+    const stored = this.durable.get(group);
+    return stored?.identity === member ? stored.commit : 0;
   }
 
   /** A process crash: what was not synced is lost, or, when it tears, a prefix of it is kept. */

@@ -15,6 +15,8 @@ interface Armed {
 /** The clock of one node process. */
 export class NodeClock implements Clock {
   alive = true;
+  /** A paused process (a long GC, a stopped VM) runs nothing it armed before this time. */
+  pausedUntil = 0;
 
   constructor(
     private readonly time: VirtualTime,
@@ -27,9 +29,12 @@ export class NodeClock implements Clock {
 
   after(ms: number, callback: () => void): TimerHandle {
     const armed: Armed = { cancelled: false };
-    this.time.at(this.time.now + Math.max(0, ms), () => {
-      if (this.alive && !armed.cancelled) callback();
-    });
+    const fire = () => {
+      if (!this.alive || armed.cancelled) return;
+      if (this.time.now < this.pausedUntil) this.time.at(this.pausedUntil, fire);
+      else callback();
+    };
+    this.time.at(this.time.now + Math.max(0, ms), fire);
     return armed as unknown as TimerHandle;
   }
 
@@ -38,9 +43,12 @@ export class NodeClock implements Clock {
   }
 
   soon(callback: () => void): void {
-    this.time.soon(() => {
-      if (this.alive) callback();
-    });
+    const run = () => {
+      if (!this.alive) return;
+      if (this.time.now < this.pausedUntil) this.time.at(this.pausedUntil, run);
+      else callback();
+    };
+    this.time.soon(run);
   }
 
   random(): number {

@@ -1,0 +1,119 @@
+// The core's safety properties, checked on production nodes: an observer of every member's every
+// step (the node's ShardWatch) feeds one GroupChecker per group (invariants.ts: election safety,
+// log matching, leader completeness, state machine safety, commit never beyond a durable
+// quorum, term and vote kept across restarts). Members are told apart by identity, so a member
+// whose disk was replaced is a new one. A violation cannot be thrown from inside a member (the
+// scheduler would take it for the member's own failure): the first one is kept, and the seed
+// fails on it.
+import type { CoreObserver, ShardWatch } from '../../actors/index.js';
+import { nodeOf } from '../../actors/member-id.js';
+import type { Input, Member, Message, NodeId, Options, Output } from '../../raft/index.js';
+import { GroupChecker, SafetyViolation } from '../invariants.js';
+import type { TraceHash } from '../trace-hash.js';
+import type { SimStorage } from './sim-storage.js';
+
+export interface CoreCoverage {
+  leaderChanges: number;
+  truncations: number;
+  snapshotInstalls: number;
+  quietLeaders: number;
+}
+
+export class CoreChecks implements CoreObserver {
+  private readonly checkers = new Map<string, GroupChecker>();
+  /** The last index each member (by group and identity) wrote, to tell a truncation from an append. */
+  private readonly written = new Map<string, number>();
+  /** Leaders gone quiet (nothing to do), by group and identity. */
+  private readonly quiet = new Set<string>();
+  readonly coverage: CoreCoverage = {
+    leaderChanges: 0,
+    truncations: 0,
+    snapshotInstalls: 0,
+    quietLeaders: 0,
+  };
+  violation: string | null = null;
+  /** The newest leader seen of each group, by node name. */
+  readonly leaders = new Map<string, { readonly node: string; readonly term: number }>();
+  /** Told of each new leader the moment it is elected (the seed may cut it off at once). */
+  onLeader: ((node: string, group: string) => void) | null = null;
+
+  constructor(
+    private readonly disk: (node: string) => SimStorage,
+    private readonly trace: TraceHash,
+  ) {}
+
+  /** The watch to set on every node's members, with the core options the seed drew. */
+  watch(options: Partial<Options>): ShardWatch {
+    return { observer: this, options };
+  }
+
+  stepped(
+    group: string,
+    member: Member,
+    input: Input,
+    commitBefore: number,
+    outputs: readonly Output[],
+  ): void {
+    this.guard(() => {
+      const checker = this.checker(group);
+      if (input.type === 'start') {
+        const node = nodeOf(member.id);
+        checker.onRestart(member.id, member, this.disk(node).durableCommit(group, member.id), false);
+      }
+      for (const output of outputs) this.observe(group, member, output);
+      checker.afterStep(member.id, member, commitBefore, outputs);
+    });
+    const key = `${group}\u0000${member.id}`;
+    if (member.quiet && member.role === 'leader') {
+      if (!this.quiet.has(key)) this.coverage.quietLeaders += 1;
+      this.quiet.add(key);
+    } else this.quiet.delete(key);
+  }
+
+  sent(group: string, member: Member, to: NodeId, message: Message): void {
+    this.guard(() => this.checker(group).onSent(member.id, to, message));
+  }
+
+  private observe(group: string, member: Member, output: Output): void {
+    if (output.type === 'role') {
+      this.trace.add(`r${member.id}${group}${output.role}${output.term}`);
+      if (output.role === 'leader') {
+        this.coverage.leaderChanges += 1;
+        const node = nodeOf(member.id);
+        if (output.term >= (this.leaders.get(group)?.term ?? 0))
+          this.leaders.set(group, { node, term: output.term });
+        this.onLeader?.(node, group);
+      }
+    } else if (output.type === 'persist') {
+      const write = output.write;
+      const key = `${group}\u0000${member.id}`;
+      if (write.kind === 'entries') {
+        if (write.from <= (this.written.get(key) ?? 0)) this.coverage.truncations += 1;
+        this.written.set(key, write.from + write.entries.length - 1);
+      } else if (write.kind === 'snapshot' && !write.keepLaterEntries) {
+        this.coverage.snapshotInstalls += 1;
+        this.written.set(key, write.snapshot.index);
+      }
+    }
+  }
+
+  private checker(group: string): GroupChecker {
+    let checker = this.checkers.get(group);
+    if (checker === undefined) {
+      checker = new GroupChecker(group, {
+        holds: (member, name, index, entry) => this.disk(nodeOf(member)).holds(name, member, index, entry),
+      });
+      this.checkers.set(group, checker);
+    }
+    return checker;
+  }
+
+  private guard(check: () => void): void {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof SafetyViolation)) throw error;
+      this.violation ??= `${error.name}: ${error.message}`;
+    }
+  }
+}
