@@ -1,12 +1,16 @@
 // One seed of the production-node simulation: three FlotillaNodes under SimCluster, two counter
-// groups, and a workload drawn from the seed (commands from any node, machines that throw,
-// consistent reads, leadership transfers, members stopped and restarted, crashes, restarts,
-// replaced disks with the groups declared again, and cuts between nodes), then everything healed. Checked as the seed runs and at its end:
+// groups and a register group, and a workload drawn from the seed (commands from any node,
+// machines that throw, concurrent register writes and consistent reads, leadership transfers,
+// members stopped and restarted, crashes, restarts, replaced disks with the groups declared
+// again, process pauses (a paused register leader is probed for a stale read), leaders cut off
+// as they are elected, and cuts between nodes, one way or both), then everything healed.
+// Checked as the seed runs and at its end:
 // - an acknowledged command counts once: no two acknowledgements of a group carry one total;
 // - a command whose machine throws fails with MACHINE_ERROR, and no command that succeeds fails so;
 // - a consistent read sees every command acknowledged before it began, and no more than were sent;
 // - after healing, every group has a leader, its total holds every acknowledged command and no
 //   more than were sent, and every member holds that same total;
+// - the register group's history is linearizable (sim/linearizability);
 // - no exception escapes a node (it would end the run), and no member fails;
 // - on every step of every member, the core's properties (core-checks.ts): election safety, log
 //   matching, leader completeness, state machine safety, commit never beyond a durable quorum,
@@ -36,6 +40,7 @@ export interface ClusterCoverage {
   registerReads: number;
   pauses: number;
   isolations: number;
+  staleReadProbes: number;
 }
 
 export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
@@ -57,6 +62,7 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'registerReads',
   'pauses',
   'isolations',
+  'staleReadProbes',
 ];
 
 export interface ClusterSeedResult {
@@ -130,6 +136,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     registerReads: 0,
     pauses: 0,
     isolations: 0,
+    staleReadProbes: 0,
   };
   await SimCluster.preload([options.module]);
   const workload = new Prng(options.seed ^ 0x5eed5eed);
@@ -299,7 +306,11 @@ async function act(
       leader !== undefined && cluster.running(leader) && workload.chance(0.7)
         ? leader
         : workload.pick(running);
-    cluster.pause(name, workload.between(100, 3_000));
+    const probed = cluster.checks.leaders.get(registers.name)?.node;
+    if (probed !== undefined && cluster.running(probed) && workload.chance(0.4)) {
+      cluster.pause(probed, workload.between(1_500, 3_000));
+      await staleReadProbe(cluster, workload, registers, probed, coverage);
+    } else cluster.pause(name, workload.between(100, 3_000));
   } else if (roll < 0.97) {
     const [from, to] = [workload.pick(cluster.names), workload.pick(cluster.names)];
     if (from !== to) {
@@ -372,15 +383,44 @@ async function registerOperations(
   running: readonly string[],
   coverage: ClusterCoverage,
 ): Promise<void> {
-  const operations = Array.from({ length: workload.between(1, 5) }, () => {
-    const put = workload.chance(0.6);
+  const planned = Array.from({ length: workload.between(1, 5) }, () => ({
+    from: workload.pick(running),
+    key: workload.pick(registerKeys),
+    put: workload.chance(0.6),
+  }));
+  await runRegisterOperations(cluster, book, planned, coverage);
+}
+
+/**
+ * The register group's leader was just paused: a write through another node (acknowledged once
+ * the others have elected a new leader), then a consistent read sent to the paused one. If it
+ * wakes and answers from what it holds, without a heartbeat quorum, the read misses the write.
+ */
+async function staleReadProbe(
+  cluster: SimCluster,
+  workload: Prng,
+  book: RegisterBook,
+  paused: string,
+  coverage: ClusterCoverage,
+): Promise<void> {
+  const others = cluster.names.filter((name) => name !== paused && cluster.running(name));
+  if (others.length === 0) return;
+  const key = workload.pick(registerKeys);
+  await runRegisterOperations(cluster, book, [{ from: workload.pick(others), key, put: true }], coverage);
+  if (cluster.paused(paused)) coverage.staleReadProbes += 1;
+  await runRegisterOperations(cluster, book, [{ from: paused, key, put: false }], coverage);
+}
+
+/** Runs register operations at once, each from its node, and records them in the history. */
+async function runRegisterOperations(
+  cluster: SimCluster,
+  book: RegisterBook,
+  planned: readonly { readonly from: string; readonly key: string; readonly put: boolean }[],
+  coverage: ClusterCoverage,
+): Promise<void> {
+  const operations = planned.map(({ from, key, put }) => {
     book.operations += 1;
-    return {
-      id: book.operations,
-      from: workload.pick(running),
-      key: workload.pick(registerKeys),
-      value: put ? `v${book.operations}` : null,
-    };
+    return { id: book.operations, from, key, value: put ? `v${book.operations}` : null };
   });
   const invokedAt = cluster.time.now;
   const outcome = await cluster.call(() =>

@@ -15,6 +15,9 @@ import { type NetworkTiming, SimNetwork } from './sim-network.js';
 import { SimStorage } from './sim-storage.js';
 import { NodeClock, VirtualTime } from './virtual-time.js';
 
+/** How long peers wait on a paused process before giving it up, in ms (a failure detector's timeout). */
+const pausePatience = 1_000;
+
 export interface SimClusterOptions {
   readonly seed: number;
   readonly names?: readonly string[];
@@ -138,9 +141,22 @@ export class SimCluster {
   pause(name: string, ms: number): void {
     const process = this.processes.get(name);
     if (process === undefined) return;
-    process.clock.pausedUntil = Math.max(process.clock.pausedUntil, this.time.now + ms);
+    const clock = process.clock;
+    clock.pausedUntil = Math.max(clock.pausedUntil, this.time.now + ms);
     this.counts.pauses += 1;
     this.trace.add(`z${name}${ms}`);
+    // Past its peers' patience they give it up, as missed pings make a TCP peer do.
+    this.time.at(this.time.now + pausePatience, () => {
+      if (clock.alive && clock.pausedUntil > this.time.now) this.network.silence(name);
+    });
+    const wake = clock.pausedUntil;
+    this.time.at(wake, () => {
+      if (clock.alive && clock.pausedUntil === wake) this.network.woke(name);
+    });
+  }
+
+  paused(name: string): boolean {
+    return (this.processes.get(name)?.clock.pausedUntil ?? 0) > this.time.now;
   }
 
   /** Resolves once node process `name` is not paused: a request sent to it is handled then. */

@@ -16,6 +16,9 @@ export interface NetworkTiming {
   detection(): number;
 }
 
+/** How long after a paused process wakes its peers' data reaches it, in ms. */
+const wakeLag = 1;
+
 export class SimNetwork {
   private readonly endpoints = new Map<string, SimTransport>();
   /** Links cut one way, as `from>to`. */
@@ -25,6 +28,10 @@ export class SimNetwork {
   /** Batches delivered and dropped, for coverage and the trace. */
   delivered = 0;
   dropped = 0;
+  /** Processes paused long enough that their peers' failure detectors gave them up. */
+  private readonly silent = new Set<string>();
+  /** Deliveries waiting for a paused receiver to wake, per link, in order. */
+  private readonly held = new Map<string, (() => void)[]>();
   /** Until when a node's process is paused: what arrives meanwhile waits, in order, until it wakes. */
   pausedUntil: (name: string) => number = () => 0;
 
@@ -49,6 +56,7 @@ export class SimNetwork {
   /** The node process stopped (crashed or closed): its peers hear it is down. */
   detach(name: string): void {
     this.endpoints.delete(name);
+    this.silent.delete(name);
     this.refresh();
   }
 
@@ -69,7 +77,25 @@ export class SimNetwork {
   }
 
   reaches(from: string, to: string): boolean {
-    return this.endpoints.has(from) && this.endpoints.has(to) && !this.cuts.has(`${from}>${to}`);
+    return (
+      this.endpoints.has(from) &&
+      this.endpoints.has(to) &&
+      !this.cuts.has(`${from}>${to}`) &&
+      !this.silent.has(from) &&
+      !this.silent.has(to)
+    );
+  }
+
+  /** Node `name`'s process has been paused past its peers' patience: they give it up. */
+  silence(name: string): void {
+    this.silent.add(name);
+    this.refresh();
+  }
+
+  /** Node `name`'s process woke: it hears what changed while it slept, and its peers hear it again. */
+  woke(name: string): void {
+    this.silent.delete(name);
+    this.refresh();
   }
 
   send(from: string, to: string, envelopes: Envelope[]): void {
@@ -78,9 +104,22 @@ export class SimNetwork {
     this.arrivals.set(link, at);
     const sender = this.endpoints.get(from);
     const deliver = () => {
+      // A process that wakes handles its clients' requests and its own timers before the data
+      // waiting from its peers: the turn in which a deposed leader may still believe it leads.
+      // Batches held for a paused receiver stay in order with those that come after them.
+      const held = this.held.get(link);
+      if (held !== undefined) {
+        held.push(deliver);
+        return;
+      }
       const wake = this.pausedUntil(to);
       if (wake > this.time.now) {
-        this.time.at(wake, deliver);
+        this.held.set(link, [deliver]);
+        this.time.at(wake + wakeLag, () => {
+          const batches = this.held.get(link) ?? [];
+          this.held.delete(link);
+          for (const batch of batches) batch();
+        });
         return;
       }
       const receiver = this.endpoints.get(to);
@@ -120,11 +159,16 @@ export class SimNetwork {
           // A connection is made between two processes: news of one with a process since gone is stale
           // (the change that replaced it brought news of its own).
           if (up && !(current[0] && current[1])) return;
-          if (ends[0] !== undefined && current[0]) ends[0].learn(other, up, ends[1]);
-          if (ends[1] !== undefined && current[1]) ends[1].learn(one, up, ends[0]);
+          // A paused process learns nothing until it wakes (woke() brings it the news then).
+          if (ends[0] !== undefined && current[0] && !this.asleep(one)) ends[0].learn(other, up, ends[1]);
+          if (ends[1] !== undefined && current[1] && !this.asleep(other)) ends[1].learn(one, up, ends[0]);
         });
       }
     }
+  }
+
+  private asleep(name: string): boolean {
+    return this.pausedUntil(name) > this.time.now;
   }
 
   private linked(one: string, other: string): boolean {
