@@ -26,7 +26,8 @@ function simulatorArgs(
   groups: string,
 ): string[] {
   const common = ['--seeds', String(maxSeeds), '--quiet', '--stop-on-failure'];
-  if (simulator === 'nodes') return [join(work, 'dist', 'sim', 'cluster', 'cli.js'), ...common];
+  if (simulator === 'nodes')
+    return [join(work, 'dist', 'sim', 'cluster', 'cli.js'), ...common, '--nodes', nodes];
   return [join(work, 'dist', 'sim', 'cli.js'), ...common, '--nodes', nodes, '--groups', groups];
 }
 

@@ -1,5 +1,5 @@
 // The production-node simulation's entry point: npm run sim:nodes -- --seeds N [--seed S]
-// [--steps K] [--quiet] [--stop-on-failure]. Runs seeds S..S+N-1 of run-cluster-seed.ts, prints
+// [--steps K] [--nodes 3|5] [--quiet] [--stop-on-failure]. Runs seeds S..S+N-1 of run-cluster-seed.ts, prints
 // a replay command for each failure, the coverage counters, the trace hash of the whole batch,
 // and ends with "N passed, M failed".
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ async function main(): Promise<number> {
       seeds: { type: 'string', default: '1' },
       seed: { type: 'string', default: '1' },
       steps: { type: 'string', default: '40' },
+      nodes: { type: 'string', default: '3' },
       quiet: { type: 'boolean', default: false },
       'stop-on-failure': { type: 'boolean', default: false },
     },
@@ -24,6 +25,8 @@ async function main(): Promise<number> {
   const seeds = positiveInteger('seeds', values.seeds);
   const first = positiveInteger('seed', values.seed);
   const steps = positiveInteger('steps', values.steps);
+  const nodes = positiveInteger('nodes', values.nodes);
+  if (nodes !== 3 && nodes !== 5) throw new RangeError('--nodes must be 3 or 5');
   const total = Object.fromEntries(
     clusterCoverageNames.map((name) => [name, 0]),
   ) as unknown as ClusterCoverage;
@@ -32,14 +35,16 @@ async function main(): Promise<number> {
   let failed = 0;
   const started = performance.now();
   for (let seed = first; seed < first + seeds; seed += 1) {
-    const result = await runClusterSeed({ seed, module: machine, steps });
+    const result = await runClusterSeed({ seed, module: machine, steps, nodes });
     batchHash.add(result.traceHash);
     for (const name of clusterCoverageNames) total[name] += result.coverage[name];
     if (result.failure === null) passed += 1;
     else {
       failed += 1;
       console.log(`seed ${seed} FAILED: ${result.failure}`);
-      console.log(`  replay: npm run sim:nodes -- --seeds 1 --seed ${seed} --steps ${steps}`);
+      console.log(
+        `  replay: npm run sim:nodes -- --seeds 1 --seed ${seed} --steps ${steps} --nodes ${nodes}`,
+      );
       if (values['stop-on-failure']) {
         console.log(`stopped after ${seed - first + 1} seeds`);
         break;

@@ -78,6 +78,8 @@ export interface ClusterSeedOptions {
   readonly module: string;
   /** Workload steps before healing. */
   readonly steps?: number;
+  /** Nodes in the cluster (three unless told): some scenarios (Raft's Figure 8) need five. */
+  readonly nodes?: number;
 }
 
 interface GroupBook {
@@ -150,7 +152,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     maxInflightMessages: workload.pick([1, 4, 16, 64]),
     snapshotChunkBytes: workload.pick([16, 64, 4096, 256 * 1024]),
   };
-  const cluster = new SimCluster({ seed: options.seed, core });
+  const names = ['a', 'b', 'c', 'd', 'e'].slice(0, options.nodes ?? 3);
+  const cluster = new SimCluster({ seed: options.seed, core, names });
   await SimCluster.preload([registerModule]);
   const machine = { module: options.module, config: { snapshotEvery: workload.pick([4, 16, 1000]) } };
   const spec = { machine, members: [...cluster.names] };
@@ -515,7 +518,7 @@ async function checkSettled(cluster: SimCluster, book: GroupBook): Promise<void>
     else await cluster.run(1_000);
   }
   if (total === null)
-    check(false, `${book.name}: no leader answered after healing; ${await statuses(cluster, book)}`);
+    check(false, `${book.name}: no leader answered after healing; ${await statuses(cluster, book.name)}`);
   if (total === null) return;
   check(
     total >= book.maxAcknowledged,
@@ -534,14 +537,17 @@ async function checkSettled(cluster: SimCluster, book: GroupBook): Promise<void>
     if (locals.every((local) => local === total)) return;
     await cluster.run(1_000);
   }
-  check(false, `${book.name}: members did not converge on ${total}: ${JSON.stringify(locals)}`);
+  check(
+    false,
+    `${book.name}: members did not converge on ${total}: ${JSON.stringify(locals)}; ${await statuses(cluster, book.name)}`,
+  );
 }
 
 /** Each member's status, for a failure's message. */
-async function statuses(cluster: SimCluster, book: GroupBook): Promise<string> {
+async function statuses(cluster: SimCluster, group: string): Promise<string> {
   const parts: string[] = [];
   for (const name of cluster.names) {
-    const status = await cluster.call(() => cluster.node(name).status(book.name));
+    const status = await cluster.call(() => cluster.node(name).status(group));
     if (!status.ok) parts.push(`${name}: ${codeOf(status.error)}`);
     else {
       const { member, role, term, leader, commitIndex, appliedIndex, failure } = status.value;
