@@ -130,7 +130,8 @@ export class GroupActor extends CoreHost implements ApplyHost {
   private dispatch(input: ActorInput): void {
     switch (input.kind) {
       case 'message': {
-        if (input.message.type === 'appendResponse' && input.message.stalled) this.replaceStale(input.from);
+        const type = input.message.type;
+        if (type === 'appendResponse' || type === 'heartbeatResponse') this.replaceStale(input.from);
         const stale = this.member.staleMessages;
         this.step({ type: 'message', from: input.from, message: input.message });
         this.context.staleMessages += this.member.staleMessages - stale;
@@ -209,10 +210,12 @@ export class GroupActor extends CoreHost implements ApplyHost {
   }
 
   /**
-   * An empty member answered for its node where the configuration names another: that one's data
-   * is gone with it, and this one is its node's new incarnation (its messages went to the old
+   * A member answered for its node where the configuration names another: that one's data is
+   * gone with it, and this one is its node's new incarnation (its messages went to the old
    * identity's node). The leader replaces the old identity by the new. Refused while another
-   * change is under way; the next answer brings the news again.
+   * change is under way (a new leader before its first commit); the next answer, to an append or
+   * a heartbeat, brings the news again. The new member may not be stalled: it may have begun a
+   * snapshot from a leader since deposed, whose replacement entry was overwritten.
    */
   private replaceStale(current: NodeId): void {
     const member = this.member;

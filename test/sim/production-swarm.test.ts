@@ -20,6 +20,12 @@ describe('the production-node simulation', () => {
     for (const name of clusterCoverageNames) expect(stdout).toMatch(new RegExp(`${name}=[1-9]`));
   });
 
+  it('passes a batch of 30 seeds on five nodes', () => {
+    expect(sim('--seeds', '30', '--seed', '1', '--nodes', '5').trim().split('\n').at(-1)).toBe(
+      '30 passed, 0 failed',
+    );
+  });
+
   it('prints the same trace hash when the same seeds run twice', () => {
     const hash = (stdout: string) => /trace hash: ([0-9a-f]{16})/.exec(stdout)?.[1];
     const first = hash(sim('--seeds', '20', '--seed', '500'));
@@ -36,5 +42,10 @@ describe('the production-node simulation', () => {
     // without it.
     for (const seed of [147, 183, 929, 1153])
       expect(sim('--seeds', '1', '--seed', String(seed))).toContain('1 passed, 0 failed');
+    // Five nodes, 32 and 357: a replacement accepted by a leader since deposed was overwritten,
+    // and the new leader never replaced the old identity, because the new member had begun a
+    // snapshot (it was no longer stalled) and answered heartbeats, not appends, after the first.
+    for (const seed of [32, 357])
+      expect(sim('--seeds', '1', '--seed', String(seed), '--nodes', '5')).toContain('1 passed, 0 failed');
   });
 });
