@@ -44,6 +44,10 @@ export class InProcessTransport implements Transport {
   }
 
   /** In one process the cluster is the nodes running now. */
+  cluster(): string[] {
+    return this.peers();
+  }
+
   knows(name: string): boolean {
     return endpoints.has(name);
   }

@@ -258,7 +258,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const deadline = this.router.deadline(options);
     // Where members are: as a running member says, or, when none answers (all failed or
     // stopped), as the group's record says; and always this node, if it holds the group.
-    const record = await this.router.recordFor(name);
+    const record = await this.router.recordFor(name, deadline);
     const members = await this.members(name, options).catch(() => null);
     const targets = new Set(members === null ? record.members : allMembers(members));
     if (this.local.record(name) !== undefined) targets.add(this.name);
@@ -358,7 +358,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const voter = options.voter ?? true;
     if (typeof voter !== 'boolean') throw badArgument('voter is true or false');
     const deadline = this.router.deadline(options);
-    const record = await this.router.recordFor(name);
+    const record = await this.router.recordFor(name, deadline);
     const member = await createJoiner(this.creation, record, node, deadline);
     const change: NodeChange = { kind: 'add', node, member, voter };
     await this.changeMembers(name, change, deadline);
@@ -393,7 +393,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   async members(name: string, options: CallOptions = {}): Promise<Members> {
     this.ensureOpen();
     const deadline = this.router.deadline(options);
-    const record = await this.router.recordFor(name);
+    const record = await this.router.recordFor(name, deadline);
     const viewOn = async (member: string): Promise<MemberView | null> => {
       const outcome = await this.router.callOn(member, { op: 'members', group: name }, deadline);
       if (outcome.kind !== 'ok' || (outcome.value as MemberView).stalled) return null;

@@ -79,7 +79,9 @@ export class Router {
   routed(name: string, call: RemoteCall, deadline: number): Promise<unknown> {
     const record = this.node.localRecord(name) ?? this.remoteRecords.get(name);
     if (record === undefined)
-      return this.recordFor(name).then((found) => this.followed(name, call, deadline, found.members, null));
+      return this.recordFor(name, deadline).then((found) =>
+        this.followed(name, call, deadline, found.members, null),
+      );
     const target = this.leaders.get(name) ?? (this.node.isLocal(name) ? this.node.name : record.members[0]!);
     // One promise per call: the answer resolves it with the value, or with the retries' promise.
     return new Promise((resolve) =>
@@ -162,21 +164,28 @@ export class Router {
 
   /**
    * The group's record: from this node's directory or, for a group with no member here, from
-   * the first peer that knows it, so calls can be made from any node.
+   * the first peer that knows it, so calls can be made from any node. NO_SUCH_GROUP only once
+   * every node of the cluster has answered that it knows no such group: a node that cannot
+   * reach them all (just started, or cut off) waits for them, to the deadline, and then TIMEOUT.
    */
-  async recordFor(name: string): Promise<GroupRecord> {
+  async recordFor(name: string, deadline = this.node.clock.now() + defaultTimeoutMs): Promise<GroupRecord> {
     checkGroupName(name);
-    const record = this.node.localRecord(name) ?? this.remoteRecords.get(name);
-    if (record !== undefined) return record;
-    const deadline = this.node.clock.now() + defaultTimeoutMs;
-    for (const peer of this.node.transport.peers()) {
-      const outcome = await this.callOn(peer, { op: 'record', group: name }, deadline);
-      if (outcome.kind !== 'ok') continue;
-      if (this.remoteRecords.size >= maxRemoteRecords) this.remoteRecords.clear();
-      this.remoteRecords.set(name, outcome.value as GroupRecord);
-      return outcome.value as GroupRecord;
+    for (;;) {
+      const record = this.node.localRecord(name) ?? this.remoteRecords.get(name);
+      if (record !== undefined) return record;
+      const unknown = new Set<string>();
+      for (const peer of this.node.transport.peers()) {
+        const outcome = await this.callOn(peer, { op: 'record', group: name }, deadline);
+        if (outcome.kind === 'error' && outcome.code === 'NO_SUCH_GROUP') unknown.add(peer);
+        if (outcome.kind !== 'ok') continue;
+        if (this.remoteRecords.size >= maxRemoteRecords) this.remoteRecords.clear();
+        this.remoteRecords.set(name, outcome.value as GroupRecord);
+        return outcome.value as GroupRecord;
+      }
+      if (this.node.transport.cluster().every((peer) => unknown.has(peer)))
+        throw new FlotillaError('NO_SUCH_GROUP', `no node knows a group ${name}`);
+      await backOff(this.node.clock, deadline, () => `no node that could hold group ${name} answered`);
     }
-    throw new FlotillaError('NO_SUCH_GROUP', `no node knows a group ${name}`);
   }
 
   /** The group is gone (deleted here): what was learned of it is forgotten. */

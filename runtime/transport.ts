@@ -27,6 +27,8 @@ export interface Transport extends TransportCounters {
   readonly name: string;
   /** Names of the peers reachable now. */
   peers(): string[];
+  /** Names of every peer of this node's cluster, reachable now or not. */
+  cluster(): string[];
   /** Whether `name` is a peer of this node's cluster, reachable now or not. */
   knows(name: string): boolean;
   isUp(name: string): boolean;

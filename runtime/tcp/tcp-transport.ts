@@ -211,6 +211,10 @@ export class TcpTransport implements Transport {
     return [...this.links.values()].filter((link) => link.up).map((link) => link.name);
   }
 
+  cluster(): string[] {
+    return [...this.links.keys()].sort();
+  }
+
   knows(name: string): boolean {
     return this.links.has(name);
   }

@@ -204,6 +204,10 @@ class SimTransport implements Transport {
     return [...this.up.keys()].sort();
   }
 
+  cluster(): string[] {
+    return this.names.filter((name) => name !== this.name);
+  }
+
   knows(name: string): boolean {
     return name !== this.name && this.names.includes(name);
   }

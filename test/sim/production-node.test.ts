@@ -88,4 +88,30 @@ describe('production nodes under simulation', () => {
     expect(total).toBe(5);
     await cluster.close();
   });
+
+  it('never says a group does not exist before every node that could hold it has answered', async () => {
+    await SimCluster.preload([counter]);
+    const cluster = new SimCluster({ seed: 31, names: ['a', 'b', 'c', 'd'] });
+    for (const name of cluster.names) await cluster.start(name);
+    expect((await cluster.call(() => cluster.node('a').createGroup('g', spec))).ok).toBe(true);
+    // d holds no member; cut off from the nodes that do, it cannot know whether the group exists.
+    for (const name of ['a', 'b', 'c']) {
+      cluster.network.cut('d', name);
+      cluster.network.cut(name, 'd');
+    }
+    await cluster.run(1_000);
+    const cut = await cluster.call(() => cluster.node('d').command('g', 1, { timeoutMs: 2_000 }));
+    expect(cut.ok).toBe(false);
+    expect(!cut.ok && (cut.error as { code?: string }).code).toBe('TIMEOUT');
+    cluster.network.heal();
+    await cluster.run(1_000);
+    expect(await cluster.call(() => cluster.node('d').command('g', 1, { timeoutMs: 5_000 }))).toEqual({
+      ok: true,
+      value: 1,
+    });
+    // Once every node has answered that it knows no such group, d says so.
+    const none = await cluster.call(() => cluster.node('d').command('nothing', 1, { timeoutMs: 5_000 }));
+    expect(!none.ok && (none.error as { code?: string }).code).toBe('NO_SUCH_GROUP');
+    await cluster.close();
+  });
 });
