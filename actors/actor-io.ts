@@ -44,7 +44,6 @@ export type Outcome =
   | { readonly kind: 'dropped' }
   | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string };
 
-/** What an actor needs from its shard. */
 /**
  * What the simulator sets on a node's members: an observer of every step (its safety checks)
  * and core options that expose more interleavings (tiny batches, short timeouts).
@@ -54,6 +53,7 @@ export interface ShardWatch {
   readonly options: Partial<Options>;
 }
 
+/** What an actor needs from its shard. */
 export interface ShardContext {
   readonly node: NodeId;
   /** The simulator's watch over this shard's members; null in production. */

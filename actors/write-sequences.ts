@@ -4,8 +4,9 @@
 // members reopened) numbers from 1 again, while the log may still report the old member's writes
 // durable. Read as the new member's, such a report would mark writes durable that are not (or
 // name one never made). So each opening numbers past everything written before it, and a report
-// of an earlier opening's write is dropped. A group whose writes were all reported under its
-// first numbering holds no entry: idle groups cost nothing.
+// of an earlier opening's write is dropped. A group whose writes were all reported holds no
+// entry (no stale report can come, and the log reports the last write of each batch, not the
+// highest number): idle and deleted groups cost nothing.
 interface Numbering {
   /** Log sequence numbers at or below this belong to earlier openings. */
   base: number;
@@ -40,8 +41,9 @@ export class WriteSequences {
     const numbering = this.groups.get(group);
     if (numbering === undefined) return logSeq;
     if (logSeq <= numbering.base) return null;
-    // Everything written is durable, under the first numbering: nothing stale can come.
-    if (numbering.base === 0 && logSeq >= numbering.last) this.groups.delete(group);
-    return logSeq - numbering.base;
+    const seq = logSeq - numbering.base;
+    // Everything written is durable: nothing stale can come, and the next write numbers afresh.
+    if (logSeq >= numbering.last) this.groups.delete(group);
+    return seq;
   }
 }

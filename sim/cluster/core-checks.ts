@@ -63,7 +63,7 @@ export class CoreChecks implements CoreObserver {
       for (const output of outputs) this.observe(group, member, output);
       checker.afterStep(member.id, member, commitBefore, outputs);
     });
-    const key = `${group}\u0000${member.id}`;
+    const key = memberKey(group, member);
     if (member.quiet && member.role === 'leader') {
       if (!this.quiet.has(key)) this.coverage.quietLeaders += 1;
       this.quiet.add(key);
@@ -86,7 +86,7 @@ export class CoreChecks implements CoreObserver {
       }
     } else if (output.type === 'persist') {
       const write = output.write;
-      const key = `${group}\u0000${member.id}`;
+      const key = memberKey(group, member);
       if (write.kind === 'entries') {
         if (write.from <= (this.written.get(key) ?? 0)) this.coverage.truncations += 1;
         this.written.set(key, write.from + write.entries.length - 1);
@@ -116,4 +116,9 @@ export class CoreChecks implements CoreObserver {
       this.violation ??= `${error.name}: ${error.message}`;
     }
   }
+}
+
+/** A member's key in the maps above: its group and its identity. */
+function memberKey(group: string, member: Member): string {
+  return `${group}\u0000${member.id}`;
 }

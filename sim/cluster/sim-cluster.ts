@@ -4,6 +4,7 @@
 // crash semantics, and a simulated network. Clients use the public API. Each node process can
 // crash (its clock dies, what its disk had not synced is lost), restart on its disk, or have
 // its disk replaced.
+import type { ShardWatch } from '../../actors/index.js';
 import { loadMachine } from '../../actors/machine.js';
 import type { Options } from '../../raft/index.js';
 import { FlotillaNode } from '../../runtime/node.js';
@@ -47,7 +48,8 @@ export class SimCluster {
   readonly checks: CoreChecks;
   /** Members that failed (threw) on any node, as the nodes reported them: each fails the seed. */
   readonly memberFailures: string[] = [];
-  private readonly core: Partial<Options>;
+  /** What every node process started here sets on its members: the checks and the seed's core options. */
+  private readonly watch: ShardWatch;
 
   constructor(options: SimClusterOptions) {
     this.prng = new Prng(options.seed);
@@ -63,7 +65,7 @@ export class SimCluster {
     this.network.pausedUntil = (name) => this.processes.get(name)?.clock.pausedUntil ?? 0;
     for (const name of this.names) this.disks.set(name, new SimStorage());
     this.checks = new CoreChecks((name) => this.disk(name), this.trace);
-    this.core = options.core ?? {};
+    this.watch = this.checks.watch(options.core ?? {});
   }
 
   /**
@@ -99,7 +101,7 @@ export class SimCluster {
       openLog: async (options) => disk.openLog(options, clock, () => this.prng.between(1, 10)),
       openDirectory: () => disk.openDirectory(),
       localTransport: (node, events) => this.network.attach(node, events),
-      watch: this.checks.watch(this.core),
+      watch: this.watch,
     };
     let started: FlotillaNode | undefined;
     let failure: unknown;

@@ -37,4 +37,15 @@ describe('write sequences', () => {
     expect(sequences.toLog('g', -1)).toBe(-1);
     expect(sequences.fromLog('g', -1)).toBe(-1);
   });
+
+  it('forgets a reopened group once every write is reported: nothing stays for a group gone idle or deleted', () => {
+    const sequences = new WriteSequences();
+    sequences.opened('g');
+    sequences.toLog('g', 1);
+    sequences.opened('g');
+    expect(sequences.toLog('g', 1)).toBe(2);
+    expect(sequences.fromLog('g', 2)).toBe(1);
+    sequences.opened('g');
+    expect(sequences.toLog('g', 1)).toBe(1);
+  });
 });
