@@ -9,6 +9,17 @@ export interface GroupRecord {
   /** The founding members, as given to createGroup. */
   readonly members: readonly string[];
   readonly stopped: boolean;
+  /**
+   * For a member created as one of the group's founders: the founders' identities and the
+   * machine version they began at, so that a founder whose creation never reached it can still
+   * be made one (group-creation.ts).
+   */
+  readonly founding?: Founding;
+}
+
+export interface Founding {
+  readonly members: readonly string[];
+  readonly version: number;
 }
 
 /** The groups a node holds, whatever keeps them: LMDB on disk, or the simulator's disk. */

@@ -2,7 +2,7 @@
 // (a client request routed to the leader, a member to create), and the calls' results.
 import type { Consistency, NodeChange, Outcome } from '../actors/index.js';
 import type { Message } from '../raft/index.js';
-import type { GroupRecord } from './directory.js';
+import type { Founding, GroupRecord } from './directory.js';
 
 export type RemoteCall =
   /**
@@ -65,4 +65,6 @@ export interface Prepared {
   readonly member: string;
   /** For a node that does not hold the group: the machine version its code supports. */
   readonly version: number;
+  /** For a node whose member was created a founder: who the founders are. */
+  readonly founding?: Founding;
 }

@@ -2,10 +2,11 @@
 // whether it holds the group, and, if not, whether the machine loads and starts there and what
 // identity a new member would have; nothing is written until every node has said yes. If any
 // member holds the group, it exists: the others are created empty and wait for the leader's
-// snapshot (a node whose data is gone comes back so, never as a founder). Only when none holds it
-// is the group founded, by the identities the nodes offered.
+// snapshot (a node whose data is gone comes back so, never as a founder), except a founder whose
+// creation never reached it, which still joins as one. Only when none holds it is the group
+// founded, by the identities the nodes offered.
 import { type Clock, groupHash, type Outcome } from '../actors/index.js';
-import type { GroupRecord } from './directory.js';
+import type { Founding, GroupRecord } from './directory.js';
 import type { Prepared } from './envelope.js';
 import { badArgument } from './errors.js';
 import { throwIfFailed } from './outcomes.js';
@@ -34,17 +35,21 @@ export async function createMembers(
   for (;;) {
     const prepared = await prepareAll(node, record, deadline);
     const held = [...prepared.values()].some((answer) => answer.holds);
-    const founders = held ? null : record.members.map((member) => prepared.get(member)!.member);
-    // A new group starts at the machine version every founder's code supports.
-    const version = Math.min(...[...prepared.values()].map((answer) => answer.version));
+    const founding = held ? foundingOf(prepared) : newFounding(record, prepared);
     const outcomes = await Promise.all(
-      [...prepared].map(([member, answer]) =>
-        node.router.callOn(
-          member,
-          { op: 'createMember', record, founders, member: answer.member, version },
-          deadline,
-        ),
-      ),
+      [...prepared].map(([member, answer]) => {
+        // A founder is one the founding names: one whose creation never reached it is made so
+        // now; any other member not held yet starts empty and waits for the leader's snapshot.
+        const founder = founding?.members.includes(answer.member) ? founding : null;
+        const call = {
+          op: 'createMember' as const,
+          record,
+          founders: founder?.members ?? null,
+          member: answer.member,
+          version: founder?.version ?? 0,
+        };
+        return node.router.callOn(member, call, deadline);
+      }),
     );
     // An identity offered was withdrawn (its node restarted), or a node went down before it
     // answered: ask everyone again (what was created stays, and is found held).
@@ -61,6 +66,25 @@ export async function createMembers(
     }
     return held ? 'joined' : 'founded';
   }
+}
+
+/** A new group's founding: the identities the nodes offered, at the version all their code supports. */
+function newFounding(record: GroupRecord, prepared: ReadonlyMap<string, Prepared>): Founding {
+  return {
+    members: record.members.map((member) => prepared.get(member)!.member),
+    version: Math.min(...[...prepared.values()].map((answer) => answer.version)),
+  };
+}
+
+/**
+ * The founding of a group some node holds, as a founder there recorded it. A node whose offered
+ * identity it names was never created (an identity offered is withdrawn when its node restarts,
+ * and is not offered again once created), so it can still join as the founder it was meant to
+ * be: without that, a group whose other founders' creation was lost could never elect.
+ */
+function foundingOf(prepared: ReadonlyMap<string, Prepared>): Founding | null {
+  for (const answer of prepared.values()) if (answer.founding !== undefined) return answer.founding;
+  return null;
 }
 
 /** Creates (or finds) `target`'s member of an existing group; resolves with its identity. */

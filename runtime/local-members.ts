@@ -106,7 +106,10 @@ export class LocalMembers {
     if (existing !== undefined && !sameSpec(existing, record))
       throw badArgument(`group ${record.name} exists with a different spec`);
     const held = existing === undefined ? null : this.heldMember(record.name);
-    if (held !== null) return { holds: true, member: held, version: 0 };
+    if (held !== null)
+      return existing?.founding === undefined
+        ? { holds: true, member: held, version: 0 }
+        : { holds: true, member: held, version: 0, founding: existing.founding };
     const version = await this.shards.check(record.name, record.module, record.config);
     return { holds: false, member: this.reserve(record.name), version };
   }
@@ -131,7 +134,9 @@ export class LocalMembers {
     }
     if (this.reservations.get(record.name) !== member) return 'stale';
     this.reservations.delete(record.name);
-    await this.directory.put(record);
+    await this.directory.put(
+      founders === null ? record : { ...record, founding: { members: founders, version } },
+    );
     // Who this member is goes to the WAL before anything it writes, in the same batch.
     this.wal.setIdentity(record.name, member);
     await this.start(record, member, founders, version, fresh(member));

@@ -20,7 +20,10 @@ export interface CoreCoverage {
 }
 
 export class CoreChecks implements CoreObserver {
+  /** The checker of each group's current incarnation, by name; a group deleted starts afresh. */
   private readonly checkers = new Map<string, GroupChecker>();
+  /** The checker of each member, by group and identity: the incarnation it was first seen in. */
+  private readonly checkerOf = new Map<string, GroupChecker>();
   /** The last index each member (by group and identity) wrote, to tell a truncation from an append. */
   private readonly written = new Map<string, number>();
   /** Leaders gone quiet (nothing to do), by group and identity. */
@@ -55,7 +58,7 @@ export class CoreChecks implements CoreObserver {
     outputs: readonly Output[],
   ): void {
     this.guard(() => {
-      const checker = this.checker(group);
+      const checker = this.checker(group, member.id);
       if (input.type === 'start') {
         const node = nodeOf(member.id);
         checker.onRestart(member.id, member, this.disk(node).durableCommit(group, member.id), false);
@@ -63,7 +66,7 @@ export class CoreChecks implements CoreObserver {
       for (const output of outputs) this.observe(group, member, output);
       checker.afterStep(member.id, member, commitBefore, outputs);
     });
-    const key = memberKey(group, member);
+    const key = memberKey(group, member.id);
     if (member.quiet && member.role === 'leader') {
       if (!this.quiet.has(key)) this.coverage.quietLeaders += 1;
       this.quiet.add(key);
@@ -71,7 +74,16 @@ export class CoreChecks implements CoreObserver {
   }
 
   sent(group: string, member: Member, to: NodeId, message: Message): void {
-    this.guard(() => this.checker(group).onSent(member.id, to, message));
+    this.guard(() => this.checker(group, member.id).onSent(member.id, to, message));
+  }
+
+  /**
+   * Group `group` was deleted on every member: a group created again under its name is another
+   * group, with logs of its own from index 1, checked apart from the old one.
+   */
+  forget(group: string): void {
+    this.checkers.delete(group);
+    this.leaders.delete(group);
   }
 
   private observe(group: string, member: Member, output: Output): void {
@@ -86,7 +98,7 @@ export class CoreChecks implements CoreObserver {
       }
     } else if (output.type === 'persist') {
       const write = output.write;
-      const key = memberKey(group, member);
+      const key = memberKey(group, member.id);
       if (write.kind === 'entries') {
         if (write.from <= (this.written.get(key) ?? 0)) this.coverage.truncations += 1;
         this.written.set(key, write.from + write.entries.length - 1);
@@ -97,7 +109,10 @@ export class CoreChecks implements CoreObserver {
     }
   }
 
-  private checker(group: string): GroupChecker {
+  private checker(group: string, member: NodeId): GroupChecker {
+    const key = memberKey(group, member);
+    const known = this.checkerOf.get(key);
+    if (known !== undefined) return known;
     let checker = this.checkers.get(group);
     if (checker === undefined) {
       checker = new GroupChecker(group, {
@@ -105,6 +120,7 @@ export class CoreChecks implements CoreObserver {
       });
       this.checkers.set(group, checker);
     }
+    this.checkerOf.set(key, checker);
     return checker;
   }
 
@@ -119,6 +135,6 @@ export class CoreChecks implements CoreObserver {
 }
 
 /** A member's key in the maps above: its group and its identity. */
-function memberKey(group: string, member: Member): string {
-  return `${group}\u0000${member.id}`;
+function memberKey(group: string, member: NodeId): string {
+  return `${group}\u0000${member}`;
 }

@@ -41,6 +41,8 @@ export interface ClusterCoverage {
   pauses: number;
   isolations: number;
   staleReadProbes: number;
+  deletes: number;
+  recreations: number;
 }
 
 export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
@@ -63,6 +65,8 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'pauses',
   'isolations',
   'staleReadProbes',
+  'deletes',
+  'recreations',
 ];
 
 export interface ClusterSeedResult {
@@ -89,6 +93,8 @@ interface GroupBook {
   /** Totals acknowledged. */
   readonly acknowledged: Set<number>;
   maxAcknowledged: number;
+  /** A deleteGroup that did not succeed: members may be left, so commands wait until one does. */
+  deleting: boolean;
 }
 
 interface Declaration {
@@ -139,6 +145,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     pauses: 0,
     isolations: 0,
     staleReadProbes: 0,
+    deletes: 0,
+    recreations: 0,
   };
   await SimCluster.preload([options.module]);
   const workload = new Prng(options.seed ^ 0x5eed5eed);
@@ -167,6 +175,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     sent: 0,
     acknowledged: new Set(),
     maxAcknowledged: 0,
+    deleting: false,
   }));
   let failure: string | null = null;
   try {
@@ -187,6 +196,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     cluster.checks.onLeader = null;
     cluster.network.heal();
     for (const name of cluster.names) if (!cluster.running(name)) await cluster.start(name);
+    for (const book of books) if (book.deleting) await finishDelete(cluster, book, coverage);
     // What an application does when its nodes come back: declare every group again, on each,
     // and start any member it had stopped.
     for (const name of cluster.names)
@@ -266,12 +276,15 @@ async function act(
   const running = cluster.names.filter((name) => cluster.running(name));
   const down = cluster.names.filter((name) => !cluster.running(name));
   const roll = workload.next();
-  if (roll < 0.4 && running.length > 0) {
-    await commands(cluster, workload, workload.pick(books), running, coverage);
+  const book = workload.pick(books);
+  if (roll < 0.38 && running.length > 0) {
+    if (!book.deleting) await commands(cluster, workload, book, running, coverage);
+  } else if (roll < 0.4 && running.length > 0) {
+    await deleteAndCreate(cluster, workload, book, declarations, running, coverage);
   } else if (roll < 0.55 && running.length > 0) {
     await registerOperations(cluster, workload, registers, running, coverage);
   } else if (roll < 0.62 && running.length > 0) {
-    await read(cluster, workload.pick(books), workload.pick(running), coverage);
+    if (!book.deleting) await read(cluster, book, workload.pick(running), coverage);
   } else if (roll < 0.65 && running.length > 0) {
     const book = workload.pick(books);
     const from = workload.pick(running);
@@ -300,8 +313,13 @@ async function act(
     const name = workload.pick(down);
     cluster.wipe(name);
     await cluster.start(name);
+    // Not a group being deleted: the application deletes it before it declares it again.
+    const deleting = new Set(books.filter((book) => book.deleting).map((book) => book.name));
     for (const group of declarations)
-      await cluster.call(() => cluster.node(name).createGroup(group.name, group.spec, { timeoutMs: 3_000 }));
+      if (!deleting.has(group.name))
+        await cluster.call(() =>
+          cluster.node(name).createGroup(group.name, group.spec, { timeoutMs: 3_000 }),
+        );
   } else if (roll < 0.93 && running.length > 0) {
     // A long pause, as often as not of a leader: it wakes believing it still leads, with requests waiting.
     const leader = cluster.checks.leaders.get(workload.pick(declarations).name)?.node;
@@ -324,6 +342,68 @@ async function act(
   } else {
     cluster.network.heal();
   }
+}
+
+/**
+ * The group deleted from a running node and created again under its name, as a broker deletes a
+ * queue and a client declares it anew: another group, which starts from nothing. A delete that
+ * fails (a member's node is down or cut off) leaves the group being deleted, tried again later.
+ */
+async function deleteAndCreate(
+  cluster: SimCluster,
+  workload: Prng,
+  book: GroupBook,
+  declarations: readonly Declaration[],
+  running: readonly string[],
+  coverage: ClusterCoverage,
+): Promise<void> {
+  const deleted = await cluster.call(async () =>
+    (await on(cluster, workload.pick(running))).deleteGroup(book.name, { timeoutMs: 5_000 }),
+  );
+  if (!deleted.ok && codeOf(deleted.error) !== 'NO_SUCH_GROUP') {
+    book.deleting = true;
+    return;
+  }
+  deletedEverywhere(cluster, book, coverage);
+  const { spec } = declarations.find((declaration) => declaration.name === book.name)!;
+  const created = await cluster.call(async () =>
+    (await on(cluster, workload.pick(running))).createGroup(book.name, spec, { timeoutMs: 5_000 }),
+  );
+  if (created.ok) coverage.recreations += 1;
+}
+
+/** After healing: a group left being deleted is deleted, within a bounded number of tries. */
+async function finishDelete(cluster: SimCluster, book: GroupBook, coverage: ClusterCoverage): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const from = cluster.names[attempt % cluster.names.length]!;
+    const deleted = await cluster.call(() => cluster.node(from).deleteGroup(book.name, { timeoutMs: 5_000 }));
+    // A delete that timed out may have done its work: the group is gone, which is what was asked.
+    if (deleted.ok || codeOf(deleted.error) === 'NO_SUCH_GROUP') {
+      deletedEverywhere(cluster, book, coverage);
+      return;
+    }
+    await cluster.run(1_000);
+  }
+  check(
+    false,
+    `${book.name}: deleteGroup never succeeded after healing; ${await statuses(cluster, book.name)}`,
+  );
+}
+
+/**
+ * deleteGroup succeeded: no running node holds the group (every member answered), and what was
+ * sent to it is forgotten, as is the checkers' view of its members.
+ */
+function deletedEverywhere(cluster: SimCluster, book: GroupBook, coverage: ClusterCoverage): void {
+  for (const name of cluster.names)
+    if (cluster.running(name))
+      check(!cluster.node(name).groups().includes(book.name), `${book.name}: deleted, but ${name} holds it`);
+  cluster.checks.forget(book.name);
+  book.sent = 0;
+  book.acknowledged.clear();
+  book.maxAcknowledged = 0;
+  book.deleting = false;
+  coverage.deletes += 1;
 }
 
 /** A burst of commands at once from running nodes; now and then one whose machine throws. */

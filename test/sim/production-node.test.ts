@@ -5,6 +5,8 @@ import { SimCluster } from '../../sim/cluster/sim-cluster.js';
 
 const counter = new URL('../runtime/machines/counter.mjs', import.meta.url).href;
 const spec = { machine: { module: counter }, members: ['a', 'b', 'c'] };
+/** The simulation's counter, which lets the log be compacted every `snapshotEvery` commands. */
+const compacting = new URL('../../dist/sim/cluster/counter-machine.js', import.meta.url).href;
 
 /** A run: a group created, commands from every node, a node crashed and restarted; its trace hash. */
 async function scenario(seed: number): Promise<{ readonly hash: string; readonly totals: unknown[] }> {
@@ -112,6 +114,53 @@ describe('production nodes under simulation', () => {
     // Once every node has answered that it knows no such group, d says so.
     const none = await cluster.call(() => cluster.node('d').command('nothing', 1, { timeoutMs: 5_000 }));
     expect(!none.ok && (none.error as { code?: string }).code).toBe('NO_SUCH_GROUP');
+    await cluster.close();
+  });
+
+  it('start a group created again under a deleted name from nothing, though a node crashed before its delete was synced', async () => {
+    await SimCluster.preload([compacting]);
+    const cluster = new SimCluster({ seed: 41, tearProbability: 0 });
+    const again = { machine: { module: compacting, config: { snapshotEvery: 4 } }, members: ['a', 'b', 'c'] };
+    for (const name of cluster.names) await cluster.start(name);
+    expect((await cluster.call(() => cluster.node('a').createGroup('g', again))).ok).toBe(true);
+    for (let round = 1; round <= 10; round += 1)
+      expect(await cluster.call(() => cluster.node('a').command('g', 1))).toEqual({ ok: true, value: round });
+    await cluster.run(1_000);
+    // b is killed the moment its member is gone: its directory forgot the group, its log's
+    // record of the delete is not synced yet.
+    let deleted: unknown = 'pending';
+    cluster
+      .node('a')
+      .deleteGroup('g', { timeoutMs: 3_000 })
+      .then(
+        () => {
+          deleted = 'ok';
+        },
+        (error: { code?: string }) => {
+          deleted = error.code;
+        },
+      );
+    await cluster.time.runUntil(() => !cluster.node('b').groups().includes('g'), cluster.time.now + 5_000);
+    cluster.crash('b');
+    await cluster.call(async () => {
+      while (deleted === 'pending') await cluster.run(100);
+    });
+    await cluster.start('b');
+    const retried = await cluster.call(() => cluster.node('a').deleteGroup('g'));
+    expect(retried.ok || (retried.error as { code?: string }).code === 'NO_SUCH_GROUP').toBe(true);
+    for (const name of cluster.names) expect(cluster.node(name).groups()).not.toContain('g');
+    // The same name again: a new group, whose first command makes 1 on every member, also
+    // after b restarts from what its disk holds.
+    expect((await cluster.call(() => cluster.node('c').createGroup('g', again))).ok).toBe(true);
+    expect(await cluster.call(() => cluster.node('c').command('g', 1))).toEqual({ ok: true, value: 1 });
+    await cluster.run(1_000);
+    cluster.crash('b');
+    await cluster.start('b');
+    await cluster.run(3_000);
+    for (const name of cluster.names)
+      expect(
+        await cluster.call(() => cluster.node(name).query('g', 'total', undefined, { consistency: 'local' })),
+      ).toEqual({ ok: true, value: 1 });
     await cluster.close();
   });
 });

@@ -40,7 +40,10 @@ describe('the production-node simulation', () => {
     // 929, 1153: a member stopped and started again while its writes were being synced failed
     // on the log's report of the old member's write (actors/write-sequences.ts); both fail
     // without it.
-    for (const seed of [147, 183, 929, 1153])
+    // 1300: a group re-created after a delete, whose creation reached one founder only (its
+    // node had been paused), was declared again and its other members made empty: the lone
+    // founder could never be elected (runtime/group-creation.ts now makes them founders).
+    for (const seed of [147, 183, 929, 1153, 1300])
       expect(sim('--seeds', '1', '--seed', String(seed))).toContain('1 passed, 0 failed');
     // Five nodes, 32 and 357: a replacement accepted by a leader since deposed was overwritten,
     // and the new leader never replaced the old identity, because the new member had begun a
