@@ -103,4 +103,6 @@ export interface MemberStatus {
   readonly logSize: number;
   readonly snapshotIndex: number;
   readonly pendingCommands: number;
+  /** Whether this member has no data yet (new, or its disk was replaced) and waits for a leader's snapshot. */
+  readonly stalled: boolean;
 }

@@ -398,6 +398,7 @@ export class GroupActor extends CoreHost implements ApplyHost {
       logSize: member.log.lastIndex - member.log.snapshotIndex,
       snapshotIndex: member.log.snapshotIndex,
       pendingCommands: this.pendingCommands,
+      stalled: member.stalled,
     };
   }
 

@@ -67,4 +67,11 @@ export interface Prepared {
   readonly version: number;
   /** For a node whose member was created a founder: who the founders are. */
   readonly founding?: Founding;
+  /**
+   * For a node that holds the group: its member's term (the stored one, if it is not running).
+   * A member at term 0 never voted and never heard from a leader.
+   */
+  readonly term?: number;
+  /** For a node that holds the group: whether its member has no data yet (it waits for a snapshot). */
+  readonly empty?: boolean;
 }

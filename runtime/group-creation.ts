@@ -36,6 +36,10 @@ export async function createMembers(
     const prepared = await prepareAll(node, record, deadline);
     const held = [...prepared.values()].some((answer) => answer.holds);
     const founding = held ? foundingOf(prepared) : newFounding(record, prepared);
+    if (held && founding !== null && !canEverElect(record, founding, prepared)) {
+      await discardMembers(node, record, prepared, deadline);
+      continue;
+    }
     const outcomes = await Promise.all(
       [...prepared].map(([member, answer]) => {
         // A founder is one the founding names: one whose creation never reached it is made so
@@ -85,6 +89,47 @@ function newFounding(record: GroupRecord, prepared: ReadonlyMap<string, Prepared
 function foundingOf(prepared: ReadonlyMap<string, Prepared>): Founding | null {
   for (const answer of prepared.values()) if (answer.founding !== undefined) return answer.founding;
   return null;
+}
+
+/**
+ * Whether the group may still elect a leader. Not if every member that exists is at term 0
+ * (none ever voted or heard from a leader) and fewer than a majority of the founders may vote:
+ * founders created with their founding data (a node's member is one the founding names and
+ * holds data), founders that can still be created (a node offers an identity it names), and
+ * nodes that have not answered. Identities offered and lost to a restart are gone for good, and
+ * so is a founder whose founding data a crash lost after its identity was written: the members
+ * in their place are empty, waiting for a leader's snapshot, and cannot vote. Such a group never
+ * had a leader, never committed an entry, and never will.
+ */
+function canEverElect(
+  record: GroupRecord,
+  founding: Founding,
+  prepared: ReadonlyMap<string, Prepared>,
+): boolean {
+  if ([...prepared.values()].some((answer) => answer.holds && answer.term !== 0)) return true;
+  const possible = record.members.filter((member) => {
+    const answer = prepared.get(member);
+    if (answer === undefined) return true;
+    return founding.members.includes(answer.member) && !(answer.holds && answer.empty === true);
+  });
+  return possible.length > founding.members.length / 2;
+}
+
+/** Deletes the members of a group that never had a leader, so that it is founded afresh. */
+async function discardMembers(
+  node: CreationNode,
+  record: GroupRecord,
+  prepared: ReadonlyMap<string, Prepared>,
+  deadline: number,
+): Promise<void> {
+  const holders = [...prepared].filter(([, answer]) => answer.holds).map(([member]) => member);
+  const outcomes = await Promise.all(
+    holders.map((member) => node.router.callOn(member, { op: 'deleteMember', group: record.name }, deadline)),
+  );
+  for (const [position, outcome] of outcomes.entries()) {
+    if (outcome.kind === 'error' && outcome.code === 'NO_SUCH_GROUP') continue;
+    throwIfFailed(outcome, `discard the unfounded ${record.name} on ${holders[position]}`);
+  }
 }
 
 /** Creates (or finds) `target`'s member of an existing group; resolves with its identity. */

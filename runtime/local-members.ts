@@ -50,6 +50,8 @@ export class LocalMembers {
   /** Members here that failed (could not open, broke an invariant, lost their thread), and why. */
   readonly failures = new Map<string, string>();
   private readonly reservations = new Map<string, string>();
+  /** The lifecycle change under way for each group: the next one waits for it. */
+  private readonly changing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly node: string,
@@ -106,10 +108,13 @@ export class LocalMembers {
     if (existing !== undefined && !sameSpec(existing, record))
       throw badArgument(`group ${record.name} exists with a different spec`);
     const held = existing === undefined ? null : this.heldMember(record.name);
-    if (held !== null)
-      return existing?.founding === undefined
-        ? { holds: true, member: held, version: 0 }
-        : { holds: true, member: held, version: 0, founding: existing.founding };
+    if (held !== null) {
+      const status = await this.status(record.name);
+      const running = status.role !== 'stopped' && status.role !== 'failed';
+      const term = running ? status.term : (this.wal.load(record.name)?.term ?? 0);
+      const found = { holds: true, member: held, version: 0, term, empty: status.stalled };
+      return existing?.founding === undefined ? found : { ...found, founding: existing.founding };
+    }
     const version = await this.shards.check(record.name, record.module, record.config);
     return { holds: false, member: this.reserve(record.name), version };
   }
@@ -119,7 +124,16 @@ export class LocalMembers {
    * when `founders` are given, else an empty member. A node that holds the group already
    * leaves it be (opening it again if it failed); an offer since withdrawn is refused.
    */
-  async create(
+  create(
+    record: GroupRecord,
+    founders: readonly string[] | null,
+    member: string,
+    version: number,
+  ): Promise<Created> {
+    return this.oneAtATime(record.name, () => this.createNow(record, founders, member, version));
+  }
+
+  private async createNow(
     record: GroupRecord,
     founders: readonly string[] | null,
     member: string,
@@ -201,28 +215,54 @@ export class LocalMembers {
     await this.shards.close(group);
   }
 
-  async stop(group: string): Promise<void> {
-    const record = this.require(group);
-    await this.closeMember(group);
-    await this.directory.put({ ...record, stopped: true });
+  stop(group: string): Promise<void> {
+    return this.oneAtATime(group, async () => {
+      const record = this.require(group);
+      await this.closeMember(group);
+      await this.directory.put({ ...record, stopped: true });
+    });
   }
 
-  async restart(group: string): Promise<void> {
-    const record = this.require(group);
-    await this.closeMember(group);
-    await this.directory.put({ ...record, stopped: false });
-    await this.open({ ...record, stopped: false });
-    this.events.changed(group, true);
+  restart(group: string): Promise<void> {
+    return this.oneAtATime(group, async () => {
+      const record = this.require(group);
+      await this.closeMember(group);
+      await this.directory.put({ ...record, stopped: false });
+      await this.open({ ...record, stopped: false });
+      this.events.changed(group, true);
+    });
   }
 
   /** Closes the member here and deletes its data and its record. */
-  async delete(group: string): Promise<void> {
-    if (this.directory.get(group) === undefined)
-      throw new FlotillaError('NO_SUCH_GROUP', `no group ${group} here`);
-    await this.closeMember(group);
-    this.failures.delete(group);
-    this.wal.deleteGroup(group);
-    await this.directory.remove(group);
+  delete(group: string): Promise<void> {
+    return this.oneAtATime(group, async () => {
+      if (this.directory.get(group) === undefined)
+        throw new FlotillaError('NO_SUCH_GROUP', `no group ${group} here`);
+      await this.closeMember(group);
+      this.failures.delete(group);
+      // Durable before the directory forgets it: else a crash between the two leaves the old
+      // data in the log, which a member created again under the name would take for its own.
+      await this.wal.deleteGroup(group);
+      await this.directory.remove(group);
+    });
+  }
+
+  /**
+   * Runs a change of the group's member (create, stop, restart, delete) once the one before it
+   * has ended: interleaved, a restart could open the member again after a delete closed it.
+   */
+  private oneAtATime<T>(group: string, change: () => Promise<T>): Promise<T> {
+    const before = this.changing.get(group) ?? Promise.resolve();
+    const run = before.then(change);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.changing.set(group, settled);
+    settled.then(() => {
+      if (this.changing.get(group) === settled) this.changing.delete(group);
+    });
+    return run;
   }
 
   async status(group: string): Promise<GroupStatus> {
@@ -230,10 +270,11 @@ export class LocalMembers {
     const status = await this.shards.status(group).catch(() => undefined);
     if (status !== undefined) return { group, node: this.node, ...status, failure: null };
     const failure = this.failures.get(group) ?? null;
+    const stored = this.wal.load(group);
     return {
       group,
       node: this.node,
-      member: this.heldMember(group),
+      member: identityOf(this.node, stored),
       version: 0,
       blocked: null,
       role: failure === null ? 'stopped' : 'failed',
@@ -245,6 +286,7 @@ export class LocalMembers {
       logSize: 0,
       snapshotIndex: 0,
       pendingCommands: 0,
+      stalled: (stored?.snapshot ?? null) === null,
     };
   }
 

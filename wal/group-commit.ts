@@ -22,6 +22,8 @@ export class Batch implements BatchIndex {
   length = 0;
   records = 0;
   reports = new Map<string, number>();
+  /** Told once this batch is durable (or failed): callers of whenDurable(). */
+  waiters: ((error: Error | null) => void)[] = [];
   writes = 0;
   // Reused from batch to batch: writing over them allocates nothing.
   readonly groups: string[] = [];
@@ -95,6 +97,15 @@ export class GroupCommit {
     return this.filling.length;
   }
 
+  /** Resolves once everything appended so far is durable; rejects if the write fails. */
+  whenDurable(): Promise<void> {
+    const batch = this.filling.length > 0 ? this.filling : this.writing ? this.spare : null;
+    if (batch === null) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      batch.waiters.push((error) => (error === null ? resolve() : reject(error))),
+    );
+  }
+
   /** Encodes `records` into the next batch; `seq` is reported durable for `group` once they are. */
   append(group: string, seq: number, records: readonly RecordFields[]): void {
     let bytes = 0;
@@ -139,10 +150,13 @@ export class GroupCommit {
     this.spare = batch;
     this.writing = true;
     this.file.append(batch.buffer, batch.length, this.sync, (error) => {
+      const waiters = batch.waiters;
+      batch.waiters = [];
       if (error !== null) {
         this.writing = false;
         this.closed = true;
         this.events.failed(error);
+        for (const waiter of waiters) waiter(error);
         return;
       }
       this.file = this.events.written(this.file, batch);
@@ -156,6 +170,7 @@ export class GroupCommit {
       const started = this.startWrite();
       this.writing = true;
       this.events.durable(reports, records, length);
+      for (const waiter of waiters) waiter(null);
       if (!started) {
         this.writing = false;
         this.flush();

@@ -11,9 +11,16 @@ export interface GroupLog {
    * the log is behind and appenders should hold back.
    */
   write(group: string, seq: number, write: Write): boolean;
-  /** Records the identity of this node's member of `group`, before anything else it writes. */
+  /**
+   * Records the identity of this node's new member of `group`, before anything else it writes:
+   * whatever the log held under the name before is gone from then on, as if deleted.
+   */
   setIdentity(group: string, member: string): void;
-  deleteGroup(group: string): void;
+  /**
+   * Removes everything the log holds of `group`; resolves once that is durable, so that a node
+   * forgets the group only when a crash can no longer bring its data back under the name.
+   */
+  deleteGroup(group: string): Promise<void>;
   stats(): WalStats;
   close(): Promise<void>;
 }

@@ -157,7 +157,7 @@ export class IndexedFile {
     if (type === RecordType.entry) this.lastIndex.set(group, index);
     else if (type === RecordType.truncate) this.lastIndex.set(group, index - 1);
     else if (type === RecordType.snapshot && flags === 0) this.lastIndex.set(group, index);
-    else if (type === RecordType.deleteGroup) this.lastIndex.set(group, 0);
+    else if (type === RecordType.deleteGroup || type === RecordType.identity) this.lastIndex.set(group, 0);
   }
 }
 

@@ -99,19 +99,25 @@ export class LmdbStore {
         this.applyChunk(group, change);
         return;
       case 'identity':
+        // A new member: what was stored under the name before belongs to no one (stored-group.ts).
+        this.removeGroup(group);
         this.identity.putSync(group, change.member);
         return;
       case 'deleteGroup':
-        this.meta.removeSync(group);
-        this.identity.removeSync(group);
-        for (const database of [this.log, this.snapshots, this.partial]) {
-          this.removeRange(database, group, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
-        }
+        this.removeGroup(group);
         return;
       default: {
         const exhausted: never = change;
         throw new Error(`unknown change ${JSON.stringify(exhausted)}`);
       }
+    }
+  }
+
+  private removeGroup(group: string): void {
+    this.meta.removeSync(group);
+    this.identity.removeSync(group);
+    for (const database of [this.log, this.snapshots, this.partial]) {
+      this.removeRange(database, group, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
     }
   }
 

@@ -196,18 +196,20 @@ export class SharedLog implements GroupLog {
    */
   setIdentity(group: string, member: string): void {
     this.throwIfFailed();
-    // Known to the map from here on, so load() looks at the pending batches for this record.
-    this.lastIndexOf(group);
+    // Known to the map from here on, so load() looks at the pending batches for this record; a
+    // new member's log is empty, whatever was stored under the name before (stored-group.ts).
+    this.lastIndex.set(group, 0);
     this.counters.writes += 1;
     this.commit.append(group, -1, [identityRecord(encodeGroup(group), member)]);
   }
 
-  /** Removes everything the group had; recovery will not bring it back. */
-  deleteGroup(group: string): void {
+  /** Removes everything the group had; once resolved, recovery will not bring it back. */
+  deleteGroup(group: string): Promise<void> {
     this.throwIfFailed();
     this.counters.writes += 1;
     this.commit.append(group, -1, [deleteGroupRecord(encodeGroup(group))]);
     this.lastIndex.set(group, 0);
+    return this.commit.whenDurable();
   }
 
   private lastWasDelete(group: string): boolean {

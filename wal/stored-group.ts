@@ -62,6 +62,14 @@ export class StoredGroup {
         this.applyChunk(change);
         return;
       case 'identity':
+        // A new member begins here: nothing stored under the group's name before it is its own
+        // (a delete that never became durable leaves the old group's data behind).
+        this.term = 0;
+        this.vote = null;
+        this.commit = 0;
+        this.snapshot = null;
+        this.entries = [];
+        this.partial = null;
         this.identity = change.member;
         return;
       default: {

@@ -17,6 +17,7 @@
 //   term and vote kept across restarts.
 import { FlotillaError } from '../../actors/index.js';
 import type { GroupSpec } from '../../runtime/group-spec.js';
+import type { FlotillaNode } from '../../runtime/node.js';
 import { checkLinearizable, type Operation } from '../linearizability/index.js';
 import { Prng } from '../prng.js';
 import { SimCluster } from './sim-cluster.js';
@@ -43,6 +44,7 @@ export interface ClusterCoverage {
   staleReadProbes: number;
   deletes: number;
   recreations: number;
+  killsMidCall: number;
 }
 
 export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
@@ -67,6 +69,7 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'staleReadProbes',
   'deletes',
   'recreations',
+  'killsMidCall',
 ];
 
 export interface ClusterSeedResult {
@@ -147,6 +150,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     staleReadProbes: 0,
     deletes: 0,
     recreations: 0,
+    killsMidCall: 0,
   };
   await SimCluster.preload([options.module]);
   const workload = new Prng(options.seed ^ 0x5eed5eed);
@@ -308,9 +312,13 @@ async function act(
     await cluster.start(workload.pick(down));
   } else if (roll < 0.9 && down.length > 0 && cluster.counts.wipes === 0) {
     // A replaced disk: the node comes back empty and the application declares its groups again.
-    // Once a seed: a majority of voters wiped before the first is caught up loses what only they
-    // held (README: a wiped or replaced disk), so a second wipe waits for a check of catch-up.
+    // Once a seed, and only while every other node's disk holds a voter of every group, with
+    // data: losing the data of a majority of a group's voters loses what only they held (README:
+    // a wiped or replaced disk), and a member whose creation was never durable has none.
     const name = workload.pick(down);
+    const others = cluster.names.filter((other) => other !== name);
+    const names = declarations.map((declaration) => declaration.name);
+    if (!others.every((other) => names.every((group) => cluster.disk(other).holdsVoter(group)))) return;
     cluster.wipe(name);
     await cluster.start(name);
     // Not a group being deleted: the application deletes it before it declares it again.
@@ -357,8 +365,16 @@ async function deleteAndCreate(
   running: readonly string[],
   coverage: ClusterCoverage,
 ): Promise<void> {
-  const deleted = await cluster.call(async () =>
-    (await on(cluster, workload.pick(running))).deleteGroup(book.name, { timeoutMs: 5_000 }),
+  // Now and then a node is killed the moment its member is gone, its log's delete perhaps not
+  // yet durable, and started again; and one the moment its new member exists. Neither may
+  // bring the old group's data back under the name.
+  const deleted = await killAtOnce(
+    cluster,
+    workload,
+    running,
+    on(cluster, workload.pick(running)).then((node) => node.deleteGroup(book.name, { timeoutMs: 5_000 })),
+    (node) => !node.groups().includes(book.name),
+    coverage,
   );
   if (!deleted.ok && codeOf(deleted.error) !== 'NO_SUCH_GROUP') {
     book.deleting = true;
@@ -366,10 +382,47 @@ async function deleteAndCreate(
   }
   deletedEverywhere(cluster, book, coverage);
   const { spec } = declarations.find((declaration) => declaration.name === book.name)!;
-  const created = await cluster.call(async () =>
-    (await on(cluster, workload.pick(running))).createGroup(book.name, spec, { timeoutMs: 5_000 }),
+  const up = running.filter((name) => cluster.running(name));
+  if (up.length === 0) return;
+  const created = await killAtOnce(
+    cluster,
+    workload,
+    up,
+    on(cluster, workload.pick(up)).then((node) => node.createGroup(book.name, spec, { timeoutMs: 5_000 })),
+    (node) => node.groups().includes(book.name),
+    coverage,
   );
   if (created.ok) coverage.recreations += 1;
+}
+
+/**
+ * Runs `call`; for some seeds, one of `running` is killed the moment `reached` holds of it, while
+ * the call is still under way, and started again. The call's outcome.
+ */
+async function killAtOnce<T>(
+  cluster: SimCluster,
+  workload: Prng,
+  running: readonly string[],
+  call: Promise<T>,
+  reached: (node: FlotillaNode) => boolean,
+  coverage: ClusterCoverage,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  const victim = workload.chance(0.3) ? workload.pick(running) : null;
+  if (victim !== null) {
+    let settled = false;
+    const done = () => {
+      settled = true;
+    };
+    call.then(done, done);
+    const hit = () => cluster.running(victim) && reached(cluster.node(victim));
+    await cluster.time.runUntil(() => settled || hit(), cluster.time.now + 10_000);
+    if (!settled && hit()) {
+      cluster.crash(victim);
+      coverage.killsMidCall += 1;
+      await cluster.start(victim);
+    }
+  }
+  return cluster.call(() => call);
 }
 
 /** After healing: a group left being deleted is deleted, within a bounded number of tries. */

@@ -15,11 +15,17 @@ import type { Prng } from '../prng.js';
 type LogOp =
   | { readonly kind: 'write'; readonly group: string; readonly seq: number; readonly write: Write }
   | { readonly kind: 'identity'; readonly group: string; readonly member: string }
-  | { readonly kind: 'delete'; readonly group: string };
+  /** `durable` is called once the delete is (never, if a crash loses it). */
+  | { readonly kind: 'delete'; readonly group: string; readonly durable: () => void };
 
 export class SimStorage {
   private readonly durable = new Map<string, StoredGroup>();
   private unsynced: LogOp[] = [];
+  /**
+   * Members whose data deleteGroup erased: what they acknowledged was true when they said it,
+   * so the commit check counts them as holding it (a delete racing a commit is not a lost write).
+   */
+  private readonly erased = new Set<string>();
   readonly records = new Map<string, GroupRecord>();
   /** Writes made durable, and lost to crashes, for coverage. */
   synced = 0;
@@ -48,8 +54,9 @@ export class SimStorage {
     this.unsynced = this.unsynced.slice(count);
     const reports = new Map<string, number>();
     for (const op of done) {
-      applyOp(this.durable, op);
+      this.apply(op);
       if (op.kind === 'write') reports.set(op.group, op.seq);
+      else if (op.kind === 'delete') op.durable();
     }
     this.synced += done.length;
     return reports;
@@ -65,7 +72,7 @@ export class SimStorage {
       else {
         state ??= new StoredGroup();
         if (op.kind === 'write') state.applyWrite(op.write);
-        else state.identity = op.member;
+        else state.apply({ kind: 'identity', member: op.member });
       }
     }
     if (state === undefined) return undefined;
@@ -76,9 +83,23 @@ export class SimStorage {
   /** Whether the durable record of `group`, as member `member`, holds `entry` at `index` (or a snapshot past it). */
   holds(group: string, member: string, index: number, entry: Entry | undefined): boolean {
     const stored = this.durable.get(group);
+    if (this.erased.has(`${group}\u0000${member}`)) return true;
     if (stored === undefined || stored.identity !== member || stored.snapshot === null) return false;
     if (index <= stored.snapshot.index) return true;
     return sameEntry(stored.entries[index - stored.snapshot.index - 1], entry);
+  }
+
+  /**
+   * Whether this disk durably holds a voter of `group` with data: a member founded, or caught up
+   * with a snapshot, whose own latest configuration names it a voter (a member that replaced a
+   * lost one counts once the leader's change naming it has reached it).
+   */
+  holdsVoter(group: string): boolean {
+    const stored = this.durable.get(group);
+    if (stored === undefined || stored.identity === null || stored.snapshot === null) return false;
+    let config = stored.snapshot.config;
+    for (const entry of stored.entries) if (entry.config !== null) config = entry.config;
+    return config.voters.includes(stored.identity);
   }
 
   /** The commit index durable for `group`'s member `member`, 0 if it holds none. */
@@ -93,8 +114,23 @@ export class SimStorage {
     this.unsynced = [];
     let kept = 0;
     if (lost.length > 0 && prng.chance(tearProbability)) kept = prng.int(lost.length);
-    for (const op of lost.slice(0, kept)) applyOp(this.durable, op);
+    for (const op of lost.slice(0, kept)) this.apply(op);
     this.lost += lost.length - kept;
+  }
+
+  private apply(op: LogOp): void {
+    let stored = this.durable.get(op.group);
+    if (op.kind === 'delete') {
+      if (stored?.identity != null) this.erased.add(`${op.group}\u0000${stored.identity}`);
+      this.durable.delete(op.group);
+      return;
+    }
+    if (stored === undefined) {
+      stored = new StoredGroup();
+      this.durable.set(op.group, stored);
+    }
+    if (op.kind === 'write') stored.applyWrite(op.write);
+    else stored.apply({ kind: 'identity', member: op.member });
   }
 
   /** The disk replaced: nothing of the log or the directory is left. */
@@ -103,20 +139,6 @@ export class SimStorage {
     this.unsynced = [];
     this.records.clear();
   }
-}
-
-function applyOp(durable: Map<string, StoredGroup>, op: LogOp): void {
-  if (op.kind === 'delete') {
-    durable.delete(op.group);
-    return;
-  }
-  let stored = durable.get(op.group);
-  if (stored === undefined) {
-    stored = new StoredGroup();
-    durable.set(op.group, stored);
-  }
-  if (op.kind === 'write') stored.applyWrite(op.write);
-  else stored.identity = op.member;
 }
 
 class SimLog implements GroupLog {
@@ -146,8 +168,9 @@ class SimLog implements GroupLog {
     this.append({ kind: 'identity', group, member });
   }
 
-  deleteGroup(group: string): void {
-    this.append({ kind: 'delete', group });
+  deleteGroup(group: string): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the log is closed'));
+    return new Promise((durable) => this.append({ kind: 'delete', group, durable }));
   }
 
   stats(): WalStats {

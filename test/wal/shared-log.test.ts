@@ -229,6 +229,25 @@ describe('the shared log', () => {
     await reopened.close();
   });
 
+  it('begins a new member empty when its identity is recorded over data still held under the name', async () => {
+    const directory = freshDirectory();
+    const log = await openLog(directory, new Recorder(), 8 * 1024);
+    log.setIdentity('reused', 'a#0000000001');
+    log.write('reused', 1, { kind: 'state', term: 3, vote: 'a#0000000001', commit: 40 });
+    for (let index = 1; index <= 100; index += 1)
+      log.write('reused', index + 1, { kind: 'entries', from: index, entries: [entry(index, 3)] });
+    await until(() => log.stats().segmentFlushes >= 1, 'a segment flush');
+    // In LMDB and in the live file: a new member's identity, as after a delete that was lost.
+    log.setIdentity('reused', 'a#0000000002');
+    const fresh = { identity: 'a#0000000002', term: 0, vote: null, commit: 0, snapshot: null, entries: [] };
+    expect(log.load('reused')).toMatchObject(fresh);
+    log.write('reused', 200, { kind: 'entries', from: 1, entries: [entry(1, 1)] });
+    await log.close();
+    const reopened = await openLog(directory);
+    expect(reopened.load('reused')).toMatchObject({ ...fresh, entries: [entry(1, 1)] });
+    await reopened.close();
+  });
+
   it('cuts a torn tail off the last file and recovers everything before it', async () => {
     const directory = freshDirectory();
     const log = await openLog(directory);
