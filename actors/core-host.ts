@@ -29,6 +29,8 @@ export interface CoreObserver {
     outputs: readonly Output[],
   ): void;
   sent(group: string, member: Member, to: NodeId, message: Message): void;
+  /** Member `member`'s machine holds `state` having applied the log to `index` (or restored a snapshot there). */
+  applied?(group: string, member: NodeId, index: number, state: unknown): void;
 }
 
 /** What a host does itself: the outputs this class does not carry out. */

@@ -291,6 +291,13 @@ export class GroupActor extends CoreHost implements ApplyHost {
   /** A committed entry, and the caller waiting on it here: the machine applies it. */
   protected applyEntry(entry: Entry, request: number | null): void {
     applyEntry(this, entry, request);
+    this.watchApplied(entry.index);
+  }
+
+  /** Tells the simulator's watch what the machine holds at `index`, once it holds it. */
+  private watchApplied(index: number): void {
+    if (this.appliedIndex === index)
+      this.context.watch?.observer.applied?.(this.group, this.member.id, index, this.state);
   }
 
   protected overwritten(request: number): void {
@@ -301,6 +308,7 @@ export class GroupActor extends CoreHost implements ApplyHost {
     switch (output.type) {
       case 'restore':
         restoreSnapshot(this, output.snapshot.index, output.snapshot.data);
+        this.watchApplied(output.snapshot.index);
         return;
       case 'rejected':
         this.rejected(output.id, output.reason, output.leader);

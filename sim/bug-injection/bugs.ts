@@ -1,5 +1,6 @@
-// Bugs planted in the core and in the host that carries out its outputs, one at a time, to show
-// the simulator's checks catch them. Each is a single textual change to one file; a change that
+// Bugs planted in the core, in the host that carries out its outputs, and in the node above it,
+// one at a time, to show the simulator's checks catch them (those above the core are for the
+// production-node simulator: npm run sim:bugs -- --simulator nodes). Each is a single textual change to one file; a change that
 // no longer applies fails loudly.
 
 export interface PlantedBug {
@@ -68,5 +69,25 @@ export const plantedBugs: readonly PlantedBug[] = [
     file: 'actors/core-host.ts',
     find: 'if (waiting.term === entry.term) return request;',
     replace: 'if (waiting.term === entry.term || waiting.term !== entry.term) return request;',
+  },
+  {
+    name: 'keep the state a machine returned with a bad effect or reply',
+    file: 'actors/machine-application.ts',
+    find: '  if (!checked.ok) {\n    machineFailed(host, request, tag === 1, checked.problem);',
+    replace:
+      '  if (!checked.ok) {\n    host.state = (returned as { state: unknown }).state;\n    machineFailed(host, request, tag === 1, checked.problem);',
+  },
+  {
+    name: 'run effects on followers too',
+    file: 'actors/machine-application.ts',
+    find: "} else if (member.role === 'leader' && term === member.term) {",
+    replace: '} else {',
+  },
+  {
+    name: 'leader applies a command, and answers its caller, once it has appended it',
+    file: 'actors/core-host.ts',
+    find: "this.commands!.acceptedAt.set(output.index, output.id);\n        return;\n      }\n      case 'apply':\n        for (const entry of output.entries) this.applyEntry(entry, this.answeredBy(entry));",
+    replace:
+      "this.commands!.acceptedAt.set(output.index, output.id);\n        const early = this.member.log.entryAt(output.index)!;\n        this.applyEntry(early, this.answeredBy(early));\n        return;\n      }\n      case 'apply':\n        for (const entry of output.entries) if (!(this.member.role === 'leader' && entry.term === this.member.term && entry.kind === 'command')) this.applyEntry(entry, this.answeredBy(entry));",
   },
 ];

@@ -1,10 +1,13 @@
 // The core's safety properties, checked on production nodes: an observer of every member's every
 // step (the node's ShardWatch) feeds one GroupChecker per group (invariants.ts: election safety,
 // log matching, leader completeness, state machine safety, commit never beyond a durable
-// quorum, term and vote kept across restarts). Members are told apart by identity, so a member
+// quorum, term and vote kept across restarts), and every member's machine state is compared
+// index by index. Members are told apart by identity, so a member
 // whose disk was replaced is a new one. A violation cannot be thrown from inside a member (the
 // scheduler would take it for the member's own failure): the first one is kept, and the seed
 // fails on it.
+
+import { encodeState } from '../../actors/entry-codec.js';
 import type { CoreObserver, ShardWatch } from '../../actors/index.js';
 import { nodeOf } from '../../actors/member-id.js';
 import type { Input, Member, Message, NodeId, Options, Output } from '../../raft/index.js';
@@ -28,6 +31,8 @@ export class CoreChecks implements CoreObserver {
   private readonly written = new Map<string, number>();
   /** Leaders gone quiet (nothing to do), by group and identity. */
   private readonly quiet = new Set<string>();
+  /** The machine state at each index applied, per group incarnation, as the first member to apply it held it. */
+  private readonly states = new WeakMap<GroupChecker, Map<number, string>>();
   readonly coverage: CoreCoverage = {
     leaderChanges: 0,
     truncations: 0,
@@ -75,6 +80,22 @@ export class CoreChecks implements CoreObserver {
 
   sent(group: string, member: Member, to: NodeId, message: Message): void {
     this.guard(() => this.checker(group, member.id).onSent(member.id, to, message));
+  }
+
+  /** Every member of a group that applied the log to index i holds the same state at i. */
+  applied(group: string, member: NodeId, index: number, state: unknown): void {
+    const checker = this.checker(group, member);
+    let states = this.states.get(checker);
+    if (states === undefined) {
+      states = new Map();
+      this.states.set(checker, states);
+    }
+    const held = Buffer.from(encodeState(0, state)).toString('base64');
+    const known = states.get(index);
+    if (known === undefined) states.set(index, held);
+    else if (known !== held) {
+      this.violation ??= `SafetyViolation: ${group}: ${member} holds a different state at ${index} than another member did`;
+    }
   }
 
   /**

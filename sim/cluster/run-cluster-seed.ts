@@ -1,12 +1,16 @@
 // One seed of the production-node simulation: three FlotillaNodes under SimCluster, two counter
 // groups and a register group, and a workload drawn from the seed (commands from any node,
-// machines that throw, concurrent register writes and consistent reads, leadership transfers,
+// machines that throw or return bad effects or unencodable replies, commands whose effects send
+// to a mailbox, concurrent register writes and consistent reads, leadership transfers,
 // members stopped and restarted, crashes, restarts, replaced disks with the groups declared
 // again, process pauses (a paused register leader is probed for a stale read), leaders cut off
 // as they are elected, and cuts between nodes, one way or both), then everything healed.
 // Checked as the seed runs and at its end:
 // - an acknowledged command counts once: no two acknowledgements of a group carry one total;
-// - a command whose machine throws fails with MACHINE_ERROR, and no command that succeeds fails so;
+// - a command whose machine throws or returns what breaks its contract fails with MACHINE_ERROR
+//   and changes nothing, and no command that succeeds fails so; an OVERLOADED one is not applied;
+// - an effect runs at most once;
+// - every member that applied the log to index i holds the same machine state at i;
 // - a consistent read sees every command acknowledged before it began, and no more than were sent;
 // - after healing, every group has a leader, its total holds every acknowledged command and no
 //   more than were sent, and every member holds that same total;
@@ -20,11 +24,16 @@ import type { GroupSpec } from '../../runtime/group-spec.js';
 import type { FlotillaNode } from '../../runtime/node.js';
 import { checkLinearizable, type Operation } from '../linearizability/index.js';
 import { Prng } from '../prng.js';
+import { type BadCommand, effectsMailbox } from './counter-machine.js';
 import { SimCluster } from './sim-cluster.js';
 
 export interface ClusterCoverage {
   acknowledged: number;
   machineErrors: number;
+  /** Commands whose machine returned a bad effect or an unencodable reply, failed with MACHINE_ERROR. */
+  badResults: number;
+  /** Mailbox deliveries made by the effects of notify commands. */
+  effectsRun: number;
   reads: number;
   crashes: number;
   restarts: number;
@@ -50,6 +59,8 @@ export interface ClusterCoverage {
 export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'acknowledged',
   'machineErrors',
+  'badResults',
+  'effectsRun',
   'reads',
   'crashes',
   'restarts',
@@ -114,6 +125,16 @@ interface RegisterBook {
 
 const registerModule = new URL('./register-machine.js', import.meta.url).href;
 const registerKeys = ['x', 'y', 'z'];
+const badCommands: readonly BadCommand[] = ['boom', 'badEffect', 'badReply'];
+
+/** The `{ notify }` commands sent, and the mailbox deliveries their effects made. */
+interface EffectsBook {
+  sent: number;
+  readonly delivered: Set<number>;
+  /** A notify delivered twice, or one never sent: the first such, which fails the seed. */
+  wrong: string | null;
+}
+
 /** Codes that say a command was not applied; any other failure may have been. */
 const notApplied = new Set(['MACHINE_ERROR', 'OVERLOADED', 'BAD_ARGUMENT']);
 
@@ -131,6 +152,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
   const coverage: ClusterCoverage = {
     acknowledged: 0,
     machineErrors: 0,
+    badResults: 0,
+    effectsRun: 0,
     reads: 0,
     crashes: 0,
     restarts: 0,
@@ -166,6 +189,15 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
   };
   const names = ['a', 'b', 'c', 'd', 'e'].slice(0, options.nodes ?? 3);
   const cluster = new SimCluster({ seed: options.seed, core, names });
+  const effects: EffectsBook = { sent: 0, delivered: new Set(), wrong: null };
+  cluster.mailboxes.set(effectsMailbox, (node, message) => {
+    const { notify } = message as { notify: number };
+    if (effects.delivered.has(notify))
+      effects.wrong ??= `the effect of notify ${notify} ran twice (on ${node})`;
+    if (notify > effects.sent) effects.wrong ??= `an effect of notify ${notify}, never sent, ran on ${node}`;
+    effects.delivered.add(notify);
+    coverage.effectsRun += 1;
+  });
   await SimCluster.preload([registerModule]);
   const machine = { module: options.module, config: { snapshotEvery: workload.pick([4, 16, 1000]) } };
   const spec = { machine, members: [...cluster.names] };
@@ -193,8 +225,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     isolateNewLeaders(cluster, workload, coverage);
     const steps = options.steps ?? 40;
     for (let step = 0; step < steps; step += 1) {
-      await act(cluster, workload, books, registers, declarations, coverage);
-      checkCore(cluster);
+      await act(cluster, workload, books, registers, declarations, coverage, effects);
+      checkCore(cluster, effects);
     }
     // Heal: every link back, every node running, and time for the groups to settle.
     cluster.checks.onLeader = null;
@@ -205,8 +237,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     // and start any member it had stopped.
     for (const name of cluster.names)
       for (const group of declarations) {
-        await cluster.call(() =>
-          cluster.node(name).createGroup(group.name, group.spec, { timeoutMs: 10_000 }),
+        await cluster.call(async () =>
+          (await on(cluster, name)).createGroup(group.name, group.spec, { timeoutMs: 10_000 }),
         );
         const status = await cluster.call(() => cluster.node(name).status(group.name));
         if (status.ok && status.value.role === 'stopped')
@@ -216,7 +248,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     for (const book of books) await checkSettled(cluster, book);
     await registerOperations(cluster, workload, registers, cluster.names, coverage);
     checkRegisters(registers);
-    checkCore(cluster);
+    checkCore(cluster, effects);
   } catch (error) {
     failure =
       error instanceof Violation
@@ -262,8 +294,9 @@ async function on(cluster: SimCluster, name: string) {
   return cluster.node(name);
 }
 
-/** The core's properties held on every step so far, and no member failed. */
-function checkCore(cluster: SimCluster): void {
+/** The core's properties held on every step so far, no member failed, and no effect ran twice. */
+function checkCore(cluster: SimCluster, effects: EffectsBook): void {
+  if (effects.wrong !== null) throw new Violation(effects.wrong);
   if (cluster.checks.violation !== null) throw new Violation(cluster.checks.violation);
   const failed = cluster.memberFailures[0];
   if (failed !== undefined) throw new Violation(`a member failed: ${failed}`);
@@ -276,13 +309,14 @@ async function act(
   registers: RegisterBook,
   declarations: readonly Declaration[],
   coverage: ClusterCoverage,
+  effects: EffectsBook,
 ): Promise<void> {
   const running = cluster.names.filter((name) => cluster.running(name));
   const down = cluster.names.filter((name) => !cluster.running(name));
   const roll = workload.next();
   const book = workload.pick(books);
   if (roll < 0.38 && running.length > 0) {
-    if (!book.deleting) await commands(cluster, workload, book, running, coverage);
+    if (!book.deleting) await commands(cluster, workload, book, running, coverage, effects);
   } else if (roll < 0.4 && running.length > 0) {
     await deleteAndCreate(cluster, workload, book, declarations, running, coverage);
   } else if (roll < 0.55 && running.length > 0) {
@@ -459,34 +493,43 @@ function deletedEverywhere(cluster: SimCluster, book: GroupBook, coverage: Clust
   coverage.deletes += 1;
 }
 
-/** A burst of commands at once from running nodes; now and then one whose machine throws. */
+/**
+ * A burst of commands at once from running nodes: now and then one that breaks the machine's
+ * contract (it must fail with MACHINE_ERROR and change nothing), or one whose effect sends to a
+ * mailbox (it must arrive at most once).
+ */
 async function commands(
   cluster: SimCluster,
   workload: Prng,
   book: GroupBook,
   running: readonly string[],
   coverage: ClusterCoverage,
+  effects: EffectsBook,
 ): Promise<void> {
-  const burst = Array.from({ length: workload.between(1, 5) }, () => ({
-    from: workload.pick(running),
-    boom: workload.chance(0.1),
-  }));
+  const burst = Array.from({ length: workload.between(1, 5) }, () => {
+    const from = workload.pick(running);
+    const roll = workload.next();
+    if (roll < 0.1) return { from, bad: workload.pick(badCommands), command: null };
+    if (roll >= 0.2) return { from, bad: null, command: 1 };
+    effects.sent += 1;
+    return { from, bad: null, command: { notify: effects.sent, node: workload.pick(cluster.names) } };
+  });
   const outcome = await cluster.call(() =>
     Promise.allSettled(
-      burst.map(({ from, boom }) => {
-        if (!boom) book.sent += 1;
+      burst.map(({ from, bad, command }) => {
+        if (bad === null) book.sent += 1;
         return cluster
           .awake(from)
-          .then(() => cluster.node(from).command<number>(book.name, boom ? 'boom' : 1, { timeoutMs: 5_000 }));
+          .then(() => cluster.node(from).command<number>(book.name, bad ?? command, { timeoutMs: 5_000 }));
       }),
     ),
   );
   check(outcome.ok, `a burst of commands never settled: ${!outcome.ok && String(outcome.error)}`);
   if (!outcome.ok) return;
   for (const [position, settled] of outcome.value.entries()) {
-    const { boom } = burst[position]!;
+    const { bad } = burst[position]!;
     if (settled.status === 'fulfilled') {
-      check(!boom, `${book.name}: a command whose machine throws succeeded with ${settled.value}`);
+      check(bad === null, `${book.name}: a '${bad}' command succeeded with ${settled.value}`);
       const total = settled.value;
       check(!book.acknowledged.has(total), `${book.name}: two commands acknowledged with total ${total}`);
       check(
@@ -498,11 +541,14 @@ async function commands(
       coverage.acknowledged += 1;
     } else {
       const code = codeOf(settled.reason);
-      if (boom && code === 'MACHINE_ERROR') coverage.machineErrors += 1;
+      if (bad === 'boom' && code === 'MACHINE_ERROR') coverage.machineErrors += 1;
+      if (bad !== null && bad !== 'boom' && code === 'MACHINE_ERROR') coverage.badResults += 1;
       check(
-        boom || code !== 'MACHINE_ERROR',
-        `${book.name}: a command that cannot throw failed with MACHINE_ERROR`,
+        bad !== null || code !== 'MACHINE_ERROR',
+        `${book.name}: a command that cannot fail its machine failed with MACHINE_ERROR`,
       );
+      // A command refused as overloaded was never applied: the totals must not count it.
+      if (bad === null && code === 'OVERLOADED') book.sent -= 1;
       if (code === 'TIMEOUT') coverage.timeouts += 1;
     }
   }

@@ -48,6 +48,8 @@ export class SimCluster {
   readonly checks: CoreChecks;
   /** Members that failed (threw) on any node, as the nodes reported them: each fails the seed. */
   readonly memberFailures: string[] = [];
+  /** Mailboxes registered on every node process started here; a handler hears which node received. */
+  readonly mailboxes = new Map<string, (node: string, message: unknown) => void>();
   /** What every node process started here sets on its members: the checks and the seed's core options. */
   private readonly watch: ShardWatch;
 
@@ -118,6 +120,8 @@ export class SimCluster {
     started.on('error', (error: Error) => {
       if (/failed and stopped/.test(error.message)) this.memberFailures.push(error.message);
     });
+    for (const [mailbox, handler] of this.mailboxes)
+      started.mailbox(mailbox, (message) => handler(name, message));
     this.processes.set(name, { node: started, clock });
     this.counts.starts += 1;
     this.trace.add(`s${name}`);

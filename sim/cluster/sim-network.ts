@@ -30,6 +30,8 @@ export class SimNetwork {
   dropped = 0;
   /** Processes paused long enough that their peers' failure detectors gave them up. */
   private readonly silent = new Set<string>();
+  /** Connections closed while one end slept, as `sleeper>peer`: it hears of them when it wakes. */
+  private readonly closedAsleep = new Set<string>();
   /** Deliveries waiting for a paused receiver to wake, per link, in order. */
   private readonly held = new Map<string, (() => void)[]>();
   /** Until when a node's process is paused: what arrives meanwhile waits, in order, until it wakes. */
@@ -57,6 +59,8 @@ export class SimNetwork {
   detach(name: string): void {
     this.endpoints.delete(name);
     this.silent.delete(name);
+    for (const link of [...this.closedAsleep])
+      if (link.startsWith(`${name}>`)) this.closedAsleep.delete(link);
     this.refresh();
   }
 
@@ -95,6 +99,12 @@ export class SimNetwork {
   /** Node `name`'s process woke: it hears what changed while it slept, and its peers hear it again. */
   woke(name: string): void {
     this.silent.delete(name);
+    for (const link of [...this.closedAsleep]) {
+      const [sleeper, peer] = link.split('>') as [string, string];
+      if (sleeper !== name) continue;
+      this.closedAsleep.delete(link);
+      this.endpoints.get(name)?.learn(peer, false, undefined);
+    }
     this.refresh();
   }
 
@@ -160,11 +170,29 @@ export class SimNetwork {
           // (the change that replaced it brought news of its own).
           if (up && !(current[0] && current[1])) return;
           // A paused process learns nothing until it wakes (woke() brings it the news then).
-          if (ends[0] !== undefined && current[0] && !this.asleep(one)) ends[0].learn(other, up, ends[1]);
-          if (ends[1] !== undefined && current[1] && !this.asleep(other)) ends[1].learn(one, up, ends[0]);
+          this.tell(one, ends[0], current[0], other, up, ends[1]);
+          this.tell(other, ends[1], current[1], one, up, ends[0]);
         });
       }
     }
+  }
+
+  /**
+   * Brings `name`'s end the news of its link to `peer`. A process asleep when the link closes
+   * finds the connection closed when it wakes, even if a new one is open by then: its calls
+   * waiting on that peer are lost with it, as over TCP.
+   */
+  private tell(
+    name: string,
+    end: SimTransport | undefined,
+    current: boolean | undefined,
+    peer: string,
+    up: boolean,
+    process: SimTransport | undefined,
+  ): void {
+    if (end === undefined || !current) return;
+    if (!this.asleep(name)) end.learn(peer, up, process);
+    else if (!up) this.closedAsleep.add(`${name}>${peer}`);
   }
 
   private asleep(name: string): boolean {
