@@ -3,7 +3,7 @@
 import type { Message, NodeId, Options, Write } from '../raft/index.js';
 import type { CoreObserver } from './core-host.js';
 import type { ErrorCode } from './errors.js';
-import type { Effect, SystemEvent } from './machine.js';
+import type { Effect, Machine, SystemEvent } from './machine.js';
 import type { NodeChange } from './member-changes.js';
 
 /** Commands waiting for their entry to apply, per group: past it, callers get OVERLOADED. */
@@ -45,12 +45,15 @@ export type Outcome =
   | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string };
 
 /**
- * What the simulator sets on a node's members: an observer of every step (its safety checks)
- * and core options that expose more interleavings (tiny batches, short timeouts).
+ * What the simulator sets on a node's members: an observer of every step (its safety checks),
+ * core options that expose more interleavings (tiny batches, short timeouts), and the machine
+ * code the node process runs (a module's import is cached for the life of the process, so a
+ * node restarted on upgraded code loads it under another URL).
  */
 export interface ShardWatch {
   readonly observer: CoreObserver;
   readonly options: Partial<Options>;
+  loadMachine?(module: string): Promise<Machine>;
 }
 
 /** What an actor needs from its shard. */

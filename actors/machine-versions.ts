@@ -43,13 +43,16 @@ export function enterVersion(state: VersionState, version: number, at: string): 
 /**
  * The version a leader should move its group to now, or null: the lowest version its voters'
  * code supports, when that is ahead of the log's and of what it proposed already. A voter that
- * reported nothing supports the log's version and no more.
+ * reported nothing supports the log's version and no more. Non-voters waiting to be promoted
+ * count as the voters they are about to be: a member that replaces one whose disk was lost
+ * would otherwise be promoted a voter that cannot apply its log.
  */
 export function targetVersion(state: VersionState, member: Member): number | null {
   if (member.role !== 'leader' || state.versionBlocked !== null) return null;
   let lowest = codeVersion(state);
   if (lowest <= state.effectiveVersion) return null;
-  for (const voter of member.log.config.voters) {
+  const { voters, promote } = member.log.config;
+  for (const voter of [...voters, ...promote]) {
     if (voter === member.id) continue;
     const reported = member.progress.get(voter)?.version ?? 0;
     lowest = Math.min(lowest, Math.max(reported, state.effectiveVersion));

@@ -84,6 +84,10 @@ export class Shard implements ShardContext {
     return this.host.watch ?? null;
   }
 
+  private load(module: string): Promise<Machine> {
+    return this.host.watch?.loadMachine?.(module) ?? loadMachine(module);
+  }
+
   get armedTimers(): number {
     return this.timers.armed;
   }
@@ -98,7 +102,7 @@ export class Shard implements ShardContext {
    * when the stored state cannot be stood on (a broken invariant); nothing is left running.
    */
   async open(spec: MemberSpec, stored: StoredMember | undefined): Promise<void> {
-    const machine = await loadMachine(spec.module);
+    const machine = await this.load(spec.module);
     if (this.actors.has(spec.group)) return;
     this.mark(spec.slot);
     try {
@@ -141,7 +145,7 @@ export class Shard implements ShardContext {
    * Resolves with the machine version the code supports.
    */
   async check(module: string, config: unknown): Promise<number> {
-    const machine = await loadMachine(module);
+    const machine = await this.load(module);
     initialState(machine, { config });
     return machine.version ?? 0;
   }

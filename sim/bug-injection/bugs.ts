@@ -90,4 +90,16 @@ export const plantedBugs: readonly PlantedBug[] = [
     replace:
       "this.commands!.acceptedAt.set(output.index, output.id);\n        const early = this.member.log.entryAt(output.index)!;\n        this.applyEntry(early, this.answeredBy(early));\n        return;\n      }\n      case 'apply':\n        for (const entry of output.entries) if (!(this.member.role === 'leader' && entry.term === this.member.term && entry.kind === 'command')) this.applyEntry(entry, this.answeredBy(entry));",
   },
+  {
+    name: 'apply entries under the version the code supports, not the log',
+    file: 'actors/machine-application.ts',
+    find: 'version: host.effectiveVersion };',
+    replace: 'version: host.machine.version ?? 0 };',
+  },
+  {
+    name: 'found a group afresh on a node whose disk was wiped',
+    file: 'runtime/group-creation.ts',
+    find: 'const founding = held ? foundingOf(prepared) : newFounding(record, prepared);',
+    replace: 'const founding = newFounding(record, prepared);',
+  },
 ];

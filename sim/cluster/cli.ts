@@ -8,6 +8,7 @@ import { TraceHash } from '../trace-hash.js';
 import { type ClusterCoverage, clusterCoverageNames, runClusterSeed } from './run-cluster-seed.js';
 
 const machine = new URL('./counter-machine.js', import.meta.url).href;
+const upgrade = new URL('./counter-machine-v1.js', import.meta.url).href;
 /** Below this many seeds a batch is a replay, not a claim of coverage. */
 const coverageBatch = 20;
 
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
   let failed = 0;
   const started = performance.now();
   for (let seed = first; seed < first + seeds; seed += 1) {
-    const result = await runClusterSeed({ seed, module: machine, steps, nodes });
+    const result = await runClusterSeed({ seed, module: machine, upgrade, steps, nodes });
     batchHash.add(result.traceHash);
     for (const name of clusterCoverageNames) total[name] += result.coverage[name];
     if (result.failure === null) passed += 1;

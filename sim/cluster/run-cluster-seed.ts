@@ -1,6 +1,7 @@
 // One seed of the production-node simulation: three FlotillaNodes under SimCluster, two counter
 // groups and a register group, and a workload drawn from the seed (commands from any node,
-// machines that throw or return bad effects or unencodable replies, commands whose effects send
+// a rolling upgrade of the counter's code (nodes restarted onto it one at a time), machines that
+// throw or return bad effects or unencodable replies, commands whose effects send
 // to a mailbox, concurrent register writes and consistent reads, leadership transfers,
 // members stopped and restarted, crashes, restarts, replaced disks with the groups declared
 // again, process pauses (a paused register leader is probed for a stale read), leaders cut off
@@ -11,6 +12,8 @@
 //   and changes nothing, and no command that succeeds fails so; an OVERLOADED one is not applied;
 // - an effect runs at most once;
 // - every member that applied the log to index i holds the same machine state at i;
+// - no member's code is older than its log, and once every node runs the new code, every
+//   member of each counter group has moved to its version;
 // - a consistent read sees every command acknowledged before it began, and no more than were sent;
 // - after healing, every group has a leader, its total holds every acknowledged command and no
 //   more than were sent, and every member holds that same total;
@@ -34,6 +37,9 @@ export interface ClusterCoverage {
   badResults: number;
   /** Mailbox deliveries made by the effects of notify commands. */
   effectsRun: number;
+  /** Nodes restarted onto the counter's next version, and groups that moved to it once all had. */
+  upgrades: number;
+  versionMoves: number;
   reads: number;
   crashes: number;
   restarts: number;
@@ -61,6 +67,8 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'machineErrors',
   'badResults',
   'effectsRun',
+  'upgrades',
+  'versionMoves',
   'reads',
   'crashes',
   'restarts',
@@ -94,6 +102,8 @@ export interface ClusterSeedOptions {
   readonly seed: number;
   /** The counter machine's module URL. */
   readonly module: string;
+  /** The counter's next version, which a rolling upgrade installs in place of `module` for some seeds. */
+  readonly upgrade?: string;
   /** Workload steps before healing. */
   readonly steps?: number;
   /** Nodes in the cluster (three unless told): some scenarios (Raft's Figure 8) need five. */
@@ -154,6 +164,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     machineErrors: 0,
     badResults: 0,
     effectsRun: 0,
+    upgrades: 0,
+    versionMoves: 0,
     reads: 0,
     crashes: 0,
     restarts: 0,
@@ -175,7 +187,9 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     recreations: 0,
     killsMidCall: 0,
   };
-  await SimCluster.preload([options.module]);
+  await SimCluster.preload(
+    options.upgrade === undefined ? [options.module] : [options.module, options.upgrade],
+  );
   const workload = new Prng(options.seed ^ 0x5eed5eed);
   // Tiny batches and windows split the core's work and expose more interleavings.
   const electionTimeout = workload.pick([300, 1_000]);
@@ -223,9 +237,13 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
       check(created.ok, `createGroup ${name}: ${!created.ok && String(created.error)}`);
     }
     isolateNewLeaders(cluster, workload, coverage);
+    // For some seeds, a rolling upgrade of the counter's code, one node at a time, as the run goes.
+    const upgrading = options.upgrade !== undefined && workload.chance(0.35) ? [...cluster.names] : [];
     const steps = options.steps ?? 40;
     for (let step = 0; step < steps; step += 1) {
-      await act(cluster, workload, books, registers, declarations, coverage, effects);
+      if (upgrading.length > 0 && workload.chance(0.12))
+        await upgradeNode(cluster, upgrading.shift()!, options.module, options.upgrade!, coverage);
+      else await act(cluster, workload, books, registers, declarations, coverage, effects);
       checkCore(cluster, effects);
     }
     // Heal: every link back, every node running, and time for the groups to settle.
@@ -246,6 +264,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
       }
     await cluster.run(10_000);
     for (const book of books) await checkSettled(cluster, book);
+    const upgraded = options.upgrade !== undefined && upgrading.length === 0 && coverage.upgrades > 0;
+    for (const book of books) await checkVersion(cluster, book, upgraded, coverage);
     await registerOperations(cluster, workload, registers, cluster.names, coverage);
     checkRegisters(registers);
     checkCore(cluster, effects);
@@ -722,6 +742,52 @@ async function checkSettled(cluster: SimCluster, book: GroupBook): Promise<void>
   );
 }
 
+/**
+ * A node restarted onto the counter's next version (or, if it is down, given it for when it
+ * starts): stopped cleanly, as a deploy does, and started again.
+ */
+async function upgradeNode(
+  cluster: SimCluster,
+  name: string,
+  module: string,
+  upgrade: string,
+  coverage: ClusterCoverage,
+): Promise<void> {
+  const running = cluster.running(name);
+  if (running) await cluster.stop(name);
+  cluster.install(name, module, upgrade);
+  if (running) await cluster.start(name);
+  coverage.upgrades += 1;
+}
+
+/**
+ * No member's code is ever older than its log (it would stop applying); once every node runs
+ * the next version, every member of the group has moved to it, through the log.
+ */
+async function checkVersion(
+  cluster: SimCluster,
+  book: GroupBook,
+  upgraded: boolean,
+  coverage: ClusterCoverage,
+): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const versions: number[] = [];
+    for (const name of cluster.names) {
+      const status = await cluster.call(() => cluster.node(name).status(book.name));
+      if (!status.ok) continue;
+      check(status.value.blocked === null, `${book.name}: ${name} is blocked: ${status.value.blocked}`);
+      versions.push(status.value.version);
+    }
+    if (!upgraded) return;
+    if (versions.length === cluster.names.length && versions.every((version) => version === 1)) {
+      coverage.versionMoves += 1;
+      return;
+    }
+    await cluster.run(1_000);
+  }
+  check(false, `${book.name}: every node runs version 1, yet ${await statuses(cluster, book.name)}`);
+}
+
 /** Each member's status, for a failure's message. */
 async function statuses(cluster: SimCluster, group: string): Promise<string> {
   const parts: string[] = [];
@@ -729,9 +795,9 @@ async function statuses(cluster: SimCluster, group: string): Promise<string> {
     const status = await cluster.call(() => cluster.node(name).status(group));
     if (!status.ok) parts.push(`${name}: ${codeOf(status.error)}`);
     else {
-      const { member, role, term, leader, commitIndex, appliedIndex, failure } = status.value;
+      const { member, role, term, leader, commitIndex, appliedIndex, version, failure } = status.value;
       parts.push(
-        `${member} ${role} term ${term} leader ${leader} commit ${commitIndex} applied ${appliedIndex}${failure === null ? '' : ` failed: ${failure}`}`,
+        `${member} ${role} term ${term} leader ${leader} commit ${commitIndex} applied ${appliedIndex} version ${version}${failure === null ? '' : ` failed: ${failure}`}`,
       );
     }
   }

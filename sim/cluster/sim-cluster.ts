@@ -48,6 +48,8 @@ export class SimCluster {
   readonly checks: CoreChecks;
   /** Members that failed (threw) on any node, as the nodes reported them: each fails the seed. */
   readonly memberFailures: string[] = [];
+  /** Per node, the machine code installed in place of a module's (module URL to the URL loaded). */
+  private readonly installed = new Map<string, Map<string, string>>();
   /** Mailboxes registered on every node process started here; a handler hears which node received. */
   readonly mailboxes = new Map<string, (node: string, message: unknown) => void>();
   /** What every node process started here sets on its members: the checks and the seed's core options. */
@@ -98,12 +100,13 @@ export class SimCluster {
     if (this.processes.has(name)) throw new Error(`node ${name} is already running`);
     const clock = new NodeClock(this.time, new Prng(this.prng.seed()));
     const disk = this.disks.get(name)!;
+    const code = new Map(this.installed.get(name));
     const environment: NodeEnvironment = {
       clock,
       openLog: async (options) => disk.openLog(options, clock, () => this.prng.between(1, 10)),
       openDirectory: () => disk.openDirectory(),
       localTransport: (node, events) => this.network.attach(node, events),
-      watch: this.watch,
+      watch: { ...this.watch, loadMachine: (module) => loadMachine(code.get(module) ?? module) },
     };
     let started: FlotillaNode | undefined;
     let failure: unknown;
@@ -128,6 +131,20 @@ export class SimCluster {
     return started;
   }
 
+  /**
+   * Installs new code for machine `module` on node `name`: its processes started from now on
+   * run `replacement` (preloaded) wherever a group names `module`, as a deploy would.
+   */
+  install(name: string, module: string, replacement: string): void {
+    let code = this.installed.get(name);
+    if (code === undefined) {
+      code = new Map();
+      this.installed.set(name, code);
+    }
+    code.set(module, replacement);
+    this.trace.add(`u${name}`);
+  }
+
   /** Kills node process `name`: nothing it armed runs again; what its disk had not synced may be lost. */
   crash(name: string): void {
     const process = this.processes.get(name);
@@ -138,6 +155,20 @@ export class SimCluster {
     this.disks.get(name)!.crash(this.prng, this.tearProbability);
     this.counts.crashes += 1;
     this.trace.add(`k${name}`);
+  }
+
+  /** Stops node process `name` cleanly, as SIGTERM does: what it wrote is synced first. */
+  async stop(name: string): Promise<void> {
+    const process = this.processes.get(name);
+    if (process === undefined) return;
+    await this.call(async () => {
+      await this.awake(name);
+      await process.node.close();
+    });
+    this.processes.delete(name);
+    process.clock.alive = false;
+    this.network.detach(name);
+    this.trace.add(`t${name}`);
   }
 
   /**

@@ -187,8 +187,11 @@ class SimLog implements GroupLog {
     };
   }
 
+  /** A clean close, as the WAL's: everything written is synced first (a crash is SimStorage.crash). */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    this.storage.sync(this.storage.pending);
   }
 
   private append(op: LogOp): void {
