@@ -54,6 +54,11 @@ export interface ShardWatch {
   readonly observer: CoreObserver;
   readonly options: Partial<Options>;
   loadMachine?(module: string): Promise<Machine>;
+  /**
+   * Handed, once a node's shards exist, a way to fail one as a dying worker thread would: with
+   * `culprit`, the shard of that group, its member taken for the cause; without, shard 0.
+   */
+  shardsStarted?(fail: (culprit: string | null, reason: string) => void): void;
 }
 
 /** What an actor needs from its shard. */

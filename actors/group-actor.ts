@@ -48,6 +48,7 @@ export class GroupActor extends CoreHost implements ApplyHost {
   effectiveVersion = 0;
   versionBlocked: string | null = null;
   proposedVersion = 0;
+  proposedTerm = 0;
   /** The last entry applied to the machine here: behind the core's while blocked. */
   appliedIndex = 0;
 
@@ -108,8 +109,12 @@ export class GroupActor extends CoreHost implements ApplyHost {
       this.step({ type: 'hostStatus', version: reported, eligible });
     const target = targetVersion(this, this.member);
     if (target === null) return;
-    this.proposedVersion = target;
+    const before = this.member.log.lastIndex;
     this.step({ type: 'propose', proposals: [{ id: -1, data: encodeVersion(target) }] });
+    // Refused (a leadership transfer under way): proposed again on a later turn.
+    if (this.member.log.lastIndex === before) return;
+    this.proposedVersion = target;
+    this.proposedTerm = this.member.term;
   }
 
   /** One propose for every command of the turn: one write and one append per follower for all. */

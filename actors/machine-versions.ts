@@ -14,8 +14,13 @@ export interface VersionState {
   effectiveVersion: number;
   /** Why this member stopped applying, once its code turned out too old for its log. */
   versionBlocked: string | null;
-  /** The highest version this member proposed while leading, so it proposes each once. */
+  /** The highest version this member proposed while leading, in term `proposedTerm`: once a term. */
   proposedVersion: number;
+  /**
+   * A proposal of an earlier term may have been overwritten since (its leader deposed before it
+   * committed), so a leader proposes again in a term of its own.
+   */
+  proposedTerm: number;
 }
 
 /** The version this member's machine code supports (`machine.version`, 0 if it has none). */
@@ -57,5 +62,6 @@ export function targetVersion(state: VersionState, member: Member): number | nul
     const reported = member.progress.get(voter)?.version ?? 0;
     lowest = Math.min(lowest, Math.max(reported, state.effectiveVersion));
   }
-  return lowest > Math.max(state.effectiveVersion, state.proposedVersion) ? lowest : null;
+  const proposed = state.proposedTerm === member.term ? state.proposedVersion : 0;
+  return lowest > Math.max(state.effectiveVersion, proposed) ? lowest : null;
 }

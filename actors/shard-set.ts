@@ -45,7 +45,7 @@ export class ShardSet {
 
   constructor(
     private readonly node: string,
-    threads: number,
+    private readonly threads: number,
     private readonly host: ShardSetHost,
     /** Inline shards run on it; worker threads keep their own (the simulator runs inline shards only). */
     private readonly clock: Clock = systemClock,
@@ -60,9 +60,17 @@ export class ShardSet {
     };
     this.failures = Array.from({ length: Math.max(threads, 1) }, () => []);
     this.shards =
-      threads === 0
-        ? [new InlineShard(node, this.shardHost, clock)]
-        : Array.from({ length: threads }, (_, index) => this.worker(index));
+      threads === 0 ? [this.inline()] : Array.from({ length: threads }, (_, index) => this.worker(index));
+    host.watch?.shardsStarted?.((culprit, reason) => this.failShard(culprit, reason));
+  }
+
+  /** The simulator's stand-in for a worker thread dying: the shard's members are gone at once. */
+  private failShard(culprit: string | null, reason: string): void {
+    const index = culprit === null ? 0 : this.shards.indexOf(this.shardFor(culprit));
+    const shard = this.shards[index]!;
+    const slot = culprit === null ? 0 : (this.running.get(culprit)?.slot ?? 0);
+    void shard.stop();
+    this.failed(index, shard, reason, slot);
   }
 
   get size(): number {
@@ -147,6 +155,10 @@ export class ShardSet {
     return this.shards[groupHash(group) % this.shards.length]!;
   }
 
+  private inline(): InlineShard {
+    return new InlineShard(this.node, this.shardHost, this.clock);
+  }
+
   private worker(index: number): WorkerShard {
     const shard: WorkerShard = new WorkerShard(this.node, this.shardHost, (reason, culpritSlot) =>
       this.failed(index, shard, reason, culpritSlot),
@@ -170,7 +182,9 @@ export class ShardSet {
     this.failures[index] = recent;
     const restarted = recent.length <= maxShardRestartsPerMinute;
     this.shards[index] = restarted
-      ? this.worker(index)
+      ? this.threads === 0
+        ? this.inline()
+        : this.worker(index)
       : new FailedShard(`its worker failed ${recent.length} times in a minute; the last time ${reason}`);
     this.host.shardFailed({ shard: index, reason, groups, culprit, restarted });
   }

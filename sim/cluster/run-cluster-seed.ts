@@ -1,6 +1,7 @@
 // One seed of the production-node simulation: three FlotillaNodes under SimCluster, two counter
 // groups and a register group, and a workload drawn from the seed (commands from any node,
-// a rolling upgrade of the counter's code (nodes restarted onto it one at a time), machines that
+// a rolling upgrade of the counter's code (nodes restarted onto it one at a time), createGroup
+// of a machine one node cannot load, shards failing (as a worker thread dying would), machines that
 // throw or return bad effects or unencodable replies, commands whose effects send
 // to a mailbox, concurrent register writes and consistent reads, leadership transfers,
 // members stopped and restarted, crashes, restarts, replaced disks with the groups declared
@@ -12,6 +13,7 @@
 //   and changes nothing, and no command that succeeds fails so; an OVERLOADED one is not applied;
 // - an effect runs at most once;
 // - every member that applied the log to index i holds the same machine state at i;
+// - a group whose machine a node cannot load is never created, on any node;
 // - no member's code is older than its log, and once every node runs the new code, every
 //   member of each counter group has moved to its version;
 // - a consistent read sees every command acknowledged before it began, and no more than were sent;
@@ -23,6 +25,7 @@
 //   matching, leader completeness, state machine safety, commit never beyond a durable quorum,
 //   term and vote kept across restarts.
 import { FlotillaError } from '../../actors/index.js';
+import { loadMachine } from '../../actors/machine.js';
 import type { GroupSpec } from '../../runtime/group-spec.js';
 import type { FlotillaNode } from '../../runtime/node.js';
 import { checkLinearizable, type Operation } from '../linearizability/index.js';
@@ -40,6 +43,10 @@ export interface ClusterCoverage {
   /** Nodes restarted onto the counter's next version, and groups that moved to it once all had. */
   upgrades: number;
   versionMoves: number;
+  /** createGroup calls refused because one node cannot load the machine. */
+  unloadableRefused: number;
+  /** Shards failed, as a worker thread dying would. */
+  shardFailures: number;
   reads: number;
   crashes: number;
   restarts: number;
@@ -69,6 +76,8 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'effectsRun',
   'upgrades',
   'versionMoves',
+  'unloadableRefused',
+  'shardFailures',
   'reads',
   'crashes',
   'restarts',
@@ -134,6 +143,10 @@ interface RegisterBook {
 }
 
 const registerModule = new URL('./register-machine.js', import.meta.url).href;
+/** A module no node imports as such: each runs the counter for it, but one, for some seeds, broken code. */
+const unloadableModule = new URL('./unloadable-counter.js', import.meta.url).href;
+const notAMachine = new URL('./not-a-machine.js', import.meta.url).href;
+const unloadableGroup = 'u1';
 const registerKeys = ['x', 'y', 'z'];
 const badCommands: readonly BadCommand[] = ['boom', 'badEffect', 'badReply'];
 
@@ -166,6 +179,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     effectsRun: 0,
     upgrades: 0,
     versionMoves: 0,
+    unloadableRefused: 0,
+    shardFailures: 0,
     reads: 0,
     crashes: 0,
     restarts: 0,
@@ -228,6 +243,15 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     deleting: false,
   }));
   let failure: string | null = null;
+  // For some seeds, one node's code for a module is broken (it exports no machine): no group of
+  // that module may ever be created, on any node.
+  const unloadable = workload.chance(0.4);
+  if (unloadable) {
+    await loadMachine(notAMachine).catch(() => undefined);
+    const broken = workload.pick(cluster.names);
+    for (const name of cluster.names)
+      cluster.install(name, unloadableModule, name === broken ? notAMachine : options.module);
+  }
   try {
     for (const name of cluster.names) await cluster.start(name);
     for (const { name, spec } of declarations) {
@@ -240,9 +264,12 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     // For some seeds, a rolling upgrade of the counter's code, one node at a time, as the run goes.
     const upgrading = options.upgrade !== undefined && workload.chance(0.35) ? [...cluster.names] : [];
     const steps = options.steps ?? 40;
+    const shardFailures = new Map<string, number>();
     for (let step = 0; step < steps; step += 1) {
       if (upgrading.length > 0 && workload.chance(0.12))
         await upgradeNode(cluster, upgrading.shift()!, options.module, options.upgrade!, coverage);
+      else if (unloadable && workload.chance(0.05)) await createUnloadable(cluster, workload, coverage);
+      else if (workload.chance(0.04)) failShard(cluster, workload, shardFailures);
       else await act(cluster, workload, books, registers, declarations, coverage, effects);
       checkCore(cluster, effects);
     }
@@ -259,11 +286,13 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
           (await on(cluster, name)).createGroup(group.name, group.spec, { timeoutMs: 10_000 }),
         );
         const status = await cluster.call(() => cluster.node(name).status(group.name));
-        if (status.ok && status.value.role === 'stopped')
+        if (status.ok && (status.value.role === 'stopped' || status.value.role === 'failed'))
           await cluster.call(() => cluster.node(name).restartGroup(group.name));
       }
     await cluster.run(10_000);
     for (const book of books) await checkSettled(cluster, book);
+    for (const name of cluster.names)
+      check(!cluster.node(name).groups().includes(unloadableGroup), `${unloadableGroup} exists on ${name}`);
     const upgraded = options.upgrade !== undefined && upgrading.length === 0 && coverage.upgrades > 0;
     for (const book of books) await checkVersion(cluster, book, upgraded, coverage);
     await registerOperations(cluster, workload, registers, cluster.names, coverage);
@@ -278,6 +307,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
   coverage.crashes = cluster.counts.crashes;
   coverage.wipes = cluster.counts.wipes;
   coverage.pauses = cluster.counts.pauses;
+  coverage.shardFailures = cluster.counts.shardFailures;
   coverage.restarts = cluster.counts.starts - cluster.names.length;
   Object.assign(coverage, cluster.checks.coverage);
   return { seed: options.seed, failure, traceHash: cluster.trace.digest(), coverage };
@@ -740,6 +770,40 @@ async function checkSettled(cluster: SimCluster, book: GroupBook): Promise<void>
     false,
     `${book.name}: members did not converge on ${total}: ${JSON.stringify(locals)}; ${await statuses(cluster, book.name)}`,
   );
+}
+
+/** Fails a running node's shard, as its worker thread dying would; now and then with a culprit. */
+function failShard(cluster: SimCluster, workload: Prng, failures: Map<string, number>): void {
+  // Under the node's limit of restarts a minute: past it the shard is not started again.
+  const running = cluster.names.filter((name) => cluster.running(name) && (failures.get(name) ?? 0) < 2);
+  if (running.length === 0) return;
+  const name = workload.pick(running);
+  const groups = cluster.node(name).groups();
+  const culprit = groups.length > 0 && workload.chance(0.5) ? workload.pick(groups) : null;
+  failures.set(name, (failures.get(name) ?? 0) + 1);
+  cluster.failShard(name, culprit);
+}
+
+/**
+ * createGroup of a group whose machine one node cannot load, from a running node: it fails
+ * (BAD_ARGUMENT once every node has answered, else TIMEOUT) and no node holds the group.
+ */
+async function createUnloadable(
+  cluster: SimCluster,
+  workload: Prng,
+  coverage: ClusterCoverage,
+): Promise<void> {
+  const running = cluster.names.filter((name) => cluster.running(name));
+  if (running.length === 0) return;
+  const spec = { machine: { module: unloadableModule }, members: [...cluster.names] };
+  const created = await cluster.call(async () =>
+    (await on(cluster, workload.pick(running))).createGroup(unloadableGroup, spec, { timeoutMs: 3_000 }),
+  );
+  check(!created.ok, `${unloadableGroup}, whose machine a node cannot load, was created`);
+  if (!created.ok && codeOf(created.error) === 'BAD_ARGUMENT') coverage.unloadableRefused += 1;
+  for (const name of running)
+    if (cluster.running(name))
+      check(!cluster.node(name).groups().includes(unloadableGroup), `${unloadableGroup} exists on ${name}`);
 }
 
 /**

@@ -31,6 +31,8 @@ export interface SimClusterOptions {
 interface Process {
   readonly node: FlotillaNode;
   readonly clock: NodeClock;
+  /** Fails a shard of the process as a dying worker thread would (ShardWatch.shardsStarted). */
+  readonly failShard: (culprit: string | null, reason: string) => void;
 }
 
 export class SimCluster {
@@ -43,7 +45,7 @@ export class SimCluster {
   private readonly processes = new Map<string, Process>();
   private readonly tearProbability: number;
   /** Process starts, crashes and wipes, for coverage. */
-  readonly counts = { starts: 0, crashes: 0, wipes: 0, pauses: 0 };
+  readonly counts = { starts: 0, crashes: 0, wipes: 0, pauses: 0, shardFailures: 0 };
   /** The core's safety properties, checked on every member's every step. */
   readonly checks: CoreChecks;
   /** Members that failed (threw) on any node, as the nodes reported them: each fails the seed. */
@@ -106,8 +108,15 @@ export class SimCluster {
       openLog: async (options) => disk.openLog(options, clock, () => this.prng.between(1, 10)),
       openDirectory: () => disk.openDirectory(),
       localTransport: (node, events) => this.network.attach(node, events),
-      watch: { ...this.watch, loadMachine: (module) => loadMachine(code.get(module) ?? module) },
+      watch: {
+        ...this.watch,
+        loadMachine: (module) => loadMachine(code.get(module) ?? module),
+        shardsStarted: (fail) => {
+          failShard = fail;
+        },
+      },
     };
+    let failShard: Process['failShard'] = () => undefined;
     let started: FlotillaNode | undefined;
     let failure: unknown;
     FlotillaNode.start({ name, dataDir: `/sim/${name}`, threads: 0 }, environment).then(
@@ -125,7 +134,7 @@ export class SimCluster {
     });
     for (const [mailbox, handler] of this.mailboxes)
       started.mailbox(mailbox, (message) => handler(name, message));
-    this.processes.set(name, { node: started, clock });
+    this.processes.set(name, { node: started, clock, failShard });
     this.counts.starts += 1;
     this.trace.add(`s${name}`);
     return started;
@@ -155,6 +164,18 @@ export class SimCluster {
     this.disks.get(name)!.crash(this.prng, this.tearProbability);
     this.counts.crashes += 1;
     this.trace.add(`k${name}`);
+  }
+
+  /**
+   * Fails a shard of node process `name`, as a worker thread dying would: its members are gone
+   * at once and the node opens them again from the log, but `culprit`'s, taken for the cause.
+   */
+  failShard(name: string, culprit: string | null): void {
+    const process = this.processes.get(name);
+    if (process === undefined) return;
+    process.failShard(culprit, 'the simulator failed it');
+    this.counts.shardFailures += 1;
+    this.trace.add(`f${name}${culprit ?? ''}`);
   }
 
   /** Stops node process `name` cleanly, as SIGTERM does: what it wrote is synced first. */

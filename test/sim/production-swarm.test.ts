@@ -28,9 +28,9 @@ describe('the production-node simulation', () => {
 
   it('prints the same trace hash when the same seeds run twice', () => {
     const hash = (stdout: string) => /trace hash: ([0-9a-f]{16})/.exec(stdout)?.[1];
-    const first = hash(sim('--seeds', '20', '--seed', '500'));
+    const first = hash(sim('--seeds', '30', '--seed', '500'));
     expect(first).toBeDefined();
-    expect(hash(sim('--seeds', '20', '--seed', '500'))).toBe(first);
+    expect(hash(sim('--seeds', '30', '--seed', '500'))).toBe(first);
   });
 
   it('passes the seeds that once failed, pinned here for good', () => {
@@ -58,6 +58,9 @@ describe('the production-node simulation', () => {
     // 88: a rolling upgrade moved a group to the new version while the member replacing a
     // wiped one, still a non-voter waiting to be promoted, ran the old code; once promoted, it
     // could not apply (actors/machine-versions.ts now waits for members being promoted too).
+    // 818, 1886: every node ran the new version, yet the group stayed at the old one: a leader
+    // proposed the version once, and never again after the entry was lost with a change of
+    // leader (818) or the proposal was refused during a leadership transfer (1886).
     // 564: a leader committed an entry acknowledged by a member deleted since (the
     // commit check counts a member's erased data as held: the delete was asked for).
     for (const seed of [
