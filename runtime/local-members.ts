@@ -143,7 +143,12 @@ export class LocalMembers {
     if (existing !== undefined && !sameSpec(existing, record))
       throw badArgument(`group ${record.name} exists with a different spec`);
     if (existing !== undefined && this.heldMember(record.name) !== null) {
-      if (!this.shards.has(record.name) && !existing.stopped) await this.open(existing);
+      if (!this.shards.has(record.name) && !existing.stopped) {
+        await this.open(existing);
+        // Its peers stopped waiting on it when it failed: they hear it is back, or a quiet
+        // leader never sends it anything again.
+        this.events.changed(record.name, true);
+      }
       return 'held';
     }
     if (this.reservations.get(record.name) !== member) return 'stale';

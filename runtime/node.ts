@@ -256,11 +256,12 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   async deleteGroup(name: string, options: CallOptions = {}): Promise<void> {
     this.ensureOpen();
     const deadline = this.router.deadline(options);
-    // Where members are: as a running member says, or, when none answers (all failed or
-    // stopped), as the group's record says; and always this node, if it holds the group.
+    // Where members may be: as a running member says, and as the group's record says (a member
+    // removed while its node was down still holds its data, and no leader is left to tell it
+    // it is out once the group is gone); and always this node, if it holds the group.
     const record = await this.router.recordFor(name, deadline);
     const members = await this.members(name, options).catch(() => null);
-    const targets = new Set(members === null ? record.members : allMembers(members));
+    const targets = new Set([...record.members, ...(members === null ? [] : allMembers(members))]);
     if (this.local.record(name) !== undefined) targets.add(this.name);
     await Promise.all(
       [...targets].map(async (member) => {
@@ -371,9 +372,19 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     const deadline = this.router.deadline(options);
     const change: NodeChange = { kind: 'remove', node };
     await this.changeMembers(name, change, deadline);
-    const removed = await this.router.callOn(node, { op: 'deleteMember', group: name }, deadline);
-    if (removed.kind === 'error' && removed.code !== 'NO_SUCH_GROUP')
-      throwIfFailed(removed, `remove ${name}`);
+    // Out of the group now; its data goes too. A node not reachable is asked again until the
+    // deadline (its member, out of date, would otherwise keep its data and stand for election).
+    for (;;) {
+      const removed = await this.router.callOn(node, { op: 'deleteMember', group: name }, deadline);
+      if (removed.kind === 'ok' || (removed.kind === 'error' && removed.code === 'NO_SUCH_GROUP')) return;
+      if (removed.kind === 'error' && removed.code !== 'TIMEOUT') throwIfFailed(removed, `remove ${name}`);
+      await backOff(
+        this.clock,
+        deadline,
+        () =>
+          `remove ${name}: ${node} is out of the group, but was not reachable to delete its member's data (it deletes it once it hears from a leader)`,
+      );
+    }
   }
 
   async transferLeadership(name: string, node: string, options: CallOptions = {}): Promise<void> {

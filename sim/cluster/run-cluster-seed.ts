@@ -1,7 +1,7 @@
 // One seed of the production-node simulation: three FlotillaNodes under SimCluster, two counter
 // groups and a register group, and a workload drawn from the seed (commands from any node,
 // a rolling upgrade of the counter's code (nodes restarted onto it one at a time), createGroup
-// of a machine one node cannot load, shards failing (as a worker thread dying would), machines that
+// of a machine one node cannot load, members removed and added back, shards failing (as a worker thread dying would), machines that
 // throw or return bad effects or unencodable replies, commands whose effects send
 // to a mailbox, concurrent register writes and consistent reads, leadership transfers,
 // members stopped and restarted, crashes, restarts, replaced disks with the groups declared
@@ -47,6 +47,9 @@ export interface ClusterCoverage {
   unloadableRefused: number;
   /** Shards failed, as a worker thread dying would. */
   shardFailures: number;
+  /** Members removed by removeMember, and members added back by addMember. */
+  removals: number;
+  additions: number;
   reads: number;
   crashes: number;
   restarts: number;
@@ -78,6 +81,8 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'versionMoves',
   'unloadableRefused',
   'shardFailures',
+  'removals',
+  'additions',
   'reads',
   'crashes',
   'restarts',
@@ -128,6 +133,8 @@ interface GroupBook {
   maxAcknowledged: number;
   /** A deleteGroup that did not succeed: members may be left, so commands wait until one does. */
   deleting: boolean;
+  /** The node whose member removeMember was asked to take out (and may have), until it is added back. */
+  removed: string | null;
 }
 
 interface Declaration {
@@ -181,6 +188,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     versionMoves: 0,
     unloadableRefused: 0,
     shardFailures: 0,
+    removals: 0,
+    additions: 0,
     reads: 0,
     crashes: 0,
     restarts: 0,
@@ -241,6 +250,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     acknowledged: new Set(),
     maxAcknowledged: 0,
     deleting: false,
+    removed: null,
   }));
   let failure: string | null = null;
   // For some seeds, one node's code for a module is broken (it exports no machine): no group of
@@ -270,12 +280,16 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
         await upgradeNode(cluster, upgrading.shift()!, options.module, options.upgrade!, coverage);
       else if (unloadable && workload.chance(0.05)) await createUnloadable(cluster, workload, coverage);
       else if (workload.chance(0.04)) failShard(cluster, workload, shardFailures);
+      else if (workload.chance(0.05)) await changeMembers(cluster, workload, workload.pick(books), coverage);
       else await act(cluster, workload, books, registers, declarations, coverage, effects);
       checkCore(cluster, effects);
     }
-    // Heal: every link back, every node running, and time for the groups to settle.
+    // Heal: every link back, every node running (a rolling upgrade finished), and time for the
+    // groups to settle.
     cluster.checks.onLeader = null;
     cluster.network.heal();
+    for (const name of upgrading.splice(0))
+      await upgradeNode(cluster, name, options.module, options.upgrade!, coverage);
     for (const name of cluster.names) if (!cluster.running(name)) await cluster.start(name);
     for (const book of books) if (book.deleting) await finishDelete(cluster, book, coverage);
     // What an application does when its nodes come back: declare every group again, on each,
@@ -289,11 +303,14 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
         if (status.ok && (status.value.role === 'stopped' || status.value.role === 'failed'))
           await cluster.call(() => cluster.node(name).restartGroup(group.name));
       }
+    // And add back what it removed, once every member it had stopped runs again.
+    for (const book of books)
+      if (book.removed !== null) await addBack(cluster, book, cluster.names, coverage, 10);
     await cluster.run(10_000);
     for (const book of books) await checkSettled(cluster, book);
     for (const name of cluster.names)
       check(!cluster.node(name).groups().includes(unloadableGroup), `${unloadableGroup} exists on ${name}`);
-    const upgraded = options.upgrade !== undefined && upgrading.length === 0 && coverage.upgrades > 0;
+    const upgraded = coverage.upgrades > 0;
     for (const book of books) await checkVersion(cluster, book, upgraded, coverage);
     await registerOperations(cluster, workload, registers, cluster.names, coverage);
     checkRegisters(registers);
@@ -403,6 +420,9 @@ async function act(
     const others = cluster.names.filter((other) => other !== name);
     const names = declarations.map((declaration) => declaration.name);
     if (!others.every((other) => names.every((group) => cluster.disk(other).holdsVoter(group)))) return;
+    // Nor while a member removed is not yet back: a removed node's disk may still name it a voter,
+    // and the group, one voter short, may have no majority of data left to lose.
+    if (books.some((book) => book.removed !== null)) return;
     cluster.wipe(name);
     await cluster.start(name);
     // Not a group being deleted: the application deletes it before it declares it again.
@@ -540,6 +560,7 @@ function deletedEverywhere(cluster: SimCluster, book: GroupBook, coverage: Clust
   book.acknowledged.clear();
   book.maxAcknowledged = 0;
   book.deleting = false;
+  book.removed = null;
   coverage.deletes += 1;
 }
 
@@ -770,6 +791,56 @@ async function checkSettled(cluster: SimCluster, book: GroupBook): Promise<void>
     false,
     `${book.name}: members did not converge on ${total}: ${JSON.stringify(locals)}; ${await statuses(cluster, book.name)}`,
   );
+}
+
+/**
+ * A member removed (removeMember, from any running node), or one removed earlier added back
+ * (addMember): the group keeps every acknowledged command, and a member added back catches up.
+ */
+async function changeMembers(
+  cluster: SimCluster,
+  workload: Prng,
+  book: GroupBook,
+  coverage: ClusterCoverage,
+): Promise<void> {
+  const running = cluster.names.filter((name) => cluster.running(name));
+  if (running.length === 0 || book.deleting) return;
+  if (book.removed !== null) {
+    await addBack(cluster, book, running, coverage, 1, workload);
+    return;
+  }
+  const target = workload.pick(cluster.names);
+  // Not while another voter's data is lost and its replacement not yet a voter: the remaining
+  // voters would have no quorum left (a removal is not refused then yet; see the issue's note).
+  const others = cluster.names.filter((name) => name !== target);
+  if (!others.every((name) => cluster.disk(name).holdsVoter(book.name))) return;
+  const removed = await cluster.call(async () =>
+    (await on(cluster, workload.pick(running))).removeMember(book.name, target, { timeoutMs: 5_000 }),
+  );
+  // A removal that failed may still have happened: the member is added back all the same.
+  if (removed.ok || codeOf(removed.error) === 'TIMEOUT') book.removed = target;
+  if (removed.ok) coverage.removals += 1;
+}
+
+/** addMember of the member removeMember took out of `book`'s group, up to `tries` times. */
+async function addBack(
+  cluster: SimCluster,
+  book: GroupBook,
+  from: readonly string[],
+  coverage: ClusterCoverage,
+  tries: number,
+  workload?: Prng,
+): Promise<void> {
+  for (let attempt = 0; attempt < tries && book.removed !== null; attempt += 1) {
+    const caller = workload?.pick(from) ?? from[attempt % from.length]!;
+    const added = await cluster.call(async () =>
+      (await on(cluster, caller)).addMember(book.name, book.removed!, { timeoutMs: 5_000 }),
+    );
+    if (added.ok) {
+      book.removed = null;
+      coverage.additions += 1;
+    } else if (attempt + 1 < tries) await cluster.run(1_000);
+  }
 }
 
 /** Fails a running node's shard, as its worker thread dying would; now and then with a culprit. */
