@@ -17,9 +17,15 @@ export class PendingCalls {
    * is no longer waiting when its deadline fires.
    */
   private readonly deadlines: TimerWheel<number>;
-  private nextId = 1;
+  /**
+   * Ids start at a random point for each process: a peer answers by the caller's node name, so
+   * an answer meant for a call of this node's previous process, which had the same ids, would
+   * otherwise settle another call of this one (a caller told another command's result).
+   */
+  private nextId: number;
 
   constructor(clock: Clock = systemClock) {
+    this.nextId = 1 + Math.floor(clock.random() * 2 ** 48);
     this.deadlines = new TimerWheel<number>((expired) => {
       for (const id of expired)
         this.settle(id, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
