@@ -1,6 +1,6 @@
 // Answering vote requests (pre-votes and real ones) and counting the answers.
 import type { Member } from './member.js';
-import { isVoter } from './quorum.js';
+import { leaderVouchedFor } from './quiescence.js';
 import { campaign, canCampaign, tallyVotes } from './roles.js';
 import type { Message, NodeId } from './types.js';
 
@@ -11,15 +11,8 @@ import type { Message, NodeId } from './types.js';
 export function inLeaderLease(member: Member): boolean {
   if (!member.options.checkQuorum) return false;
   if (member.role === 'leader') return true;
-  // A quiet follower hears nothing from a healthy leader: the failure detector vouches for it,
-  // but only for a leader its configuration still names a voter (one that removed itself goes
-  // quiet for good, while its node, and the node's news, stay up).
-  if (member.options.quiesce)
-    return (
-      member.leader !== null &&
-      !member.downPeers.has(member.leader) &&
-      isVoter(member.log.config, member.leader)
-    );
+  // A quiet follower hears nothing from a healthy leader: the failure detector vouches for it.
+  if (member.options.quiesce) return leaderVouchedFor(member);
   return member.leader !== null && member.now - member.leaderContactAt < member.options.electionTimeout;
 }
 

@@ -5,14 +5,27 @@
 // of a lost node do not all campaign in the same millisecond) and peerUp makes a leader probe
 // the returning peer.
 import { type Member, noPeers } from './member.js';
-import { hasQuorum } from './quorum.js';
+import { hasQuorum, isVoter } from './quorum.js';
 import { sendHeartbeat } from './replication.js';
 import { becomeFollower } from './roles.js';
 import type { NodeId } from './types.js';
 
+/**
+ * Whether a follower may take its leader's silence for health: the failure detector reports the
+ * leader's node up, and its configuration still names the leader a voter (a leader that removed
+ * itself falls silent for good while its node, and the detector's news of it, stay up).
+ */
+export function leaderVouchedFor(member: Member): boolean {
+  return (
+    member.leader !== null &&
+    !member.downPeers.has(member.leader) &&
+    isVoter(member.log.config, member.leader)
+  );
+}
+
 export function isQuiet(member: Member): boolean {
   if (!member.options.quiesce) return false;
-  if (member.role === 'follower') return member.leader !== null && !member.downPeers.has(member.leader);
+  if (member.role === 'follower') return leaderVouchedFor(member);
   if (member.role !== 'leader') return false;
   if (member.transfer !== null || member.readRounds.length > 0 || member.readsAwaitingCommit.length > 0)
     return false;

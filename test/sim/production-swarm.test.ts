@@ -70,6 +70,9 @@ describe('the production-node simulation', () => {
     // at a random point per process). 1996: a quiet leader removed itself; its followers kept
     // trusting it, their failure detector reporting its node up, and voted for no one
     // (raft/election.ts: the lease holds only for a leader the configuration names a voter).
+    // 3826 (50,000-seed run at 9993b05): the same, with a follower whose log was ahead of the
+    // candidate's: it refused the vote and, quiet, never stood itself (raft/quiescence.ts: a
+    // follower is quiet only while its leader is a voter of its configuration).
     // 322 failed alike ("no leader answered after healing") and passes since these two fixes,
     // with either one taken out too: not told apart which it was.
     // 564: a leader committed an entry acknowledged by a member deleted since (the
