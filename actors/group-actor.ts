@@ -365,6 +365,13 @@ export class GroupActor extends CoreHost implements ApplyHost {
         code: 'OVERLOADED',
         message: 'the group is busy (a change is in progress)',
       });
+    } else if (reason === 'noQuorum') {
+      this.context.reply(id, {
+        kind: 'error',
+        code: 'OVERLOADED',
+        message:
+          'the voters left would have no quorum of members that answer (another voter is down, or lost its data and is not back yet): try again once it is',
+      });
     } else {
       this.context.reply(id, { kind: 'error', code: 'BAD_ARGUMENT', message: `rejected: ${reason}` });
     }

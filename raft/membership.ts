@@ -4,8 +4,8 @@
 import { noData } from './log.js';
 import type { Member } from './member.js';
 import { Progress } from './progress.js';
-import { isMember } from './quorum.js';
-import { broadcastAppend } from './replication.js';
+import { hasQuorum, isMember } from './quorum.js';
+import { broadcastAppend, sendHeartbeat } from './replication.js';
 import type { Config, MembershipChange, NodeId, RejectReason } from './types.js';
 
 export function handleChangeMembers(member: Member, id: number, change: MembershipChange): void {
@@ -19,8 +19,40 @@ export function handleChangeMembers(member: Member, id: number, change: Membersh
     member.outputs.push({ type: 'rejected', id, reason: 'badArgument', leader: member.leader });
     return;
   }
+  if (leavesNoLiveQuorum(member, change, config)) {
+    member.outputs.push({ type: 'rejected', id, reason: 'noQuorum', leader: member.leader });
+    return;
+  }
   const index = appendConfig(member, config);
   member.outputs.push({ type: 'accepted', id, index, term: member.term });
+}
+
+/**
+ * Whether `change` takes out a voter and leaves `config` without a quorum of voters that answer
+ * (etcd's strict reconfiguration check). Such a removal is refused: while another voter is down,
+ * or its data is lost for good, the group could never commit again, not even the change that
+ * brings the lost one back. A voter answers if it was heard within an election timeout and the
+ * failure detector (with quiesce) does not report its node down. A quiet group has heard nothing
+ * lately, so the voters not heard are asked, at most once a heartbeat period: the caller's retry
+ * finds them alive.
+ */
+function leavesNoLiveQuorum(member: Member, change: MembershipChange, config: Config): boolean {
+  const leaving = change.kind === 'remove' ? change.node : change.kind === 'replace' ? change.old : null;
+  if (leaving === null || !member.log.config.voters.includes(leaving)) return false;
+  const since = member.now - member.options.electionTimeout;
+  const answers = (node: NodeId) =>
+    node === member.id ||
+    (!member.downPeers.has(node) &&
+      (member.progress.get(node)?.heardAt ?? Number.NEGATIVE_INFINITY) >= since);
+  if (hasQuorum(config, answers)) return false;
+  for (const voter of config.voters) {
+    const progress = member.progress.get(voter);
+    if (progress === undefined || answers(voter) || member.now - progress.askedAt < member.heartbeatPeriod)
+      continue;
+    progress.askedAt = member.now;
+    sendHeartbeat(member, voter);
+  }
+  return true;
 }
 
 function changeRefusal(member: Member): RejectReason | null {

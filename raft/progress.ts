@@ -17,6 +17,13 @@ export class Progress {
   lastProgressAt: number;
   /** Whether the peer answered since the last check-quorum round. */
   recentActive = false;
+  /**
+   * When the peer last answered with data of its own (not stalled): whether it is alive for the
+   * check that a removal leaves a quorum that answers. Never, until it answers this leader.
+   */
+  heardAt = Number.NEGATIVE_INFINITY;
+  /** When the leader last asked the peer, not heard lately, whether it is alive (a heartbeat). */
+  askedAt = Number.NEGATIVE_INFINITY;
   /** Highest heartbeat sequence the peer echoed in this term (read-index confirmation). */
   ackedSeq = 0;
   /** Snapshot being sent: its index and the byte offset the peer holds durably. */

@@ -103,6 +103,7 @@ export function handleAppendResponse(
     }
     return;
   }
+  progress.heardAt = member.now;
   if (!message.success) {
     handleRejection(member, from, progress, message.rejectIndex, message.hintIndex);
     return;
@@ -146,6 +147,7 @@ export function handleHeartbeatResponse(
   const progress = member.progress.get(from);
   if (progress === undefined) return;
   progress.recentActive = true;
+  progress.heardAt = member.now;
   if (message.version !== undefined) progress.version = message.version;
   if (message.seq > progress.ackedSeq) progress.ackedSeq = message.seq;
   confirmReads(member);

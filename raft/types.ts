@@ -174,7 +174,8 @@ export type Write =
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 
-export type RejectReason = 'notLeader' | 'transferring' | 'busy' | 'badArgument';
+/** `noQuorum`: the change would remove a live voter and leave no quorum of voters that answer. */
+export type RejectReason = 'notLeader' | 'transferring' | 'busy' | 'badArgument' | 'noQuorum';
 
 export type Output =
   /** `sync`: hold the message until every write this member emitted before it is durable. */

@@ -191,6 +191,52 @@ describe('non-voters', () => {
     expect(cluster.member('a').commit).toBe(commit);
   });
 
+  it('refuses to remove a voter that answers when the voters left would have no quorum that answers', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    cluster.propose('a', 'x');
+    cluster.deliverAll();
+    // c falls silent (down, or its data lost for good) for longer than an election timeout.
+    cluster.isolate('c');
+    cluster.run(300);
+    expect(cluster.leaders()).toEqual(['a']);
+    expect(change(cluster, 'a', { kind: 'remove', node: 'b' })).toMatchObject({
+      type: 'rejected',
+      reason: 'noQuorum',
+    });
+    expect(change(cluster, 'a', { kind: 'remove', node: 'a' })).toMatchObject({
+      type: 'rejected',
+      reason: 'noQuorum',
+    });
+    expect(cluster.member('a').log.config.voters).toEqual(['a', 'b', 'c']);
+    // The silent one may go: a and b are a quorum of what is left.
+    expect(change(cluster, 'a', { kind: 'remove', node: 'c' })).toMatchObject({ type: 'accepted' });
+    cluster.deliverAll();
+    expect(cluster.member('a').log.config.voters).toEqual(['a', 'b']);
+    expect(cluster.member('a').commit).toBe(cluster.member('a').log.lastIndex);
+  });
+
+  it('asks voters not heard lately whether they are alive, so a refused removal can succeed when retried', () => {
+    const cluster = Cluster.create(['a', 'b', 'c'], { quiesce: true });
+    cluster.elect('a');
+    cluster.propose('a', 'x');
+    cluster.deliverAll();
+    // A quiet group: nothing sent, nothing heard, for longer than an election timeout.
+    cluster.run(300);
+    expect(cluster.member('a').quiet).toBe(true);
+    const mark = cluster.sent.length;
+    expect(change(cluster, 'a', { kind: 'remove', node: 'b' })).toMatchObject({ reason: 'noQuorum' });
+    // Only c decides whether a and c would be a quorum that answers.
+    const asked = cluster.sent.slice(mark).filter(match({ from: 'a', type: 'heartbeat' }));
+    expect(asked.map((sent) => sent.to)).toEqual(['c']);
+    // Asked again in the same heartbeat period: nothing more is sent.
+    const again = cluster.sent.length;
+    expect(change(cluster, 'a', { kind: 'remove', node: 'b' })).toMatchObject({ reason: 'noQuorum' });
+    expect(cluster.sent.slice(again).filter(match({ from: 'a', type: 'heartbeat' }))).toEqual([]);
+    cluster.deliverAll();
+    expect(change(cluster, 'a', { kind: 'remove', node: 'b' })).toMatchObject({ type: 'accepted' });
+  });
+
   it('refuses a replacement of a non-member, by a member, or of the last voter', () => {
     const cluster = Cluster.create(['a', 'b', 'c']);
     cluster.elect('a');

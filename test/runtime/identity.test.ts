@@ -142,6 +142,32 @@ describe('a member removed and added back', () => {
   });
 });
 
+describe('removeMember', () => {
+  it('refuses to remove a voter while the voters left would have no quorum of members that answer', async () => {
+    const cluster = await threeNodes();
+    await cluster.node('a').createGroup('g', counter);
+    await cluster.node('a').command('g', 3);
+    // c's disk is gone and c is not back yet: its member is a voter that will never answer again.
+    await cluster.node('c').close();
+    rmSync(join(cluster.root, 'c'), { recursive: true, force: true });
+    await until(() => !cluster.node('a').overview().peers.includes('c'), 'a to see c gone');
+    // Without b, the voters would be a and the lost c: no quorum, ever, and the group lost.
+    const refused = cluster.node('a').removeMember('g', 'b', { timeoutMs: 1500 });
+    await expect(refused).rejects.toMatchObject({ code: 'OVERLOADED' });
+    await expect(refused).rejects.toThrow(/quorum/);
+    expect([...(await cluster.node('b').members('g')).voters].sort()).toEqual(['a', 'b', 'c']);
+    expect(await cluster.node('b').command('g', 1)).toBe(4);
+    // Once c is back as a new member and a voter, b may go.
+    await cluster.start('c');
+    await cluster.node('c').createGroup('g', counter);
+    await caughtUp(cluster, 'g', 4);
+    await allVoters(cluster, 'a');
+    await cluster.node('a').removeMember('g', 'b');
+    expect([...(await cluster.node('a').members('g')).voters].sort()).toEqual(['a', 'c']);
+    expect(await cluster.node('c').command('g', 1)).toBe(5);
+  });
+});
+
 describe('addMember', () => {
   it('resolves once the member is a voter, or a non-voter when asked for one', async () => {
     const cluster = await start(['a', 'b', 'c', 'd', 'e']);
