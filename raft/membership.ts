@@ -28,17 +28,17 @@ export function handleChangeMembers(member: Member, id: number, change: Membersh
 }
 
 /**
- * Whether `change` takes out a voter and leaves `config` without a quorum of voters that answer
+ * Whether `change` removes a voter and leaves `config` without a quorum of voters that answer
  * (etcd's strict reconfiguration check). Such a removal is refused: while another voter is down,
  * or its data is lost for good, the group could never commit again, not even the change that
  * brings the lost one back. A voter answers if it was heard within an election timeout and the
  * failure detector (with quiesce) does not report its node down. A quiet group has heard nothing
  * lately, so the voters not heard are asked, at most once a heartbeat period: the caller's retry
- * finds them alive.
+ * finds them alive. A replacement is never refused so: the identity it takes out is gone (its
+ * node answers as another), so the voters left can do no less than before.
  */
 function leavesNoLiveQuorum(member: Member, change: MembershipChange, config: Config): boolean {
-  const leaving = change.kind === 'remove' ? change.node : change.kind === 'replace' ? change.old : null;
-  if (leaving === null || !member.log.config.voters.includes(leaving)) return false;
+  if (change.kind !== 'remove' || !member.log.config.voters.includes(change.node)) return false;
   const since = member.now - member.options.electionTimeout;
   const answers = (node: NodeId) =>
     node === member.id ||

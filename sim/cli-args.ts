@@ -1,4 +1,4 @@
-// Argument checks shared by the simulators' command lines.
+// Argument checks shared by the simulator's and the planted-bug runner's command lines.
 
 /** `text` as a positive integer, or a RangeError naming the option. */
 export function positiveInteger(name: string, text: string): number {

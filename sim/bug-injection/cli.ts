@@ -1,12 +1,13 @@
-// npm run sim:bugs -- [--max-seeds N] [--nodes 3|5] [--groups G] [--only TEXT]: plants each bug
-// of bugs.ts in a copy of the tree, builds it, and runs seeds in order until the simulator fails
-// one. Prints how many seeds each bug needed; a bug that survives every seed fails the run.
+// npm run sim:bugs -- [--max-seeds N] [--nodes 3|5] [--only TEXT]: plants each bug of bugs.ts
+// in a copy of the tree, builds it, and runs the simulator's seeds (production nodes) in order
+// until one fails. Prints how many seeds each bug needed; a bug that survives every seed fails the run.
 // Without --nodes, each bug runs on the cluster size it names (three unless it says otherwise).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { positiveInteger } from '../cli-args.js';
 import { type PlantedBug, plantedBugs } from './bugs.js';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
@@ -17,21 +18,7 @@ interface Outcome {
   readonly failure: string;
 }
 
-/** The command line of the chosen simulator in the planted copy at `work`. */
-function simulatorArgs(
-  work: string,
-  simulator: string,
-  maxSeeds: number,
-  nodes: string,
-  groups: string,
-): string[] {
-  const common = ['--seeds', String(maxSeeds), '--quiet', '--stop-on-failure'];
-  if (simulator === 'nodes')
-    return [join(work, 'dist', 'sim', 'cluster', 'cli.js'), ...common, '--nodes', nodes];
-  return [join(work, 'dist', 'sim', 'cli.js'), ...common, '--nodes', nodes, '--groups', groups];
-}
-
-function plant(bug: PlantedBug, maxSeeds: number, nodes: string, groups: string, simulator: string): Outcome {
+function plant(bug: PlantedBug, maxSeeds: number, nodes: string): Outcome {
   const work = mkdtempSync(join(tmpdir(), 'flotilla-bug-'));
   try {
     // Everything the build compiles: a bug planted in one layer is met through every layer above it.
@@ -50,7 +37,9 @@ function plant(bug: PlantedBug, maxSeeds: number, nodes: string, groups: string,
     execFileSync(join(work, 'node_modules', '.bin', 'tsc'), ['-p', join(work, 'tsconfig.build.json')], {
       stdio: 'inherit',
     });
-    const run = spawnSync(process.execPath, simulatorArgs(work, simulator, maxSeeds, nodes, groups), {
+    const simulator = join(work, 'dist', 'sim', 'cluster', 'cli.js');
+    const args = ['--seeds', String(maxSeeds), '--quiet', '--stop-on-failure', '--nodes', nodes];
+    const run = spawnSync(process.execPath, [simulator, ...args], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -67,27 +56,15 @@ function main(): number {
     options: {
       'max-seeds': { type: 'string', default: '2000' },
       nodes: { type: 'string' },
-      groups: { type: 'string', default: '2' },
       only: { type: 'string', default: '' },
-      simulator: { type: 'string', default: 'core' },
     },
   });
-  const maxSeeds = Number(values['max-seeds']);
-  if (values.simulator !== 'core' && values.simulator !== 'nodes')
-    throw new RangeError(
-      '--simulator must be core (the core under its own host) or nodes (production nodes)',
-    );
+  const maxSeeds = positiveInteger('max-seeds', values['max-seeds']);
   let survivors = 0;
   const bugs = plantedBugs.filter((bug) => bug.name.includes(values.only));
   for (const bug of bugs) {
     process.stderr.write(`planting: ${bug.name}\n`);
-    const outcome = plant(
-      bug,
-      maxSeeds,
-      values.nodes ?? String(bug.nodes ?? 3),
-      values.groups,
-      values.simulator,
-    );
+    const outcome = plant(bug, maxSeeds, values.nodes ?? String(bug.nodes ?? 3));
     if (outcome.caughtAt === null) survivors += 1;
     const verdict =
       outcome.caughtAt === null ? `NOT caught in ${maxSeeds} seeds` : `caught at seed ${outcome.caughtAt}`;

@@ -1,4 +1,4 @@
-// The production-node simulation's entry point: npm run sim:nodes -- --seeds N [--seed S]
+// The simulator's entry point (production nodes): npm run sim -- --seeds N [--seed S]
 // [--steps K] [--nodes 3|5] [--quiet] [--stop-on-failure]. Runs seeds S..S+N-1 of run-cluster-seed.ts, prints
 // a replay command for each failure, the coverage counters, the trace hash of the whole batch,
 // and ends with "N passed, M failed".
@@ -43,9 +43,7 @@ async function main(): Promise<number> {
     else {
       failed += 1;
       console.log(`seed ${seed} FAILED: ${result.failure}`);
-      console.log(
-        `  replay: npm run sim:nodes -- --seeds 1 --seed ${seed} --steps ${steps} --nodes ${nodes}`,
-      );
+      console.log(`  replay: npm run sim -- --seeds 1 --seed ${seed} --steps ${steps} --nodes ${nodes}`);
       if (values['stop-on-failure']) {
         console.log(`stopped after ${seed - first + 1} seeds`);
         break;

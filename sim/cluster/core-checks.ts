@@ -44,6 +44,11 @@ export class CoreChecks implements CoreObserver {
   readonly leaders = new Map<string, { readonly node: string; readonly term: number }>();
   /** Told of each new leader the moment it is elected (the seed may cut it off at once). */
   onLeader: ((node: string, group: string) => void) | null = null;
+  /**
+   * Told the moment a leader appends entries, and whether they hold a membership change (the
+   * seed may split the cluster at once).
+   */
+  onAppend: ((node: string, group: string, change: boolean) => void) | null = null;
 
   constructor(
     private readonly disk: (node: string) => SimStorage,
@@ -123,6 +128,12 @@ export class CoreChecks implements CoreObserver {
       if (write.kind === 'entries') {
         if (write.from <= (this.written.get(key) ?? 0)) this.coverage.truncations += 1;
         this.written.set(key, write.from + write.entries.length - 1);
+        if (member.role === 'leader')
+          this.onAppend?.(
+            nodeOf(member.id),
+            group,
+            write.entries.some((entry) => entry.kind === 'config'),
+          );
       } else if (write.kind === 'snapshot' && !write.keepLaterEntries) {
         this.coverage.snapshotInstalls += 1;
         this.written.set(key, write.snapshot.index);

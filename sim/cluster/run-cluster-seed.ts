@@ -52,6 +52,11 @@ export interface ClusterCoverage {
   additions: number;
   /** removeMember refused (OVERLOADED) because the voters left would have no quorum that answers. */
   removalsRefused: number;
+  /** Two membership changes of one group asked at once, from two nodes. */
+  concurrentChanges: number;
+  /** The cluster split the moment a leader appended a membership change, or commands. */
+  changeSplits: number;
+  appendSplits: number;
   reads: number;
   crashes: number;
   restarts: number;
@@ -86,6 +91,9 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'removals',
   'additions',
   'removalsRefused',
+  'concurrentChanges',
+  'changeSplits',
+  'appendSplits',
   'reads',
   'crashes',
   'restarts',
@@ -136,8 +144,8 @@ interface GroupBook {
   maxAcknowledged: number;
   /** A deleteGroup that did not succeed: members may be left, so commands wait until one does. */
   deleting: boolean;
-  /** The node whose member removeMember was asked to take out (and may have), until it is added back. */
-  removed: string | null;
+  /** The nodes whose members removeMember was asked to take out (and may have), until added back. */
+  readonly removed: string[];
 }
 
 interface Declaration {
@@ -194,6 +202,9 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     removals: 0,
     additions: 0,
     removalsRefused: 0,
+    concurrentChanges: 0,
+    changeSplits: 0,
+    appendSplits: 0,
     reads: 0,
     crashes: 0,
     restarts: 0,
@@ -254,7 +265,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     acknowledged: new Set(),
     maxAcknowledged: 0,
     deleting: false,
-    removed: null,
+    removed: [],
   }));
   let failure: string | null = null;
   // For some seeds, one node's code for a module is broken (it exports no machine): no group of
@@ -275,6 +286,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
       check(created.ok, `createGroup ${name}: ${!created.ok && String(created.error)}`);
     }
     isolateNewLeaders(cluster, workload, coverage);
+    splitOnAppends(cluster, workload, coverage);
     // For some seeds, a rolling upgrade of the counter's code, one node at a time, as the run goes.
     const upgrading = options.upgrade !== undefined && workload.chance(0.35) ? [...cluster.names] : [];
     const steps = options.steps ?? 40;
@@ -291,6 +303,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     // Heal: every link back, every node running (a rolling upgrade finished), and time for the
     // groups to settle.
     cluster.checks.onLeader = null;
+    cluster.checks.onAppend = null;
     cluster.network.heal();
     for (const name of upgrading.splice(0))
       await upgradeNode(cluster, name, options.module, options.upgrade!, coverage);
@@ -309,7 +322,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
       }
     // And add back what it removed, once every member it had stopped runs again.
     for (const book of books)
-      if (book.removed !== null) await addBack(cluster, book, cluster.names, coverage, 10);
+      while (book.removed.length > 0)
+        if (!(await addBack(cluster, book, book.removed[0]!, cluster.names, coverage, 10))) break;
     await cluster.run(10_000);
     for (const book of books) await checkSettled(cluster, book);
     for (const name of cluster.names)
@@ -355,6 +369,37 @@ function isolateNewLeaders(cluster: SimCluster, workload: Prng, coverage: Cluste
         cluster.network.restore(leader, other);
         cluster.network.restore(other, leader);
       }
+    });
+  };
+}
+
+/**
+ * For some seeds, a leader that appends entries is cut off at once, with a minority of the
+ * others, from the rest for a while: what it appended reaches only its side. Membership changes
+ * are split so often (were a second change taken before the first commits, each side's
+ * configuration could hold a quorum); commands now and then, which leaves tails of several
+ * terms behind (Raft's Figure 8).
+ */
+function splitOnAppends(cluster: SimCluster, workload: Prng, coverage: ClusterCoverage): void {
+  const onChange = workload.chance(0.5) ? 0.2 + workload.next() * 0.6 : 0;
+  const onCommands = workload.chance(0.3) ? 0.02 + workload.next() * 0.08 : 0;
+  if (onChange === 0 && onCommands === 0) return;
+  cluster.checks.onAppend = (leader, _group, change) => {
+    if (!workload.chance(change ? onChange : onCommands)) return;
+    const others = cluster.names.filter((name) => name !== leader);
+    const companions = workload.between(0, Math.floor(others.length / 2));
+    const side = [leader];
+    for (let taken = 0; taken < companions; taken += 1)
+      side.push(workload.pick(others.filter((name) => !side.includes(name))));
+    const rest = cluster.names.filter((name) => !side.includes(name));
+    const links = side.flatMap((one) =>
+      rest.flatMap((other) => [[one, other] as const, [other, one] as const]),
+    );
+    for (const [from, to] of links) cluster.network.cut(from, to);
+    if (change) coverage.changeSplits += 1;
+    else coverage.appendSplits += 1;
+    cluster.time.at(cluster.time.now + workload.between(300, 3_000), () => {
+      for (const [from, to] of links) cluster.network.restore(from, to);
     });
   };
 }
@@ -426,7 +471,7 @@ async function act(
     if (!others.every((other) => names.every((group) => cluster.disk(other).holdsVoter(group)))) return;
     // Nor while a member removed is not yet back: a removed node's disk may still name it a voter,
     // and the group, one voter short, may have no majority of data left to lose.
-    if (books.some((book) => book.removed !== null)) return;
+    if (books.some((book) => book.removed.length > 0)) return;
     cluster.wipe(name);
     await cluster.start(name);
     // Not a group being deleted: the application deletes it before it declares it again.
@@ -564,7 +609,7 @@ function deletedEverywhere(cluster: SimCluster, book: GroupBook, coverage: Clust
   book.acknowledged.clear();
   book.maxAcknowledged = 0;
   book.deleting = false;
-  book.removed = null;
+  book.removed.length = 0;
   coverage.deletes += 1;
 }
 
@@ -800,6 +845,8 @@ async function checkSettled(cluster: SimCluster, book: GroupBook): Promise<void>
 /**
  * A member removed (removeMember, from any running node), or one removed earlier added back
  * (addMember): the group keeps every acknowledged command, and a member added back catches up.
+ * Now and then two changes are asked at once, from two nodes, as two applications of one broker
+ * might: the leader takes one change at a time (the other is busy until the first commits).
  */
 async function changeMembers(
   cluster: SimCluster,
@@ -809,41 +856,70 @@ async function changeMembers(
 ): Promise<void> {
   const running = cluster.names.filter((name) => cluster.running(name));
   if (running.length === 0 || book.deleting) return;
-  if (book.removed !== null) {
-    await addBack(cluster, book, running, coverage, 1, workload);
-    return;
+  const changes = workload.chance(0.3) ? 2 : 1;
+  const planned: { readonly node: string; readonly add: boolean }[] = [];
+  for (let change = 0; change < changes; change += 1) {
+    const out = book.removed.filter((node) => !planned.some((other) => other.node === node));
+    const members = cluster.names.filter(
+      (node) => !book.removed.includes(node) && !planned.some((other) => other.node === node),
+    );
+    // At most all but one removed: a group keeps a member.
+    const add = out.length > 0 && (members.length <= 1 || workload.chance(0.5));
+    if (!add && members.length <= 1) break;
+    planned.push({ node: workload.pick(add ? out : members), add });
   }
-  const target = workload.pick(cluster.names);
-  // Asked at any moment, while another voter is down or its data lost too: the leader refuses
-  // (OVERLOADED) a removal that would leave no quorum of voters that answer.
-  const removed = await cluster.call(async () =>
-    (await on(cluster, workload.pick(running))).removeMember(book.name, target, { timeoutMs: 5_000 }),
+  if (planned.length > 1) coverage.concurrentChanges += 1;
+  const outcome = await cluster.call(() =>
+    Promise.allSettled(
+      planned.map(async ({ node, add }) => {
+        const caller = await on(cluster, workload.pick(running));
+        return add
+          ? caller.addMember(book.name, node, { timeoutMs: 5_000 })
+          : caller.removeMember(book.name, node, { timeoutMs: 5_000 });
+      }),
+    ),
   );
-  // A removal that failed may still have happened: the member is added back all the same.
-  if (removed.ok || codeOf(removed.error) === 'TIMEOUT') book.removed = target;
-  if (removed.ok) coverage.removals += 1;
-  else if (codeOf(removed.error) === 'OVERLOADED') coverage.removalsRefused += 1;
+  check(outcome.ok, `membership changes never settled: ${!outcome.ok && String(outcome.error)}`);
+  if (!outcome.ok) return;
+  for (const [position, settled] of outcome.value.entries()) {
+    const { node, add } = planned[position]!;
+    const code = settled.status === 'fulfilled' ? null : codeOf(settled.reason);
+    if (add && code === null) {
+      book.removed.splice(book.removed.indexOf(node), 1);
+      coverage.additions += 1;
+    }
+    if (add) continue;
+    // Asked at any moment, while another voter is down or its data lost too: the leader refuses
+    // (OVERLOADED) a removal that would leave no quorum of voters that answer. A removal that
+    // failed otherwise may still have happened: the member is added back all the same.
+    if (code === null || code === 'TIMEOUT') book.removed.push(node);
+    if (code === null) coverage.removals += 1;
+    else if (code === 'OVERLOADED') coverage.removalsRefused += 1;
+  }
 }
 
-/** addMember of the member removeMember took out of `book`'s group, up to `tries` times. */
+/** addMember of `target`, whose member removeMember took out of `book`'s group, up to `tries` times. */
 async function addBack(
   cluster: SimCluster,
   book: GroupBook,
+  target: string,
   from: readonly string[],
   coverage: ClusterCoverage,
   tries: number,
-  workload?: Prng,
-): Promise<void> {
-  for (let attempt = 0; attempt < tries && book.removed !== null; attempt += 1) {
-    const caller = workload?.pick(from) ?? from[attempt % from.length]!;
+): Promise<boolean> {
+  for (let attempt = 0; attempt < tries; attempt += 1) {
+    const caller = from[attempt % from.length]!;
     const added = await cluster.call(async () =>
-      (await on(cluster, caller)).addMember(book.name, book.removed!, { timeoutMs: 5_000 }),
+      (await on(cluster, caller)).addMember(book.name, target, { timeoutMs: 5_000 }),
     );
     if (added.ok) {
-      book.removed = null;
+      book.removed.splice(book.removed.indexOf(target), 1);
       coverage.additions += 1;
-    } else if (attempt + 1 < tries) await cluster.run(1_000);
+      return true;
+    }
+    if (attempt + 1 < tries) await cluster.run(1_000);
   }
+  return false;
 }
 
 /** Fails a running node's shard, as its worker thread dying would; now and then with a culprit. */

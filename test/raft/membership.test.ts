@@ -237,6 +237,26 @@ describe('non-voters', () => {
     expect(change(cluster, 'a', { kind: 'remove', node: 'b' })).toMatchObject({ type: 'accepted' });
   });
 
+  it('takes a replacement in a quiet group at once: the identity it takes out is gone, so it costs no quorum', () => {
+    // Production-node seed 631: the leader of a quiet group refused, answer after answer, to
+    // replace a wiped node's old identity, because the other voter was never heard within an
+    // election timeout of the new member's answer; the new member stayed empty for good.
+    const cluster = Cluster.create(['a', 'b', 'c'], { quiesce: true });
+    cluster.elect('a');
+    cluster.propose('a', 'x');
+    cluster.deliverAll();
+    cluster.run(300);
+    expect(cluster.member('a').quiet).toBe(true);
+    cluster.crash('c', true);
+    cluster.addNode('c2');
+    expect(change(cluster, 'a', { kind: 'replace', old: 'c', node: 'c2' })).toMatchObject({
+      type: 'accepted',
+    });
+    cluster.deliverAll();
+    expect([...cluster.member('a').log.config.voters].sort()).toEqual(['a', 'b', 'c2']);
+    expect(cluster.applied('c2')).toEqual(['x']);
+  });
+
   it('refuses a replacement of a non-member, by a member, or of the last voter', () => {
     const cluster = Cluster.create(['a', 'b', 'c']);
     cluster.elect('a');
@@ -286,6 +306,39 @@ describe('non-voters', () => {
     expect(cluster.outputs('c', 'removed')).toHaveLength(1);
     expect(cluster.member('d').removed).toBe(false);
     expect(cluster.member('b').removed).toBe(false);
+  });
+
+  it('a member added again catches up on a log holding its own removal and stays in: it leads once the only voter', () => {
+    // Seed 988 of the core simulator: the member took the removal it replayed for news about
+    // itself, stopped campaigning, and the group, of which it was by then the only voter, never
+    // elected a leader.
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    cluster.propose('a', 'x');
+    cluster.deliverAll();
+    expect(change(cluster, 'a', { kind: 'remove', node: 'c' })).toMatchObject({ type: 'accepted' });
+    cluster.deliverAll();
+    expect(cluster.member('c').removed).toBe(true);
+    cluster.crash('c', true);
+    expect(change(cluster, 'a', { kind: 'add', node: 'c', voter: true })).toMatchObject({ type: 'accepted' });
+    cluster.deliverAll();
+    const left = configs(cluster, 'c').filter(
+      (config) => !config.voters.includes('c') && !config.nonVoters.includes('c'),
+    );
+    expect(left).not.toEqual([]);
+    expect(cluster.member('c').removed).toBe(false);
+    expect(cluster.member('a').log.config.voters).toEqual(['a', 'b', 'c']);
+    for (const node of ['b', 'a']) {
+      expect(change(cluster, 'a', { kind: 'remove', node })).toMatchObject({ type: 'accepted' });
+      cluster.deliverAll();
+    }
+    cluster.runUntil(() => cluster.leaders().includes('c'), 5_000);
+    expect(cluster.leaders()).toEqual(['c']);
+    expect(cluster.member('c').log.config.voters).toEqual(['c']);
+    // (The harness keeps what a member applied across its wipe: x again, as it caught up.)
+    cluster.propose('c', 'y');
+    cluster.run(100);
+    expect(cluster.applied('c')).toEqual(['x', 'x', 'y']);
   });
 
   it('counts a voter wiped after voting only under a new identity, once the leader replaced the old one', () => {

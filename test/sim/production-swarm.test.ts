@@ -1,4 +1,4 @@
-// The production-node simulation as CI runs it: a fixed batch of seeds through its command line
+// The simulator (production nodes) as CI runs it: a fixed batch of seeds through its command line
 // (what an installed package runs), every coverage counter reached, and one seed's trace twice.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -31,6 +31,26 @@ describe('the production-node simulation', () => {
     const first = hash(sim('--seeds', '30', '--seed', '500'));
     expect(first).toBeDefined();
     expect(hash(sim('--seeds', '30', '--seed', '500'))).toBe(first);
+  });
+
+  it('gives different seeds different traces', () => {
+    const trace = (seed: string) =>
+      /seed \d+ trace ([0-9a-f]{16})/.exec(sim('--seeds', '1', '--seed', seed))?.[1];
+    const three = trace('3');
+    expect(three).toBeDefined();
+    expect(trace('4')).not.toBe(three);
+  });
+
+  it('rejects bad arguments with a message and no run', () => {
+    for (const [args, message] of [
+      [['--nodes', '4'], '--nodes must be 3 or 5'],
+      [['--seeds', '0'], '--seeds must be a positive integer, got 0'],
+    ] as const) {
+      const run = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(message);
+      expect(run.stdout).toBe('');
+    }
   });
 
   it('passes the seeds that once failed, pinned here for good', () => {
@@ -77,8 +97,13 @@ describe('the production-node simulation', () => {
     // with either one taken out too: not told apart which it was.
     // 564: a leader committed an entry acknowledged by a member deleted since (the
     // commit check counts a member's erased data as held: the delete was asked for).
+    // 631 (with concurrent membership changes): the leader of a quiet group refused, answer
+    // after answer, to replace a wiped node's old identity, the other voter not heard within an
+    // election timeout; the new member stayed empty (raft/membership.ts: a replacement costs no
+    // quorum and is never refused so).
     for (const seed of [
-      147, 183, 929, 1153, 1300, 994, 263, 433, 527, 677, 736, 934, 984, 6378, 7800, 564, 8633,
+      147, 183, 929, 1153, 1300, 994, 263, 433, 527, 677, 736, 934, 984, 6378, 7800, 564, 8633, 88, 818, 1886,
+      8364, 8426, 852, 1996, 3826, 322, 631,
     ])
       expect(sim('--seeds', '1', '--seed', String(seed))).toContain('1 passed, 0 failed');
     // Five nodes, 32 and 357: a replacement accepted by a leader since deposed was overwritten,
