@@ -74,6 +74,8 @@ export interface ClusterCoverage {
   pauses: number;
   isolations: number;
   staleReadProbes: number;
+  /** Consistent reads sent to a register leader cut off from the others after a write elsewhere. */
+  cutReadProbes: number;
   deletes: number;
   recreations: number;
   killsMidCall: number;
@@ -111,6 +113,7 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'pauses',
   'isolations',
   'staleReadProbes',
+  'cutReadProbes',
   'deletes',
   'recreations',
   'killsMidCall',
@@ -158,6 +161,12 @@ interface RegisterBook {
   readonly name: string;
   readonly history: Operation[];
   operations: number;
+  /**
+   * The history's clock: a count of invocations and completions, not simulated time. A read
+   * invoked the instant a write's caller heard comes after the write, yet both carry the same
+   * simulated time, and equal times would let the checker order the read first.
+   */
+  clock: number;
 }
 
 const registerModule = new URL('./register-machine.js', import.meta.url).href;
@@ -222,6 +231,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     pauses: 0,
     isolations: 0,
     staleReadProbes: 0,
+    cutReadProbes: 0,
     deletes: 0,
     recreations: 0,
     killsMidCall: 0,
@@ -254,7 +264,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
   await SimCluster.preload([registerModule]);
   const machine = { module: options.module, config: { snapshotEvery: workload.pick([4, 16, 1000]) } };
   const spec = { machine, members: [...cluster.names] };
-  const registers: RegisterBook = { name: 'r1', history: [], operations: 0 };
+  const registers: RegisterBook = { name: 'r1', history: [], operations: 0, clock: 0 };
   const declarations: Declaration[] = [
     ...['g1', 'g2'].map((name) => ({ name, spec })),
     { name: registers.name, spec: { machine: { module: registerModule }, members: [...cluster.names] } },
@@ -490,8 +500,11 @@ async function act(
         : workload.pick(running);
     const probed = cluster.checks.leaders.get(registers.name)?.node;
     if (probed !== undefined && cluster.running(probed) && workload.chance(0.4)) {
-      cluster.pause(probed, workload.between(1_500, 3_000));
-      await staleReadProbe(cluster, workload, registers, probed, coverage);
+      // The register group's leader paused, or cut off from every other node, while it is
+      // written through another: then read where it still believes it leads.
+      const cut = !workload.chance(0.5);
+      if (!cut) cluster.pause(probed, workload.between(1_500, 3_000));
+      await staleReadProbe(cluster, workload, registers, probed, cut, coverage);
     } else cluster.pause(name, workload.between(100, 3_000));
   } else if (roll < 0.97) {
     const [from, to] = [workload.pick(cluster.names), workload.pick(cluster.names)];
@@ -694,23 +707,30 @@ async function registerOperations(
 }
 
 /**
- * The register group's leader was just paused: a write through another node (acknowledged once
- * the others have elected a new leader), then a consistent read sent to the paused one. If it
- * wakes and answers from what it holds, without a heartbeat quorum, the read misses the write.
+ * The register group's leader was just paused, or is now cut off from every other node: a write
+ * through another node (acknowledged once the others have elected a new leader), then a
+ * consistent read sent to the old leader. Waking, or until its check-quorum steps it down, it
+ * still believes it leads; were it to answer from what it holds without a heartbeat quorum, the
+ * read would miss the write.
  */
 async function staleReadProbe(
   cluster: SimCluster,
   workload: Prng,
   book: RegisterBook,
-  paused: string,
+  leader: string,
+  cut: boolean,
   coverage: ClusterCoverage,
 ): Promise<void> {
-  const others = cluster.names.filter((name) => name !== paused && cluster.running(name));
+  const others = cluster.names.filter((name) => name !== leader && cluster.running(name));
   if (others.length === 0) return;
+  const links = cut ? others.flatMap((other) => [[leader, other] as const, [other, leader] as const]) : [];
+  for (const [from, to] of links) cluster.network.cut(from, to);
   const key = workload.pick(registerKeys);
   await runRegisterOperations(cluster, book, [{ from: workload.pick(others), key, put: true }], coverage);
-  if (cluster.paused(paused)) coverage.staleReadProbes += 1;
-  await runRegisterOperations(cluster, book, [{ from: paused, key, put: false }], coverage);
+  if (cut) coverage.cutReadProbes += 1;
+  else if (cluster.paused(leader)) coverage.staleReadProbes += 1;
+  await runRegisterOperations(cluster, book, [{ from: leader, key, put: false }], coverage);
+  for (const [from, to] of links) cluster.network.restore(from, to);
 }
 
 /** Runs register operations at once, each from its node, and records them in the history. */
@@ -724,7 +744,7 @@ async function runRegisterOperations(
     book.operations += 1;
     return { id: book.operations, from, key, value: put ? `v${book.operations}` : null };
   });
-  const invokedAt = cluster.time.now;
+  const invokedAt = ++book.clock;
   const outcome = await cluster.call(() =>
     Promise.all(
       operations.map(async ({ id, from, key, value }) => {
@@ -735,7 +755,7 @@ async function runRegisterOperations(
           key,
           value,
           invokedAt,
-          completedAt: outcome === 'timeout' ? null : cluster.time.now,
+          completedAt: outcome === 'timeout' ? null : ++book.clock,
           outcome,
           result,
         });

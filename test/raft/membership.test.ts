@@ -20,6 +20,17 @@ function configs(cluster: Cluster, id: NodeId): Config[] {
     .flatMap((entry) => (entry.config === null ? [] : [entry.config]));
 }
 
+/** Three members led by a, x committed, then quiet: nothing sent or heard for longer than an election timeout. */
+function quietGroup(): Cluster {
+  const cluster = Cluster.create(['a', 'b', 'c'], { quiesce: true });
+  cluster.elect('a');
+  cluster.propose('a', 'x');
+  cluster.deliverAll();
+  cluster.run(300);
+  expect(cluster.member('a').quiet).toBe(true);
+  return cluster;
+}
+
 describe('membership changes', () => {
   it('adds a member as a non-voter, promotes it once caught up, removes a follower, then removes the leader', () => {
     const cluster = Cluster.create(['a', 'b', 'c']);
@@ -217,13 +228,7 @@ describe('non-voters', () => {
   });
 
   it('asks voters not heard lately whether they are alive, so a refused removal can succeed when retried', () => {
-    const cluster = Cluster.create(['a', 'b', 'c'], { quiesce: true });
-    cluster.elect('a');
-    cluster.propose('a', 'x');
-    cluster.deliverAll();
-    // A quiet group: nothing sent, nothing heard, for longer than an election timeout.
-    cluster.run(300);
-    expect(cluster.member('a').quiet).toBe(true);
+    const cluster = quietGroup();
     const mark = cluster.sent.length;
     expect(change(cluster, 'a', { kind: 'remove', node: 'b' })).toMatchObject({ reason: 'noQuorum' });
     // Only c decides whether a and c would be a quorum that answers.
@@ -241,12 +246,7 @@ describe('non-voters', () => {
     // Production-node seed 631: the leader of a quiet group refused, answer after answer, to
     // replace a wiped node's old identity, because the other voter was never heard within an
     // election timeout of the new member's answer; the new member stayed empty for good.
-    const cluster = Cluster.create(['a', 'b', 'c'], { quiesce: true });
-    cluster.elect('a');
-    cluster.propose('a', 'x');
-    cluster.deliverAll();
-    cluster.run(300);
-    expect(cluster.member('a').quiet).toBe(true);
+    const cluster = quietGroup();
     cluster.crash('c', true);
     cluster.addNode('c2');
     expect(change(cluster, 'a', { kind: 'replace', old: 'c', node: 'c2' })).toMatchObject({
