@@ -57,7 +57,10 @@ export interface ClusterCoverage {
   /** The cluster split the moment a leader appended a membership change, or commands. */
   changeSplits: number;
   appendSplits: number;
+  /** Reads of a counter: consistent, at the leader (possibly a deposed one), local. */
   reads: number;
+  leaderReads: number;
+  localReads: number;
   crashes: number;
   restarts: number;
   wipes: number;
@@ -97,6 +100,8 @@ export const clusterCoverageNames: readonly (keyof ClusterCoverage)[] = [
   'changeSplits',
   'appendSplits',
   'reads',
+  'leaderReads',
+  'localReads',
   'crashes',
   'restarts',
   'wipes',
@@ -215,6 +220,8 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     changeSplits: 0,
     appendSplits: 0,
     reads: 0,
+    leaderReads: 0,
+    localReads: 0,
     crashes: 0,
     restarts: 0,
     wipes: 0,
@@ -448,7 +455,7 @@ async function act(
   } else if (roll < 0.55 && running.length > 0) {
     await registerOperations(cluster, workload, registers, running, coverage);
   } else if (roll < 0.62 && running.length > 0) {
-    if (!book.deleting) await read(cluster, book, workload.pick(running), coverage);
+    if (!book.deleting) await read(cluster, workload, book, workload.pick(running), coverage);
   } else if (roll < 0.65 && running.length > 0) {
     const book = workload.pick(books);
     const from = workload.pick(running);
@@ -795,29 +802,43 @@ function checkRegisters(book: RegisterBook): void {
   );
 }
 
-/** A consistent read: it sees what was acknowledged before it began, and no more than was sent. */
+/**
+ * A read of a counter from a running node, at a consistency drawn: a consistent one sees what
+ * was acknowledged before it began; any (a leader's or a local one may be stale) sees no more
+ * than was sent.
+ */
 async function read(
   cluster: SimCluster,
+  workload: Prng,
   book: GroupBook,
   from: string,
   coverage: ClusterCoverage,
 ): Promise<void> {
+  const roll = workload.next();
+  const consistency = roll < 0.6 ? 'consistent' : roll < 0.8 ? 'leader' : 'local';
   const floor = book.maxAcknowledged;
   const outcome = await cluster.call(async () =>
-    (await on(cluster, from)).query<number>(book.name, 'total', undefined, {
-      consistency: 'consistent',
-      timeoutMs: 5_000,
-    }),
+    (await on(cluster, from)).query<number>(book.name, 'total', undefined, { consistency, timeoutMs: 5_000 }),
   );
-  if (!outcome.ok) return;
-  coverage.reads += 1;
+  if (!outcome.ok) {
+    const code = codeOf(outcome.error);
+    check(code !== 'MACHINE_ERROR', `${book.name}: a ${consistency} read failed with MACHINE_ERROR`);
+    return;
+  }
+  if (consistency === 'consistent') coverage.reads += 1;
+  else if (consistency === 'leader') coverage.leaderReads += 1;
+  else coverage.localReads += 1;
   check(
-    outcome.value >= floor,
+    Number.isInteger(outcome.value) && outcome.value >= 0,
+    `${book.name}: a ${consistency} read gave ${String(outcome.value)}, not a total`,
+  );
+  check(
+    consistency !== 'consistent' || outcome.value >= floor,
     `${book.name}: a consistent read gave ${outcome.value}, below the acknowledged ${floor}`,
   );
   check(
     outcome.value <= book.sent,
-    `${book.name}: a consistent read gave ${outcome.value}, beyond the ${book.sent} sent`,
+    `${book.name}: a ${consistency} read gave ${outcome.value}, beyond the ${book.sent} sent`,
   );
 }
 
