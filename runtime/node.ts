@@ -630,6 +630,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
    * mailbox) was not appended, so it waits a moment and is asked again, to the deadline.
    */
   private async changeMembers(name: string, change: NodeChange, deadline: number): Promise<void> {
+    let refused: FlotillaError | null = null;
     for (;;) {
       try {
         await this.router.routed(name, { op: 'changeMembers', group: name, change }, deadline);
@@ -637,8 +638,19 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       } catch (error) {
         const busy = error instanceof FlotillaError && error.code === 'OVERLOADED';
         // Past the deadline the caller hears the busy group's own answer, not TIMEOUT.
-        if (!busy || this.clock.now() + noLeaderBackoffMs >= deadline) throw error;
-        await sleep(this.clock, noLeaderBackoffMs);
+        if (busy && this.clock.now() + noLeaderBackoffMs < deadline) {
+          refused = error;
+          await sleep(this.clock, noLeaderBackoffMs);
+          continue;
+        }
+        // The last ask went unanswered (it may have been taken): TIMEOUT, with why the ones
+        // before it were refused.
+        if (refused !== null && error instanceof FlotillaError && error.code === 'TIMEOUT')
+          throw new FlotillaError(
+            'TIMEOUT',
+            `${error.message}; asked before, the group answered: ${refused.message}`,
+          );
+        throw error;
       }
     }
   }

@@ -152,9 +152,17 @@ describe('removeMember', () => {
     rmSync(join(cluster.root, 'c'), { recursive: true, force: true });
     await until(() => !cluster.node('a').overview().peers.includes('c'), 'a to see c gone');
     // Without b, the voters would be a and the lost c: no quorum, ever, and the group lost.
-    const refused = cluster.node('a').removeMember('g', 'b', { timeoutMs: 1500 });
-    await expect(refused).rejects.toMatchObject({ code: 'OVERLOADED' });
-    await expect(refused).rejects.toThrow(/quorum/);
+    // Refused (OVERLOADED) until the deadline; on a busy machine the last ask may straddle it,
+    // and the caller hears TIMEOUT with the refusal that came before.
+    const refused = await cluster
+      .node('a')
+      .removeMember('g', 'b', { timeoutMs: 1500 })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(refused).toMatchObject({ code: expect.stringMatching(/^(OVERLOADED|TIMEOUT)$/) });
+    expect(String((refused as Error).message)).toMatch(/no quorum of members that answer/);
     expect([...(await cluster.node('b').members('g')).voters].sort()).toEqual(['a', 'b', 'c']);
     expect(await cluster.node('b').command('g', 1)).toBe(4);
     // Once c is back as a new member and a voter, b may go.
