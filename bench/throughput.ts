@@ -1,20 +1,29 @@
-// npx flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads N]
-// [--processes] [--json]: committed commands/s and latency for K active 3-member groups, with
-// 100-byte commands and fsync on, from a closed loop of clients. On three in-process nodes each
-// command is sent from its group's leader's node; with --processes the nodes are three node
-// processes over TCP, and the commands come from this process, a fourth node.
+// npx flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads 0,1,2]
+// [--from leader,any] [--processes] [--json]: committed commands/s, latency and CPU per command
+// for K active 3-member groups, with 100-byte commands and fsync on, from a closed loop of
+// clients. On three in-process nodes each command is sent from its group's leader's node
+// (--from leader) or from the three nodes in turn (--from any), for each --threads value; with
+// --processes the nodes are three node processes over TCP, and the commands come from this
+// process, a fourth node. CPU is read from /proc for every thread and for the main threads alone.
 import { cpus } from 'node:os';
 import type { FlotillaNode } from 'flotilla';
 import { NodeProcesses } from '../runtime/local-cluster.js';
 import { NodeClient } from '../runtime/tcp/node-client.js';
 import { createGroups, startBenchCluster } from './cluster.js';
+import { cpuSince, cpuTimes } from './cpu.js';
 import { LatencySample } from './latency.js';
 import { type BenchResult, type Figure, progress, writeResult } from './report.js';
+
+/** Where each command is sent from: its group's leader's node, any node in turn, or a fourth node. */
+export type Origin = 'leader' | 'any' | 'driver';
 
 export interface ThroughputOptions {
   readonly sizes: readonly number[];
   readonly seconds: number;
-  readonly threads: number;
+  /** Worker threads per node, a run for each (in-process nodes). */
+  readonly threads: readonly number[];
+  /** Where commands are sent from, a run for each (in-process nodes). */
+  readonly from: readonly ('leader' | 'any')[];
   /** Three node processes over TCP rather than three nodes in this process. */
   readonly processes: boolean;
   readonly resultDirectory: string;
@@ -22,15 +31,24 @@ export interface ThroughputOptions {
 
 interface ThroughputRun {
   readonly groups: number;
+  /** Worker threads per node; null for node processes (their default). */
+  readonly threads: number | null;
+  readonly from: Origin;
   readonly inFlight: number;
   readonly commandsPerSecond: number;
   readonly latencyP50: number;
   readonly latencyP99: number;
   readonly entriesPerSync: number;
   readonly failures: number;
+  /** CPU per committed command: every thread of every node process (and this one), and main threads alone. */
+  readonly cpuUsPerCommand: number;
+  readonly mainThreadUsPerCommand: number;
 }
 
 const command = 'x'.repeat(100);
+
+/** Load before the measured runs of each cluster, not counted. */
+const warmUpSeconds = 1;
 
 /** Commands in flight per group: every one of the K groups is active, at every K. */
 const perGroup = 8;
@@ -44,25 +62,31 @@ function windowFor(groups: number): number {
   return Math.max(256, groups * perGroup);
 }
 
-/** Where the load runs: who each group's commands are sent from, and the nodes' WAL counters. */
+/** Where the load runs: the nodes, their leaders, the processes to read CPU of, the WAL counters. */
 interface Setup {
-  readonly callers: readonly FlotillaNode[];
+  readonly nodes: readonly FlotillaNode[];
+  /** Each group's leader's node, or the node that sends every command. */
+  readonly leaders: readonly FlotillaNode[];
+  /** Node processes besides this one, whose CPU counts. */
+  readonly pids: readonly number[];
   wal(): Promise<{ readonly records: number; readonly syncs: number }[]>;
   close(): Promise<void>;
 }
 
-/** Three nodes in this process; each command is sent from its group's leader's node. */
+/** Three nodes in this process. */
 async function inProcess(names: readonly string[], threads: number): Promise<Setup> {
   const cluster = await startBenchCluster(threads);
   const { nodes } = cluster;
   await createGroups(nodes, names, 2000, progress);
-  const callers: FlotillaNode[] = [];
+  const leaders: FlotillaNode[] = [];
   for (const name of names) {
     const { leader } = await nodes[0]!.members(name);
-    callers.push(nodes.find((node) => node.name === leader) ?? nodes[0]!);
+    leaders.push(nodes.find((node) => node.name === leader) ?? nodes[0]!);
   }
   return {
-    callers,
+    nodes,
+    leaders,
+    pids: [],
     wal: async () => nodes.map((node) => node.overview().wal),
     close: () => cluster.close(),
   };
@@ -79,7 +103,9 @@ async function acrossProcesses(names: readonly string[]): Promise<Setup> {
       ),
     );
     return {
-      callers: names.map(() => cluster.driver),
+      nodes: [cluster.driver],
+      leaders: names.map(() => cluster.driver),
+      pids: [...cluster.processes.values()].flatMap((child) => (child.pid === undefined ? [] : [child.pid])),
       wal: async () =>
         (await Promise.all(clients.map((client) => client.overview()))).map((overview) => overview.wal),
       close: async () => {
@@ -93,102 +119,186 @@ async function acrossProcesses(names: readonly string[]): Promise<Setup> {
   }
 }
 
+/** The closed loop of clients for `seconds`, each command sent from `callers[group]`. */
+async function load(
+  setup: Setup,
+  names: readonly string[],
+  callers: readonly FlotillaNode[],
+  seconds: number,
+  threads: number | null,
+  from: Origin,
+): Promise<ThroughputRun> {
+  const groups = names.length;
+  const inFlight = windowFor(groups);
+  const where =
+    from === 'driver' ? 'from a fourth node' : from === 'leader' ? 'from the leader' : 'from any node';
+  progress(
+    `${inFlight} commands in flight over ${groups.toLocaleString('en-US')} groups for ${seconds} s, ${where}`,
+  );
+  const latencies = new LatencySample();
+  const walBefore = await setup.wal();
+  const cpuBefore = cpuTimes(setup.pids);
+  let done = 0;
+  let failures = 0;
+  const started = performance.now();
+  const ends = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: inFlight }, async (_, client) => {
+      for (let turn = client; performance.now() < ends; turn += inFlight) {
+        const group = turn % groups;
+        const sent = performance.now();
+        try {
+          await callers[group]!.command(names[group]!, command, { timeoutMs: 10_000 });
+          done += 1;
+          latencies.add(performance.now() - sent);
+        } catch {
+          failures += 1;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = cpuSince(cpuBefore, cpuTimes(setup.pids));
+  let records = 0;
+  let syncs = 0;
+  (await setup.wal()).forEach((wal, position) => {
+    records += wal.records - walBefore[position]!.records;
+    syncs += wal.syncs - walBefore[position]!.syncs;
+  });
+  return {
+    groups,
+    threads,
+    from,
+    inFlight,
+    commandsPerSecond: done / elapsed,
+    latencyP50: latencies.percentile(0.5),
+    latencyP99: latencies.percentile(0.99),
+    entriesPerSync: syncs === 0 ? 0 : records / syncs,
+    failures,
+    cpuUsPerCommand: done === 0 ? Number.NaN : cpu.allUs / done,
+    mainThreadUsPerCommand: done === 0 ? Number.NaN : cpu.mainUs / done,
+  };
+}
+
+/** One cluster of `groups` groups, loaded from each origin in turn. */
 async function runSize(
   groups: number,
-  seconds: number,
-  threads: number,
-  processes: boolean,
-): Promise<ThroughputRun> {
+  options: ThroughputOptions,
+  threads: number | null,
+): Promise<ThroughputRun[]> {
   const names = Array.from({ length: groups }, (_, index) => `group-${index}`);
-  const setup = processes ? await acrossProcesses(names) : await inProcess(names, threads);
+  const setup = threads === null ? await acrossProcesses(names) : await inProcess(names, threads);
   try {
-    const leaders = setup.callers;
-    const inFlight = windowFor(groups);
-    progress(`${inFlight} commands in flight over ${groups.toLocaleString('en-US')} groups for ${seconds} s`);
-    const latencies = new LatencySample();
-    const walBefore = await setup.wal();
-    let done = 0;
-    let failures = 0;
-    const started = performance.now();
-    const ends = started + seconds * 1000;
-    await Promise.all(
-      Array.from({ length: inFlight }, async (_, client) => {
-        for (let turn = client; performance.now() < ends; turn += inFlight) {
-          const group = turn % groups;
-          const sent = performance.now();
-          try {
-            await leaders[group]!.command(names[group]!, command, { timeoutMs: 10_000 });
-            done += 1;
-            latencies.add(performance.now() - sent);
-          } catch {
-            failures += 1;
-          }
-        }
-      }),
-    );
-    const elapsed = (performance.now() - started) / 1000;
-    let records = 0;
-    let syncs = 0;
-    (await setup.wal()).forEach((wal, position) => {
-      records += wal.records - walBefore[position]!.records;
-      syncs += wal.syncs - walBefore[position]!.syncs;
-    });
-    return {
-      groups,
-      inFlight,
-      commandsPerSecond: done / elapsed,
-      latencyP50: latencies.percentile(0.5),
-      latencyP99: latencies.percentile(0.99),
-      entriesPerSync: syncs === 0 ? 0 : records / syncs,
-      failures,
-    };
+    // A first second of load, not counted: the runs compared should all meet compiled code.
+    await load(setup, names, setup.leaders, warmUpSeconds, threads, threads === null ? 'driver' : 'leader');
+    if (threads === null) return [await load(setup, names, setup.leaders, options.seconds, null, 'driver')];
+    const runs: ThroughputRun[] = [];
+    for (const from of options.from) {
+      const callers =
+        from === 'leader' ? setup.leaders : names.map((_, index) => setup.nodes[index % setup.nodes.length]!);
+      runs.push(await load(setup, names, callers, options.seconds, threads, from));
+    }
+    return runs;
   } finally {
     await setup.close();
   }
 }
 
+function label(run: ThroughputRun): string {
+  const at = `${run.groups.toLocaleString('en-US')} groups`;
+  if (run.threads === null) return `${at}, three node processes`;
+  return `${at}, threads ${run.threads}, from ${run.from === 'leader' ? 'the leader' : 'any node'}`;
+}
+
+/** Commands/s beside what the same run measured that it should beat, and the issue's target. */
+function rateFigure(run: ThroughputRun, runs: readonly ThroughputRun[]): Figure {
+  const name = `commands/s, ${label(run)}`;
+  const base = { name, value: run.commandsPerSecond, unit: '/s' };
+  const find = (groups: number, threads: number | null, from: Origin) =>
+    runs.find((other) => other.groups === groups && other.threads === threads && other.from === from);
+  if (run.threads === null)
+    return run.groups === 1000 ? { ...base, target: { value: 200_000, higherIsBetter: true } } : base;
+  if (run.from === 'any') {
+    const leader = find(run.groups, run.threads, 'leader');
+    if (leader !== undefined)
+      return {
+        ...base,
+        reference: { name: 'from the leader in this run', value: leader.commandsPerSecond },
+        target: { value: 0.9 * leader.commandsPerSecond, higherIsBetter: true },
+      };
+  }
+  if (run.threads > 0) {
+    const inline = find(run.groups, 0, run.from);
+    if (inline !== undefined)
+      return {
+        ...base,
+        reference: { name: 'threads 0 in this run', value: inline.commandsPerSecond },
+        ...(run.threads === 2
+          ? { target: { value: 1.3 * inline.commandsPerSecond, higherIsBetter: true } }
+          : {}),
+      };
+  }
+  const thousand = find(1000, run.threads, run.from);
+  if (run.groups === 10_000 && thousand !== undefined)
+    return {
+      ...base,
+      reference: { name: '1,000 groups in this run', value: thousand.commandsPerSecond },
+      target: { value: 0.8 * thousand.commandsPerSecond, higherIsBetter: true },
+    };
+  if (run.groups === 1000 && run.threads === 0 && run.from === 'leader')
+    return { ...base, target: { value: 150_000, higherIsBetter: true } };
+  return base;
+}
+
+/** CPU per command, every thread and the main threads alone; the latter beside threads 0's. */
+function cpuFigures(run: ThroughputRun, runs: readonly ThroughputRun[]): Figure[] {
+  const inline = runs.find(
+    (other) => other.groups === run.groups && other.threads === 0 && other.from === run.from,
+  );
+  const main: Figure = {
+    name: `main-thread CPU per command, ${label(run)}`,
+    value: run.mainThreadUsPerCommand,
+    unit: 'µs',
+    ...(run.threads !== null && run.threads > 0 && inline !== undefined
+      ? { reference: { name: 'threads 0 in this run', value: inline.mainThreadUsPerCommand } }
+      : {}),
+    ...(run.threads === 2 ? { target: { value: 3, higherIsBetter: false } } : {}),
+  };
+  return [
+    {
+      name: `CPU per command, every thread, ${label(run)}`,
+      value: run.cpuUsPerCommand,
+      unit: 'µs',
+      target: { value: 10, higherIsBetter: false },
+    },
+    main,
+  ];
+}
+
 export async function benchThroughput(options: ThroughputOptions): Promise<BenchResult> {
   const runs: ThroughputRun[] = [];
-  for (const groups of options.sizes) {
-    const where = options.processes ? 'three node processes' : `threads: ${options.threads}`;
-    progress(`throughput with ${groups.toLocaleString('en-US')} active groups (${where})`);
-    runs.push(await runSize(groups, options.seconds, options.threads, options.processes));
-  }
-  const thousand = runs.find((run) => run.groups === 1000);
-  const figures: Figure[] = runs.flatMap((run) => {
-    const at = `${run.groups.toLocaleString('en-US')} groups`;
-    const rate: Figure =
-      run.groups === 1000
-        ? {
-            name: `commands/s, ${at}`,
-            value: run.commandsPerSecond,
-            unit: '/s',
-            target: { value: 200_000, higherIsBetter: true },
-          }
-        : run.groups === 10_000 && thousand !== undefined
-          ? {
-              name: `commands/s, ${at}`,
-              value: run.commandsPerSecond,
-              unit: '/s',
-              reference: { name: '1,000 groups in this run', value: thousand.commandsPerSecond },
-              target: { value: 0.8 * thousand.commandsPerSecond, higherIsBetter: true },
-            }
-          : { name: `commands/s, ${at}`, value: run.commandsPerSecond, unit: '/s' };
-    return [
-      rate,
-      { name: `latency p50, ${at}`, value: run.latencyP50, unit: 'ms' },
-      { name: `latency p99, ${at}`, value: run.latencyP99, unit: 'ms' },
-      { name: `WAL entries per fsync, ${at}`, value: run.entriesPerSync, unit: 'entries' },
-      { name: `failed commands, ${at}`, value: run.failures, unit: 'commands' },
-      { name: `commands in flight, ${at}`, value: run.inFlight, unit: 'commands' },
-    ];
-  });
+  const settings = options.processes ? [null] : options.threads;
+  for (const groups of options.sizes)
+    for (const threads of settings) {
+      const where = threads === null ? 'three node processes' : `threads: ${threads}`;
+      progress(`throughput with ${groups.toLocaleString('en-US')} active groups (${where})`);
+      runs.push(...(await runSize(groups, options, threads)));
+    }
+  const figures: Figure[] = runs.flatMap((run) => [
+    rateFigure(run, runs),
+    ...cpuFigures(run, runs),
+    { name: `latency p50, ${label(run)}`, value: run.latencyP50, unit: 'ms' },
+    { name: `latency p99, ${label(run)}`, value: run.latencyP99, unit: 'ms' },
+    { name: `WAL entries per fsync, ${label(run)}`, value: run.entriesPerSync, unit: 'entries' },
+    { name: `failed commands, ${label(run)}`, value: run.failures, unit: 'commands' },
+    { name: `commands in flight, ${label(run)}`, value: run.inFlight, unit: 'commands' },
+  ]);
   const result: BenchResult = {
     bench: 'throughput',
     startedAt: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version },
     figures,
-    details: { runs, threads: options.threads, processes: options.processes, seconds: options.seconds },
+    details: { runs, processes: options.processes, seconds: options.seconds },
   };
   writeResult(options.resultDirectory, result);
   return result;

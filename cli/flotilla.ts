@@ -20,7 +20,7 @@ const usage = `usage:
   flotilla demo [--groups N] [--seconds S] [--in-flight K]
   flotilla bench wal [--seconds S] [--recovery-mb 64,256,1024] [--json] [--out DIR]
   flotilla bench density [--groups 1000,10000,100000] [--idle-seconds S] [--json] [--out DIR]
-  flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads N] [--processes] [--json] [--out DIR]
+  flotilla bench throughput [--groups 1,100,1000,10000] [--seconds S] [--threads 0,1,2] [--from leader,any] [--processes] [--json] [--out DIR]
   flotilla bench failover [--groups 10000] [--json] [--out DIR]
   flotilla bench recovery [--groups 10000] [--wal-mb 1024] [--json] [--out DIR]`;
 
@@ -101,6 +101,7 @@ async function bench(name: string | undefined, args: readonly string[]): Promise
       groups: { type: 'string' },
       'idle-seconds': { type: 'string', default: '10' },
       threads: { type: 'string', default: '0' },
+      from: { type: 'string', default: 'leader' },
       processes: { type: 'boolean', default: false },
       'wal-mb': { type: 'string', default: '1024' },
     },
@@ -120,11 +121,26 @@ async function bench(name: string | undefined, args: readonly string[]): Promise
     case 'throughput': {
       const sizes = integers(values.groups ?? '1,100,1000,10000', '--groups');
       const seconds = positive(values.seconds ?? '10', '--seconds', 3600);
-      const threads = Number(values.threads);
-      if (!(Number.isInteger(threads) && threads >= 0 && threads <= 64))
-        throw new RangeError(`--threads must be an integer from 0 to 64, got ${values.threads}`);
+      const threads = values.threads.split(',').map((part) => {
+        const count = Number(part);
+        if (!(part !== '' && Number.isInteger(count) && count >= 0 && count <= 64))
+          throw new RangeError(`--threads takes integers from 0 to 64, got ${part}`);
+        return count;
+      });
+      const from = values.from.split(',').map((part) => {
+        if (part !== 'leader' && part !== 'any')
+          throw new RangeError(`--from takes leader and any, got ${part}`);
+        return part;
+      });
       return report(
-        await benchThroughput({ sizes, seconds, threads, processes: values.processes, resultDirectory: out }),
+        await benchThroughput({
+          sizes,
+          seconds,
+          threads,
+          from,
+          processes: values.processes,
+          resultDirectory: out,
+        }),
         out,
         values.json,
       );
