@@ -39,6 +39,9 @@ interface ThroughputRun {
   readonly latencyP50: number;
   readonly latencyP99: number;
   readonly entriesPerSync: number;
+  /** WAL records and peer messages per committed command, over every node. */
+  readonly recordsPerCommand: number;
+  readonly messagesPerCommand: number;
   readonly failures: number;
   /** CPU per committed command: every thread of every node process (and this one), and main threads alone. */
   readonly cpuUsPerCommand: number;
@@ -62,14 +65,25 @@ function windowFor(groups: number): number {
   return Math.max(256, groups * perGroup);
 }
 
-/** Where the load runs: the nodes, their leaders, the processes to read CPU of, the WAL counters. */
+interface Counters {
+  readonly records: number;
+  readonly syncs: number;
+  readonly messages: number;
+}
+
+function countersOf(overview: ReturnType<FlotillaNode['overview']>): Counters {
+  return { records: overview.wal.records, syncs: overview.wal.syncs, messages: overview.transport.messages };
+}
+
+/** Where the load runs: the nodes, their leaders, the processes to read CPU of, their counters. */
 interface Setup {
   readonly nodes: readonly FlotillaNode[];
   /** Each group's leader's node, or the node that sends every command. */
   readonly leaders: readonly FlotillaNode[];
   /** Node processes besides this one, whose CPU counts. */
   readonly pids: readonly number[];
-  wal(): Promise<{ readonly records: number; readonly syncs: number }[]>;
+  /** Each node's WAL records and syncs, and the messages it has sent, so far. */
+  counters(): Promise<Counters[]>;
   close(): Promise<void>;
 }
 
@@ -87,7 +101,7 @@ async function inProcess(names: readonly string[], threads: number): Promise<Set
     nodes,
     leaders,
     pids: [],
-    wal: async () => nodes.map((node) => node.overview().wal),
+    counters: async () => nodes.map((node) => countersOf(node.overview())),
     close: () => cluster.close(),
   };
 }
@@ -106,8 +120,7 @@ async function acrossProcesses(names: readonly string[]): Promise<Setup> {
       nodes: [cluster.driver],
       leaders: names.map(() => cluster.driver),
       pids: [...cluster.processes.values()].flatMap((child) => (child.pid === undefined ? [] : [child.pid])),
-      wal: async () =>
-        (await Promise.all(clients.map((client) => client.overview()))).map((overview) => overview.wal),
+      counters: async () => (await Promise.all(clients.map((client) => client.overview()))).map(countersOf),
       close: async () => {
         for (const client of clients) client.close();
         await cluster.close();
@@ -136,7 +149,7 @@ async function load(
     `${inFlight} commands in flight over ${groups.toLocaleString('en-US')} groups for ${seconds} s, ${where}`,
   );
   const latencies = new LatencySample();
-  const walBefore = await setup.wal();
+  const before = await setup.counters();
   const cpuBefore = cpuTimes(setup.pids);
   let done = 0;
   let failures = 0;
@@ -161,9 +174,11 @@ async function load(
   const cpu = cpuSince(cpuBefore, cpuTimes(setup.pids));
   let records = 0;
   let syncs = 0;
-  (await setup.wal()).forEach((wal, position) => {
-    records += wal.records - walBefore[position]!.records;
-    syncs += wal.syncs - walBefore[position]!.syncs;
+  let messages = 0;
+  (await setup.counters()).forEach((after, position) => {
+    records += after.records - before[position]!.records;
+    syncs += after.syncs - before[position]!.syncs;
+    messages += after.messages - before[position]!.messages;
   });
   return {
     groups,
@@ -174,6 +189,8 @@ async function load(
     latencyP50: latencies.percentile(0.5),
     latencyP99: latencies.percentile(0.99),
     entriesPerSync: syncs === 0 ? 0 : records / syncs,
+    recordsPerCommand: done === 0 ? Number.NaN : records / done,
+    messagesPerCommand: done === 0 ? Number.NaN : messages / done,
     failures,
     cpuUsPerCommand: done === 0 ? Number.NaN : cpu.allUs / done,
     mainThreadUsPerCommand: done === 0 ? Number.NaN : cpu.mainUs / done,
@@ -290,6 +307,8 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Bench
     { name: `latency p50, ${label(run)}`, value: run.latencyP50, unit: 'ms' },
     { name: `latency p99, ${label(run)}`, value: run.latencyP99, unit: 'ms' },
     { name: `WAL entries per fsync, ${label(run)}`, value: run.entriesPerSync, unit: 'entries' },
+    { name: `WAL records per command, ${label(run)}`, value: run.recordsPerCommand, unit: 'records' },
+    { name: `peer messages per command, ${label(run)}`, value: run.messagesPerCommand, unit: 'messages' },
     { name: `failed commands, ${label(run)}`, value: run.failures, unit: 'commands' },
     { name: `commands in flight, ${label(run)}`, value: run.inFlight, unit: 'commands' },
   ]);
