@@ -285,6 +285,10 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
     removed: [],
   }));
   let failure: string | null = null;
+  // No exception may escape a node: one that does (a rejection nothing handles) fails the seed.
+  const onEscaped = (reason: unknown) =>
+    cluster.escaped.push(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
+  process.on('unhandledRejection', onEscaped);
   // For some seeds, one node's code for a module is broken (it exports no machine): no group of
   // that module may ever be created, on any node.
   const unloadable = workload.chance(0.4);
@@ -356,6 +360,7 @@ export async function runClusterSeed(options: ClusterSeedOptions): Promise<Clust
         ? error.message
         : `exception: ${error instanceof Error ? error.stack : String(error)}`;
   }
+  process.off('unhandledRejection', onEscaped);
   coverage.crashes = cluster.counts.crashes;
   coverage.wipes = cluster.counts.wipes;
   coverage.pauses = cluster.counts.pauses;
@@ -433,6 +438,8 @@ function checkCore(cluster: SimCluster, effects: EffectsBook): void {
   if (cluster.checks.violation !== null) throw new Violation(cluster.checks.violation);
   const failed = cluster.memberFailures[0];
   if (failed !== undefined) throw new Violation(`a member failed: ${failed}`);
+  const escaped = cluster.escaped[0];
+  if (escaped !== undefined) throw new Violation(`an exception escaped a node: ${escaped}`);
 }
 
 async function act(

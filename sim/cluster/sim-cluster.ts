@@ -50,6 +50,8 @@ export class SimCluster {
   readonly checks: CoreChecks;
   /** Members that failed (threw) on any node, as the nodes reported them: each fails the seed. */
   readonly memberFailures: string[] = [];
+  /** Promises a node left rejected with nothing to handle them: exceptions that escaped it. */
+  readonly escaped: string[] = [];
   /** Per node, the machine code installed in place of a module's (module URL to the URL loaded). */
   private readonly installed = new Map<string, Map<string, string>>();
   /** Mailboxes registered on every node process started here; a handler hears which node received. */
