@@ -396,8 +396,8 @@ function isolateNewLeaders(cluster: SimCluster, workload: Prng, coverage: Cluste
 }
 
 /**
- * For some seeds, a leader that appends entries is cut off at once, with a minority of the
- * others, from the rest for a while: what it appended reaches only its side. Membership changes
+ * For some seeds, a leader that appends entries is cut off at once, alone or with up to half of
+ * the others, from the rest for a while: what it appended reaches only its side. Membership changes
  * are split so often (were a second change taken before the first commits, each side's
  * configuration could hold a quorum); commands now and then, which leaves tails of several
  * terms behind (Raft's Figure 8).
