@@ -194,4 +194,25 @@ describe('production nodes under simulation', () => {
       ).toEqual({ ok: true, value: 1 });
     await cluster.close();
   });
+
+  it('answer a removal refused until its deadline, whose last ask went unanswered, TIMEOUT with the refusal', async () => {
+    const { cluster } = await groupOfTen(5);
+    // c's disk is gone: removing b would leave a and the lost c, no quorum that answers.
+    cluster.crash('c');
+    cluster.wipe('c');
+    await cluster.run(2_000);
+    const leader = cluster.checks.leaders.get('g')!.node;
+    expect(['a', 'b']).toContain(leader);
+    const caller = leader === 'a' ? 'b' : 'a';
+    // The leader refuses every ask; the last one is caught by the leader's pause past the deadline.
+    cluster.time.at(cluster.time.now + 900, () => cluster.pause(leader, 600));
+    const removed = await cluster.call(() =>
+      cluster.node(caller).removeMember('g', 'b', { timeoutMs: 1_000 }),
+    );
+    expect(removed.ok).toBe(false);
+    const error = (removed as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toMatch(/asked before, the group answered: the voters left would have no quorum/);
+    await cluster.close();
+  });
 });
