@@ -380,18 +380,12 @@ function isolateNewLeaders(cluster: SimCluster, workload: Prng, coverage: Cluste
   if (chance === 0) return;
   cluster.checks.onLeader = (leader) => {
     if (!workload.chance(chance)) return;
-    const others = cluster.names.filter((name) => name !== leader);
-    for (const other of others) {
-      cluster.network.cut(leader, other);
-      cluster.network.cut(other, leader);
-    }
+    const restore = cluster.network.separate(
+      [leader],
+      cluster.names.filter((name) => name !== leader),
+    );
     coverage.isolations += 1;
-    cluster.time.at(cluster.time.now + workload.between(100, 1_500), () => {
-      for (const other of others) {
-        cluster.network.restore(leader, other);
-        cluster.network.restore(other, leader);
-      }
-    });
+    cluster.time.at(cluster.time.now + workload.between(100, 1_500), restore);
   };
 }
 
@@ -413,16 +407,13 @@ function splitOnAppends(cluster: SimCluster, workload: Prng, coverage: ClusterCo
     const side = [leader];
     for (let taken = 0; taken < companions; taken += 1)
       side.push(workload.pick(others.filter((name) => !side.includes(name))));
-    const rest = cluster.names.filter((name) => !side.includes(name));
-    const links = side.flatMap((one) =>
-      rest.flatMap((other) => [[one, other] as const, [other, one] as const]),
+    const restore = cluster.network.separate(
+      side,
+      cluster.names.filter((name) => !side.includes(name)),
     );
-    for (const [from, to] of links) cluster.network.cut(from, to);
     if (change) coverage.changeSplits += 1;
     else coverage.appendSplits += 1;
-    cluster.time.at(cluster.time.now + workload.between(300, 3_000), () => {
-      for (const [from, to] of links) cluster.network.restore(from, to);
-    });
+    cluster.time.at(cluster.time.now + workload.between(300, 3_000), restore);
   };
 }
 
@@ -737,14 +728,13 @@ async function staleReadProbe(
 ): Promise<void> {
   const others = cluster.names.filter((name) => name !== leader && cluster.running(name));
   if (others.length === 0) return;
-  const links = cut ? others.flatMap((other) => [[leader, other] as const, [other, leader] as const]) : [];
-  for (const [from, to] of links) cluster.network.cut(from, to);
+  const restore = cut ? cluster.network.separate([leader], others) : null;
   const key = workload.pick(registerKeys);
   await runRegisterOperations(cluster, book, [{ from: workload.pick(others), key, put: true }], coverage);
   if (cut) coverage.cutReadProbes += 1;
   else if (cluster.paused(leader)) coverage.staleReadProbes += 1;
   await runRegisterOperations(cluster, book, [{ from: leader, key, put: false }], coverage);
-  for (const [from, to] of links) cluster.network.restore(from, to);
+  restore?.();
 }
 
 /** Runs register operations at once, each from its node, and records them in the history. */

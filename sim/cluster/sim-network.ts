@@ -75,6 +75,17 @@ export class SimNetwork {
     this.refresh();
   }
 
+  /** Cuts every link between `side` and `rest`, both ways; returns what puts them back. */
+  separate(side: readonly string[], rest: readonly string[]): () => void {
+    const links = side.flatMap((one) =>
+      rest.flatMap((other) => [[one, other] as const, [other, one] as const]),
+    );
+    for (const [from, to] of links) this.cut(from, to);
+    return () => {
+      for (const [from, to] of links) this.restore(from, to);
+    };
+  }
+
   heal(): void {
     this.cuts.clear();
     this.refresh();
