@@ -1,7 +1,7 @@
 // Answering vote requests (pre-votes and real ones) and counting the answers.
-import type { Member } from './member.js';
+import { canCampaign, type Member } from './member.js';
 import { leaderVouchedFor } from './quiescence.js';
-import { campaign, canCampaign, tallyVotes } from './roles.js';
+import { campaign, tallyVotes } from './roles.js';
 import type { Message, NodeId } from './types.js';
 
 /**

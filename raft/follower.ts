@@ -1,8 +1,8 @@
 // The follower's side of replication: accept or reject appends, truncate a conflicting
 // suffix, learn the commit index, and acknowledge only what is durable.
 import { invariant } from './assert.js';
+import { advanceCommit } from './commit.js';
 import type { Member } from './member.js';
-import { advanceCommit } from './replication.js';
 import type { Entry, Message, NodeId } from './types.js';
 
 export function handleAppend(

@@ -4,7 +4,7 @@ import { InvariantError, invariant } from './assert.js';
 import { RaftLog } from './log.js';
 import { type Options, resolveOptions } from './options.js';
 import type { Progress } from './progress.js';
-import { canCampaign } from './roles.js';
+import { isVoter } from './quorum.js';
 import type {
   Config,
   Message,
@@ -268,4 +268,18 @@ export const emptyStoredMember: StoredMember = {
 /** The stored state of a group's founding member: a snapshot at index 0 holding the initial configuration. */
 export function bootstrapStoredMember(config: Config, data: Uint8Array): StoredMember {
   return { ...emptyStoredMember, snapshot: { index: 0, term: 0, config, data } };
+}
+
+/**
+ * A voter of the latest configuration may campaign, and so may a voter of the committed one: a
+ * member whose log ends in an uncommitted change removing it may be the only one holding that
+ * log, and must be able to lead long enough to commit it or the group cannot elect anyone.
+ */
+export function canCampaign(member: Member): boolean {
+  if (member.stalled || member.removed || !member.eligible) return false;
+  const log = member.log;
+  return (
+    isVoter(log.config, member.id) ||
+    (log.configIndex > member.commit && isVoter(log.configAt(member.commit), member.id))
+  );
 }

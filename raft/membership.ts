@@ -5,7 +5,8 @@ import { noData } from './log.js';
 import type { Member } from './member.js';
 import { Progress } from './progress.js';
 import { hasQuorum, isMember } from './quorum.js';
-import { broadcastAppend, sendHeartbeat } from './replication.js';
+import { becomeFollower } from './roles.js';
+import { broadcastAppend, sendHeartbeat, sendRemoved } from './sending.js';
 import type { Config, MembershipChange, NodeId, RejectReason } from './types.js';
 
 export function handleChangeMembers(member: Member, id: number, change: MembershipChange): void {
@@ -127,13 +128,20 @@ export function forgetRemovedPeers(member: Member): void {
     if (isMember(member.log.config, peer)) continue;
     member.progress.delete(peer);
     // It may never hear otherwise (a quiet follower waits on a live leader): tell it it is out.
-    member.send(peer, {
-      type: 'removed',
-      term: member.term,
-      configIndex: member.log.configIndex,
-      member: peer,
-    });
+    sendRemoved(member, peer);
   }
+}
+
+/**
+ * A leader whose removal is committed leaves, and the remaining voters elect a successor. Its own
+ * log is the group's: it knows, as nobody else could tell it, that it is out. Returns whether it left.
+ */
+export function leaveIfRemoved(member: Member): boolean {
+  const config = member.log.config;
+  if (member.log.configIndex > member.commit || config.voters.includes(member.id)) return false;
+  becomeFollower(member, member.term, null);
+  if (!isMember(config, member.id)) markRemoved(member);
+  return true;
 }
 
 /** Promotes a non-voter marked for promotion once it holds everything committed. */
@@ -176,11 +184,6 @@ export function answerNonMember(member: Member, from: NodeId): boolean {
   if (member.role !== 'leader' || member.progress.has(from) || isMember(member.log.config, from))
     return false;
   if (member.log.configIndex > member.commit) return false;
-  member.send(from, {
-    type: 'removed',
-    term: member.term,
-    configIndex: member.log.configIndex,
-    member: from,
-  });
+  sendRemoved(member, from);
   return true;
 }

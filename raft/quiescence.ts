@@ -6,8 +6,8 @@
 // the returning peer.
 import { type Member, noPeers } from './member.js';
 import { hasQuorum, isVoter } from './quorum.js';
-import { sendHeartbeat } from './replication.js';
 import { becomeFollower } from './roles.js';
+import { sendHeartbeat } from './sending.js';
 import type { NodeId } from './types.js';
 
 /**

@@ -3,7 +3,7 @@
 // only after it has committed an entry of its own term.
 import { type Member, noReads, noRounds } from './member.js';
 import { hasQuorum } from './quorum.js';
-import { broadcastHeartbeat } from './replication.js';
+import { broadcastHeartbeat } from './sending.js';
 
 export function handleRead(member: Member, ids: readonly number[]): void {
   if (ids.length === 0) return;

@@ -4,8 +4,8 @@
 import { noData } from './log.js';
 import { type Member, noProgress, noReads, noRounds, noVotes } from './member.js';
 import { Progress } from './progress.js';
-import { isVoter, quorumSize } from './quorum.js';
-import { broadcastAppend } from './replication.js';
+import { quorumSize } from './quorum.js';
+import { announceLeaderGone, broadcastAppend } from './sending.js';
 import type { NodeId } from './types.js';
 
 function announce(member: Member): void {
@@ -35,14 +35,6 @@ export function becomeFollower(member: Member, term: number, leader: NodeId | nu
   member.votes = noVotes;
   member.resetElectionDeadline();
   if (previousRole !== 'follower' || leader !== previousLeader || termChanged) announce(member);
-}
-
-/** Tells the peers of the latest configuration this member no longer leads its term. */
-export function announceLeaderGone(member: Member): void {
-  const config = member.log.config;
-  for (const peer of new Set([...config.voters, ...config.nonVoters, ...member.progress.keys()])) {
-    if (peer !== member.id) member.send(peer, { type: 'leaderGone', term: member.term });
-  }
 }
 
 function leaveLeadership(member: Member, deposedByHigherTerm: boolean): void {
@@ -152,18 +144,4 @@ export function becomeLeader(member: Member): void {
   member.termStartIndex = member.log.lastIndex;
   member.persistEntries(member.termStartIndex);
   broadcastAppend(member);
-}
-
-/**
- * A voter of the latest configuration may campaign, and so may a voter of the committed one: a
- * member whose log ends in an uncommitted change removing it may be the only one holding that
- * log, and must be able to lead long enough to commit it or the group cannot elect anyone.
- */
-export function canCampaign(member: Member): boolean {
-  if (member.stalled || member.removed || !member.eligible) return false;
-  const log = member.log;
-  return (
-    isVoter(log.config, member.id) ||
-    (log.configIndex > member.commit && isVoter(log.configAt(member.commit), member.id))
-  );
 }

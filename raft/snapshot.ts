@@ -2,8 +2,7 @@
 // one to a peer in chunks, and receiving one chunk by chunk so a restart resumes it.
 import { invariant } from './assert.js';
 import type { Member } from './member.js';
-import type { Progress } from './progress.js';
-import { sendAppend } from './replication.js';
+import { sendAppend, sendSnapshotChunk } from './sending.js';
 import type { Message, NodeId, PartialSnapshot, Snapshot } from './types.js';
 
 /** The host's machine state at `index` (already applied) becomes the log's base. */
@@ -14,29 +13,6 @@ export function takeSnapshot(member: Member, index: number, data: Uint8Array): v
   const snapshot: Snapshot = { index, term: log.termAt(index), config: log.configAt(index), data };
   log.compact(snapshot);
   member.persist({ kind: 'snapshot', snapshot, keepLaterEntries: true });
-}
-
-export function sendSnapshotChunk(member: Member, peer: NodeId, progress: Progress): void {
-  const snapshot = member.log.snapshot;
-  if (snapshot === null) return;
-  if (progress.snapshotIndex !== snapshot.index) {
-    // A newer snapshot replaced the one being sent: start it over.
-    progress.snapshotIndex = snapshot.index;
-    progress.snapshotOffset = 0;
-  }
-  const offset = progress.snapshotOffset;
-  const end = Math.min(snapshot.data.byteLength, offset + member.options.snapshotChunkBytes);
-  progress.snapshotSentAt = member.now;
-  member.send(peer, {
-    type: 'snapshot',
-    term: member.term,
-    index: snapshot.index,
-    snapshotTerm: snapshot.term,
-    config: snapshot.config,
-    size: snapshot.data.byteLength,
-    offset,
-    chunk: snapshot.data.subarray(offset, end),
-  });
 }
 
 export function handleSnapshotResponse(

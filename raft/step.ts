@@ -1,22 +1,30 @@
 // The one entry point: step(member, now, input) advances a member and returns what the host
 // must do. Time comes in as `now`; nothing here reads a clock or performs I/O.
+
+import { commitAtQuorum, emitApply } from './commit.js';
 import { handleTimeoutNow, handleVoteRequest, handleVoteResponse, inLeaderLease } from './election.js';
 import { acknowledgeDurable, handleAppend, handleHeartbeat, sendAppendResponse } from './follower.js';
-import { type Member, noOutputs } from './member.js';
-import { answerNonMember, handleChangeMembers, markRemoved, removedByNotice } from './membership.js';
+import { canCampaign, type Member, noOutputs } from './member.js';
+import {
+  answerNonMember,
+  forgetRemovedPeers,
+  handleChangeMembers,
+  leaveIfRemoved,
+  markRemoved,
+  removedByNotice,
+} from './membership.js';
 import { handlePeerDown, handlePeerUp, isQuiet, wake } from './quiescence.js';
 import { hasQuorum } from './quorum.js';
-import { handleRead } from './read-index.js';
+import { confirmReads, handleRead, startReadsAwaitingCommit } from './read-index.js';
+import { continueReplication, handleAppendResponse, handleHeartbeatResponse } from './replication.js';
+import { becomeFollower, campaign } from './roles.js';
 import {
+  announceLeaderGone,
   broadcastAppend,
   broadcastHeartbeat,
-  emitApply,
-  handleAppendResponse,
-  handleHeartbeatResponse,
-  maybeCommit,
+  sendCommitNotices,
   sendHeartbeat,
-} from './replication.js';
-import { announceLeaderGone, becomeFollower, campaign, canCampaign } from './roles.js';
+} from './sending.js';
 import { handleSnapshotChunk, handleSnapshotResponse, takeSnapshot } from './snapshot.js';
 import { expireTransfer, handleTransfer } from './transfer.js';
 import type { Entry, Input, Message, NodeId, Output, Proposal } from './types.js';
@@ -52,7 +60,7 @@ export function step(member: Member, now: number, input: Input): Output[] {
       break;
     case 'durable':
       if (member.markDurable(input.seq)) {
-        if (member.role === 'leader') maybeCommit(member);
+        if (member.role === 'leader') commitAndFollowUp(member);
         else acknowledgeDurable(member);
       }
       break;
@@ -87,6 +95,16 @@ export function step(member: Member, now: number, input: Input): Output[] {
   const outputs = member.outputs;
   member.outputs = noOutputs;
   return outputs;
+}
+
+/** A leader commits what a durable quorum holds, then does, in this order, what the commit allows. */
+function commitAndFollowUp(member: Member): void {
+  if (!commitAtQuorum(member)) return;
+  startReadsAwaitingCommit(member);
+  confirmReads(member);
+  if (leaveIfRemoved(member)) return;
+  sendCommitNotices(member);
+  forgetRemovedPeers(member);
 }
 
 /** After a (re)start the host restores the snapshot and re-applies the committed entries. */
@@ -200,7 +218,10 @@ function dispatch(member: Member, from: NodeId, message: Message): void {
       else handleSnapshotChunk(member, from, message);
       return;
     case 'appendResponse':
-      if (member.role === 'leader') handleAppendResponse(member, from, message);
+      if (member.role === 'leader' && handleAppendResponse(member, from, message)) {
+        commitAndFollowUp(member);
+        if (member.role === 'leader') continueReplication(member, from);
+      }
       return;
     case 'heartbeatResponse':
       if (member.role === 'leader') handleHeartbeatResponse(member, from, message);

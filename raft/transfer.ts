@@ -1,7 +1,7 @@
 // Leadership transfer: catch the target up, then tell it to campaign at once. New commands are
 // refused while it runs, and it is abandoned after a bounded time.
 import type { Member } from './member.js';
-import { sendAppend } from './replication.js';
+import { sendAppend } from './sending.js';
 import type { NodeId } from './types.js';
 
 export function handleTransfer(member: Member, id: number, target: NodeId): void {
