@@ -12,12 +12,19 @@ export interface PlantedBug {
   readonly nodes?: number;
 }
 
+/** The source of `bug.file` with the bug planted; throws when the text it changes is not there exactly once. */
+export function plantBug(bug: PlantedBug, source: string): string {
+  if (source.split(bug.find).length !== 2)
+    throw new Error(`bug "${bug.name}" no longer applies to ${bug.file}`);
+  return source.replace(bug.find, bug.replace);
+}
+
 export const plantedBugs: readonly PlantedBug[] = [
   {
     name: 'commit an old-term entry by counting replicas (Figure 8)',
-    file: 'raft/replication.ts',
-    find: 'if (index <= member.commit || member.log.termAt(index) !== member.term) return;',
-    replace: 'if (index <= member.commit) return;',
+    file: 'raft/commit.ts',
+    find: 'if (index <= member.commit || member.log.termAt(index) !== member.term) return false;',
+    replace: 'if (index <= member.commit) return false;',
     // Figure 8 is a five-server story: it needs tails of several terms left on different
     // minorities (leaders cut off, with a companion, as they append).
     nodes: 5,
@@ -51,7 +58,7 @@ export const plantedBugs: readonly PlantedBug[] = [
   },
   {
     name: 'leader counts its own entries before they are durable',
-    file: 'raft/replication.ts',
+    file: 'raft/commit.ts',
     find: 'node === member.id ? member.durableIndex :',
     replace: 'node === member.id ? member.log.lastIndex :',
   },

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { positiveInteger } from '../cli-args.js';
-import { type PlantedBug, plantedBugs } from './bugs.js';
+import { type PlantedBug, plantBug, plantedBugs } from './bugs.js';
 
 const root = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -30,10 +30,7 @@ function plant(bug: PlantedBug, maxSeeds: number, nodes: string): Outcome {
     }
     symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
     const path = join(work, bug.file);
-    const source = readFileSync(path, 'utf8');
-    if (source.split(bug.find).length !== 2)
-      throw new Error(`bug "${bug.name}" no longer applies to ${bug.file}`);
-    writeFileSync(path, source.replace(bug.find, bug.replace));
+    writeFileSync(path, plantBug(bug, readFileSync(path, 'utf8')));
     execFileSync(join(work, 'node_modules', '.bin', 'tsc'), ['-p', join(work, 'tsconfig.build.json')], {
       stdio: 'inherit',
     });
