@@ -17,10 +17,13 @@ export function commitAtQuorum(member: Member): boolean {
   return true;
 }
 
-/** Moves the commit index, persists it and hands the newly committed entries to the host. */
+/**
+ * Moves the commit index and hands the newly committed entries to the host. The index is not
+ * written down: a member that restarts learns it again from its leader (or, leading, from its
+ * quorum), so a commit costs no write of its own. A state write (term or vote) carries it along.
+ */
 export function advanceCommit(member: Member, index: number): void {
   member.commit = index;
-  member.persistState(false);
   emitApply(member);
 }
 

@@ -37,7 +37,7 @@ export function handleVoteRequest(
   const granted = !member.stalled && message.term === member.term && free && upToDate;
   if (granted && member.vote !== from) {
     member.vote = from;
-    member.persistState(true);
+    member.persistTermAndVote();
   }
   if (granted) member.resetElectionDeadline();
   member.send(from, { type: 'voteResponse', term: member.term, granted, pre: false }, true);

@@ -185,9 +185,10 @@ export class Member {
     for (const pending of this.pendingWrites) pending.lastIndex = Math.min(pending.lastIndex, from - 1);
   }
 
-  persistState(termOrVoteChanged: boolean): void {
+  /** Persists a new term or vote; messages that depend on it wait until it is durable. */
+  persistTermAndVote(): void {
     this.persist({ kind: 'state', term: this.term, vote: this.vote, commit: this.commit });
-    if (termOrVoteChanged) this.termVoteSeq = this.writeSeq;
+    this.termVoteSeq = this.writeSeq;
   }
 
   /** Handles a durable report; returns whether the durable log index moved. */

@@ -19,7 +19,7 @@ export function becomeFollower(member: Member, term: number, leader: NodeId | nu
   if (termChanged) {
     member.term = term;
     member.vote = null;
-    member.persistState(true);
+    member.persistTermAndVote();
   }
   if (previousRole === 'leader') {
     // Quiet followers would wait on a leader that stepped down of its own accord forever.
@@ -71,7 +71,7 @@ export function becomeCandidate(member: Member, transfer: boolean): void {
   member.term += 1;
   member.vote = member.id;
   member.leader = null;
-  member.persistState(true);
+  member.persistTermAndVote();
   member.votes = new Map([[member.id, true]]);
   member.resetElectionDeadline();
   announce(member);

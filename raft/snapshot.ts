@@ -114,10 +114,8 @@ function install(member: Member, partial: PartialSnapshot): void {
     member.persistSnapshotInstall(snapshot);
   }
   if (snapshot.index > member.matched) member.matched = snapshot.index;
-  if (snapshot.index > member.commit) {
-    member.commit = snapshot.index;
-    member.persistState(false);
-  }
+  // Not written: a restart takes the commit to be at least the stored snapshot's index.
+  if (snapshot.index > member.commit) member.commit = snapshot.index;
   if (member.applied < snapshot.index || wasStalled) {
     member.outputs.push({ type: 'restore', snapshot });
     member.applied = snapshot.index;

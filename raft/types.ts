@@ -157,6 +157,7 @@ export type Input =
   | { readonly type: 'hostStatus'; readonly version: number; readonly eligible: boolean };
 
 export type Write =
+  /** A term or vote change, with the commit index known then: commits alone are not written. */
   | { readonly kind: 'state'; readonly term: number; readonly vote: NodeId | null; readonly commit: number }
   /** Entries from `from` on; anything stored at or after `from` is replaced (a truncation when `from` is not the next index). */
   | { readonly kind: 'entries'; readonly from: number; readonly entries: readonly Entry[] }
@@ -204,6 +205,7 @@ export type Output =
 export interface StoredMember {
   readonly term: number;
   readonly vote: NodeId | null;
+  /** A commit index known when term or vote was last written: a restart re-applies up to here. */
   readonly commit: number;
   readonly snapshot: Snapshot | null;
   readonly entries: readonly Entry[];

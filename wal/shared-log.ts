@@ -179,7 +179,7 @@ export class SharedLog implements GroupLog {
         encodeEntries(buffer, offset, group, groupBytes, write, lastIndex),
       );
     } else if (write.kind === 'state') {
-      // Every commit advance writes one of these: it takes a fast path too.
+      // Every term change and vote writes one of these: it takes a fast path too.
       const bytes = stateSize(groupBytes, write);
       this.commit.appendEncoded(group, seq, bytes, 1, (buffer, offset) =>
         encodeStateWrite(buffer, offset, group, groupBytes, write),

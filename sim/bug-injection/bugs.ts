@@ -32,7 +32,7 @@ export const plantedBugs: readonly PlantedBug[] = [
   {
     name: 'grant a vote without making it durable',
     file: 'raft/election.ts',
-    find: 'member.vote = from;\n    member.persistState(true);',
+    find: 'member.vote = from;\n    member.persistTermAndVote();',
     replace: 'member.vote = from;',
   },
   {

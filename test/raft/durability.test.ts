@@ -64,3 +64,27 @@ describe('durability before messages', () => {
     expect(cluster.applied('a')).toEqual(['x']);
   });
 });
+
+describe('the commit index is not written', () => {
+  it('commits on every member write nothing, and a restarted follower applies again once its leader speaks', () => {
+    const cluster = Cluster.create(['a', 'b', 'c']);
+    cluster.elect('a');
+    const marks = ['a', 'b', 'c'].map((id) => cluster.node(id).history.length);
+    cluster.propose('a', 'x', 'y');
+    cluster.deliverAll();
+    for (const id of ['a', 'b', 'c']) expect(cluster.member(id).commit).toBe(3);
+    for (const [position, id] of ['a', 'b', 'c'].entries())
+      expect(cluster.writes(id, marks[position]).filter((write) => write.kind === 'state')).toEqual([]);
+
+    cluster.crash('b');
+    // The restart re-applies nothing past what its stored state says is committed ...
+    expect(cluster.member('b').commit).toBeLessThan(3);
+    expect(cluster.member('b').log.lastIndex).toBe(3);
+    // ... until the leader's next message carries the commit.
+    cluster.propose('a', 'z');
+    cluster.deliverAll();
+    expect(cluster.member('b').commit).toBe(4);
+    // x and y applied before the crash, and again from the snapshot at 0 after it.
+    expect(cluster.applied('b')).toEqual(['x', 'y', 'x', 'y', 'z']);
+  });
+});
