@@ -2,11 +2,11 @@
 // leader, following leader hints. A call is tried again only when the answer says nothing was
 // appended (not the leader, a member stopped) or that its entry was replaced before it applied.
 import { type Clock, type Outcome, sleep } from '../actors/index.js';
-import type { NodeId } from '../raft/index.js';
 import type { GroupRecord } from './directory.js';
 import type { RemoteCall } from './envelope.js';
 import { badArgument, FlotillaError } from './errors.js';
 import { checkGroupName } from './group-spec.js';
+import type { LeaderCache } from './leader-cache.js';
 import { errorOf } from './outcomes.js';
 import type { PendingCalls } from './pending-calls.js';
 import type { Transport } from './transport.js';
@@ -46,6 +46,8 @@ export interface RouterNode {
   readonly clock: Clock;
   readonly calls: PendingCalls;
   readonly transport: Transport;
+  /** The leader each group was last heard to have: answers here keep it up to date. */
+  readonly leaders: LeaderCache;
   /** Whether this node runs a member of the group now. */
   isLocal(group: string): boolean;
   /** This node's record of the group, if it holds one. */
@@ -57,12 +59,13 @@ export interface RouterNode {
 }
 
 export class Router {
-  /** The leader each group was last heard to have. */
-  readonly leaders = new Map<string, NodeId>();
+  private readonly leaders: LeaderCache;
   /** Records of groups with no member here, learned from peers. */
   private readonly remoteRecords = new Map<string, GroupRecord>();
 
-  constructor(private readonly node: RouterNode) {}
+  constructor(private readonly node: RouterNode) {
+    this.leaders = node.leaders;
+  }
 
   /** The deadline of a call made now with `options`. */
   deadline(options: CallOptions): number {
@@ -117,7 +120,7 @@ export class Router {
           if (outcome.code === 'NO_SUCH_GROUP') this.remoteRecords.delete(name);
           throw errorOf(outcome);
         }
-        this.leaders.delete(name);
+        this.leaders.forget(name);
         candidates = candidates.filter((candidate) => candidate !== target);
         target = candidates[0]!;
       } else if (outcome.kind === 'notLeader' && outcome.leader !== null && outcome.leader !== target) {
@@ -125,7 +128,7 @@ export class Router {
         target = outcome.leader;
       } else {
         // No leader known (or an entry replaced in an election): wait a moment, then ask around.
-        this.leaders.delete(name);
+        this.leaders.forget(name);
         await backOff(this.node.clock, deadline, () => `no leader of ${name} answered in time`);
         candidates = [...candidates.slice(1), candidates[0]!];
         target = candidates[0]!;
@@ -190,7 +193,7 @@ export class Router {
 
   /** The group is gone (deleted here): what was learned of it is forgotten. */
   forget(name: string): void {
-    this.leaders.delete(name);
+    this.leaders.forget(name);
     this.remoteRecords.delete(name);
   }
 }
