@@ -1,7 +1,9 @@
 // npx flotilla bench failover [--groups 10000] [--json]: G 3-member groups on three node
-// processes, leaders spread over them; the node leading the most is killed with SIGKILL. For
-// each group it led: the time until a surviving member names a new leader, and until a command
-// commits again. The node's own failure detection (its peers' 'down') is reported beside them.
+// processes, leaders spread over them; the node leading the most is killed with SIGKILL, first
+// with every group idle, then (after it restarted) under load from the driver. For each group it
+// led: the time until a surviving member reports a new leader (the nodes' own leader events,
+// timed where they happen) and until a command commits again. The node's own failure detection
+// (its peers' 'down') is reported beside them.
 import { cpus } from 'node:os';
 import { NodeProcesses } from '../runtime/local-cluster.js';
 import { NodeClient } from '../runtime/tcp/node-client.js';
@@ -16,6 +18,14 @@ export interface FailoverOptions {
 
 /** A group that takes longer than this is reported as failed over at this bound. */
 const giveUpMs = 60_000;
+
+/**
+ * Commands the driver keeps in flight, spread over every group, during the loaded failover: the
+ * bound of the load, and about what the throughput bench's 8 per group gives at 1,000 groups.
+ */
+const loadInFlight = 8000;
+/** Load before the kill, so the kill lands on a cluster at its steady rate. */
+const loadWarmSeconds = 5;
 
 /** The transport's default heartbeat: a quiet link pings once per interval, each way. */
 const heartbeatMs = 100;
@@ -65,6 +75,117 @@ async function idleTraffic(
   }
 }
 
+interface Failover {
+  readonly groups: number;
+  readonly detectedMs: number;
+  readonly elected: LatencySample;
+  readonly resumed: LatencySample;
+  readonly unresolved: number;
+}
+
+/**
+ * Kills `victim` with SIGKILL and times, for each group it led, the new leader (from the nodes'
+ * leader events) and the first command committed after it.
+ */
+async function killAndTime(
+  cluster: NodeProcesses,
+  victim: string,
+  victimGroups: readonly string[],
+): Promise<Failover> {
+  let detectedMs = Number.NaN;
+  const killedAt = performance.now();
+  const seen = () => {
+    detectedMs = performance.now() - killedAt;
+  };
+  cluster.driver.once('down', seen);
+  await cluster.kill(victim);
+  const resumed = new LatencySample();
+  const { times, unresolved } = await cluster.whenLedAgain(
+    victimGroups,
+    victim,
+    killedAt,
+    async (group) => {
+      await cluster.driver.command(group, 'after', { timeoutMs: giveUpMs });
+      resumed.add(performance.now() - killedAt);
+    },
+    giveUpMs,
+  );
+  cluster.driver.off('down', seen);
+  const elected = new LatencySample();
+  for (const time of times) elected.add(time);
+  return { groups: victimGroups.length, detectedMs, elected, resumed, unresolved };
+}
+
+function failoverFigures(run: Failover, victim: string, when: string, targetSeconds: number): Figure[] {
+  const seconds = (sample: LatencySample, fraction: number) => sample.percentile(fraction) / 1000;
+  return [
+    { name: `${when}: groups ${victim} led when killed`, value: run.groups, unit: 'groups' },
+    { name: `${when}: ${victim} seen down by a peer after`, value: run.detectedMs / 1000, unit: 's' },
+    { name: `${when}: new leader, p50`, value: seconds(run.elected, 0.5), unit: 's' },
+    { name: `${when}: new leader, p99`, value: seconds(run.elected, 0.99), unit: 's' },
+    {
+      name: `${when}: new leader, every group`,
+      value: seconds(run.elected, 1),
+      unit: 's',
+      target: { value: targetSeconds, higherIsBetter: false },
+    },
+    { name: `${when}: commands resume, p50`, value: seconds(run.resumed, 0.5), unit: 's' },
+    { name: `${when}: commands resume, p99`, value: seconds(run.resumed, 0.99), unit: 's' },
+    { name: `${when}: commands resume, every group`, value: seconds(run.resumed, 1), unit: 's' },
+    {
+      name: `${when}: groups without a leader after ${giveUpMs / 1000} s`,
+      value: run.unresolved,
+      unit: 'groups',
+    },
+  ];
+}
+
+/** The groups each node leads, from the leaders the node processes reported. */
+function leadersOf(reported: ReadonlyMap<string, string>, groups: readonly string[]): Map<string, string[]> {
+  const led = new Map<string, string[]>();
+  for (const group of groups) {
+    const leader = reported.get(group);
+    if (leader !== undefined) led.set(leader, [...(led.get(leader) ?? []), group]);
+  }
+  return led;
+}
+
+/** The driver's load: `loadInFlight` callers, each sending to the groups in turn until stopped. */
+class Load {
+  completed = 0;
+  failed = 0;
+  /** Failures by error code (commands in flight at a killed leader cannot know whether they applied). */
+  readonly failures = new Map<string, number>();
+  private running = true;
+  private readonly callers: Promise<void>[] = [];
+
+  constructor(
+    private readonly cluster: NodeProcesses,
+    private readonly groups: readonly string[],
+  ) {
+    for (let caller = 0; caller < loadInFlight; caller += 1) this.callers.push(this.call(caller));
+  }
+
+  private async call(first: number): Promise<void> {
+    for (let next = first; this.running; next += loadInFlight) {
+      const group = this.groups[next % this.groups.length]!;
+      try {
+        await this.cluster.driver.command(group, 'load', { timeoutMs: giveUpMs });
+        this.completed += 1;
+      } catch (error) {
+        this.failed += 1;
+        const code = (error as { code?: string }).code ?? 'unknown';
+        this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.callers);
+  }
+}
+
 export async function benchFailover(options: FailoverOptions): Promise<BenchResult> {
   progress('starting three node processes');
   const cluster = await NodeProcesses.start();
@@ -83,45 +204,29 @@ export async function benchFailover(options: FailoverOptions): Promise<BenchResu
     );
     const idle = await idleTraffic(cluster);
 
-    let detectedMs = Number.NaN;
-    const killedAt = performance.now();
-    cluster.driver.once('down', () => {
-      detectedMs = performance.now() - killedAt;
-    });
-    await cluster.kill(victim);
-    const resumed = new LatencySample();
-    const { times, unresolved } = await cluster.whenLedAgain(
-      victimGroups,
-      victim,
-      killedAt,
-      async (group) => {
-        await cluster.driver.command(group, 'after', { timeoutMs: giveUpMs });
-        resumed.add(performance.now() - killedAt);
-      },
-      giveUpMs,
-    );
-    const elected = new LatencySample();
-    for (const time of times) elected.add(time);
+    const idleFailover = await killAndTime(cluster, victim, victimGroups);
     progress(`every group ${victim} led has a leader again; restarting ${victim}`);
     const restartMs = await cluster.startProcess(victim);
 
-    const seconds = (sample: LatencySample, fraction: number) => sample.percentile(fraction) / 1000;
+    progress(`load: ${loadInFlight.toLocaleString('en-US')} commands in flight over every group`);
+    const load = new Load(cluster, groups);
+    await new Promise((resolve) => setTimeout(resolve, loadWarmSeconds * 1000));
+    const loadRate = load.completed / loadWarmSeconds;
+    const loadedLed = leadersOf(cluster.reportedLeaders(), groups);
+    const [loadedVictim, loadedGroups] = [...loadedLed].sort((x, y) => y[1].length - x[1].length)[0]!;
+    progress(
+      `under load (${Math.round(loadRate).toLocaleString('en-US')} commands/s): killing ${loadedVictim}, which leads ${loadedGroups.length.toLocaleString('en-US')}`,
+    );
+    const loadedFailover = await killAndTime(cluster, loadedVictim, loadedGroups);
+    await load.stop();
+
     const figures: Figure[] = [
-      { name: `groups ${victim} led when killed`, value: victimGroups.length, unit: 'groups' },
-      { name: `${victim} seen down by a peer after`, value: detectedMs / 1000, unit: 's' },
-      { name: 'new leader, p50', value: seconds(elected, 0.5), unit: 's' },
-      { name: 'new leader, p99', value: seconds(elected, 0.99), unit: 's' },
-      {
-        name: 'new leader, every group',
-        value: seconds(elected, 1),
-        unit: 's',
-        target: { value: 3, higherIsBetter: false },
-      },
-      { name: 'commands resume, p50', value: seconds(resumed, 0.5), unit: 's' },
-      { name: 'commands resume, p99', value: seconds(resumed, 0.99), unit: 's' },
-      { name: 'commands resume, every group', value: seconds(resumed, 1), unit: 's' },
-      { name: `groups without a leader after ${giveUpMs / 1000} s`, value: unresolved, unit: 'groups' },
+      ...failoverFigures(idleFailover, victim, 'idle', 3),
       { name: `${victim} restarted and listening after`, value: restartMs / 1000, unit: 's' },
+      { name: 'under load: commands/s before the kill', value: loadRate, unit: '/s' },
+      { name: 'under load: commands in flight', value: loadInFlight, unit: 'commands' },
+      ...failoverFigures(loadedFailover, loadedVictim, 'under load', 2),
+      { name: 'under load: commands failed', value: load.failed, unit: 'commands' },
       {
         name: `idle: liveness pings per node pair per ${heartbeatMs} ms, ${options.groups.toLocaleString('en-US')} groups`,
         value: idle.pingsPerPairPerInterval,
@@ -143,6 +248,9 @@ export async function benchFailover(options: FailoverOptions): Promise<BenchResu
         creationSeconds,
         victim,
         leaders: Object.fromEntries([...led].map(([node, list]) => [node, list.length])),
+        loadedVictim,
+        loadedLeaders: Object.fromEntries([...loadedLed].map(([node, list]) => [node, list.length])),
+        loadFailures: Object.fromEntries(load.failures),
       },
     };
     writeResult(options.resultDirectory, result);

@@ -15,7 +15,7 @@ import { runNodeProcess } from '../runtime/node-process.js';
 import { NodeClient } from '../runtime/tcp/node-client.js';
 
 const usage = `usage:
-  flotilla node --config FILE.json
+  flotilla node --config FILE.json [--leader-events]
   flotilla status --node HOST:PORT [--group NAME] [--config FILE.json]   (or the secret in FLOTILLA_SECRET)
   flotilla demo [--groups N] [--seconds S] [--in-flight K]
   flotilla bench wal [--seconds S] [--recovery-mb 64,256,1024] [--json] [--out DIR]
@@ -165,12 +165,15 @@ async function bench(name: string | undefined, args: readonly string[]): Promise
 }
 
 async function nodeCommand(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...args], options: { config: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: [...args],
+    options: { config: { type: 'string' }, 'leader-events': { type: 'boolean', default: false } },
+  });
   if (values.config === undefined) {
     console.error(usage);
     return 2;
   }
-  return runNodeProcess(values.config);
+  return runNodeProcess(values.config, { leaderEvents: values['leader-events'] });
 }
 
 /** Prints a node's overview, or one member's status, as JSON. */

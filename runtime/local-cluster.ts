@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The package as a user installed it (its built files): the node here runs what the node processes run.
 import { type FlotillaNode, startNode } from 'flotilla';
+import { type LeaderEvent, parseLeaderEvent } from './node-process.js';
 import type { TransportOptions } from './options.js';
 
 // The package's `flotilla` command as installed (spawned, not imported: it sits above runtime/).
@@ -73,11 +74,21 @@ function bound(port: number): Promise<number | null> {
   });
 }
 
+/** A leader as the node processes last reported it: the highest term's, and its moment. */
+interface ReportedLeader {
+  readonly leader: string;
+  readonly term: number;
+  readonly at: number;
+}
+
 export class NodeProcesses {
   readonly processes = new Map<string, ChildProcess>();
   readonly secret = randomBytes(16).toString('hex');
   driver!: FlotillaNode;
   private readonly stderr = new Map<string, string>();
+  /** Each group's leader as the processes' leader events named it, for the highest term reported. */
+  private readonly reported = new Map<string, ReportedLeader>();
+  private readonly leaderListeners = new Set<(group: string) => void>();
   private readonly onExit = () => this.killAll();
   private readonly onSignal = (signal: NodeJS.Signals) => {
     this.killAll();
@@ -147,7 +158,8 @@ export class NodeProcesses {
   /** Starts (or restarts) a node process; resolves once it listens, with the milliseconds it took. */
   startProcess(name: string): Promise<number> {
     const started = performance.now();
-    const child = spawn(process.execPath, [this.cli, 'node', '--config', join(this.root, `${name}.json`)], {
+    const config = join(this.root, `${name}.json`);
+    const child = spawn(process.execPath, [this.cli, 'node', '--config', config, '--leader-events'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.processes.set(name, child);
@@ -156,10 +168,17 @@ export class NodeProcesses {
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`node ${name} did not start in 120 s`)), 120_000);
+      let partial = '';
       child.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('listening on')) {
-          clearTimeout(timer);
-          resolve(performance.now() - started);
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) {
+          const event = parseLeaderEvent(line);
+          if (event !== null) this.leaderReported(event);
+          else if (line.includes('listening on')) {
+            clearTimeout(timer);
+            resolve(performance.now() - started);
+          }
         }
       });
       child.once('exit', (code, signal) => {
@@ -207,36 +226,64 @@ export class NodeProcesses {
     return led;
   }
 
+  private leaderReported(event: LeaderEvent): void {
+    if (event.leader === null) return;
+    const known = this.reported.get(event.group);
+    // One leader per term: of its reports, the earliest moment counts.
+    if (
+      known !== undefined &&
+      (known.term > event.term || (known.term === event.term && known.at <= event.at))
+    )
+      return;
+    this.reported.set(event.group, { leader: event.leader, term: event.term, at: event.at });
+    for (const listener of this.leaderListeners) listener(event.group);
+  }
+
   /**
-   * For each group, the milliseconds from `since` until a member names a leader other than
-   * `lost` (asked every 50 ms), sorted; `then` runs for each group as soon as it is led again.
-   * A group with no such leader after `giveUpMs` is left out and counted as unresolved.
+   * For each group, the milliseconds from `since` (performance.now() here) until a node
+   * process reported a leader other than `lost`, from the nodes' own leader events (timed
+   * where they happened), sorted; `then` runs for each group as soon as it is led again. A
+   * group with no such leader after `giveUpMs` is left out and counted as unresolved.
    */
-  async whenLedAgain(
+  whenLedAgain(
     groups: readonly string[],
     lost: string,
     since: number,
     then?: (group: string) => Promise<void>,
     giveUpMs = 60_000,
   ): Promise<{ readonly times: number[]; readonly unresolved: number }> {
+    const sinceAt = performance.timeOrigin + since;
+    const waiting = new Set(groups);
     const times: number[] = [];
-    let unresolved = 0;
-    await Promise.all(
-      groups.map(async (group) => {
-        for (;;) {
-          if (performance.now() - since > giveUpMs) {
-            unresolved += 1;
-            return;
-          }
-          const view = await this.driver.members(group, { timeoutMs: 1000 }).catch(() => null);
-          if (view?.leader != null && view.leader !== lost) break;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        times.push(performance.now() - since);
-        await then?.(group);
-      }),
-    );
-    return { times: times.sort((x, y) => x - y), unresolved };
+    const resumed: Promise<void>[] = [];
+    const check = (group: string) => {
+      const known = this.reported.get(group);
+      if (!waiting.has(group) || known === undefined || known.leader === lost || known.at < sinceAt) return;
+      waiting.delete(group);
+      times.push(known.at - sinceAt);
+      if (then !== undefined) resumed.push(then(group));
+      if (waiting.size === 0) finish();
+    };
+    let finish = () => {};
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => finish(), giveUpMs);
+      finish = () => {
+        clearTimeout(timer);
+        this.leaderListeners.delete(check);
+        resolve();
+      };
+    });
+    this.leaderListeners.add(check);
+    for (const group of groups) check(group);
+    if (waiting.size === 0) finish();
+    return done
+      .then(() => Promise.all(resumed))
+      .then(() => ({ times: times.sort((x, y) => x - y), unresolved: waiting.size }));
+  }
+
+  /** The node each group's leader events last named, for groups whose leader has been reported. */
+  reportedLeaders(): ReadonlyMap<string, string> {
+    return new Map([...this.reported].map(([group, { leader }]) => [group, leader]));
   }
 
   /** The last lines a node process wrote to stderr. */
