@@ -67,12 +67,14 @@ function windowFor(groups: number): number {
 
 interface Counters {
   readonly records: number;
+  readonly entries: number;
   readonly syncs: number;
   readonly messages: number;
 }
 
 function countersOf(overview: ReturnType<FlotillaNode['overview']>): Counters {
-  return { records: overview.wal.records, syncs: overview.wal.syncs, messages: overview.transport.messages };
+  const { wal, transport } = overview;
+  return { records: wal.records, entries: wal.entries, syncs: wal.syncs, messages: transport.messages };
 }
 
 /** Where the load runs: the nodes, their leaders, the processes to read CPU of, their counters. */
@@ -173,10 +175,12 @@ async function load(
   const elapsed = (performance.now() - started) / 1000;
   const cpu = cpuSince(cpuBefore, cpuTimes(setup.pids));
   let records = 0;
+  let entries = 0;
   let syncs = 0;
   let messages = 0;
   (await setup.counters()).forEach((after, position) => {
     records += after.records - before[position]!.records;
+    entries += after.entries - before[position]!.entries;
     syncs += after.syncs - before[position]!.syncs;
     messages += after.messages - before[position]!.messages;
   });
@@ -188,7 +192,7 @@ async function load(
     commandsPerSecond: done / elapsed,
     latencyP50: latencies.percentile(0.5),
     latencyP99: latencies.percentile(0.99),
-    entriesPerSync: syncs === 0 ? 0 : records / syncs,
+    entriesPerSync: syncs === 0 ? 0 : entries / syncs,
     recordsPerCommand: done === 0 ? Number.NaN : records / done,
     messagesPerCommand: done === 0 ? Number.NaN : messages / done,
     failures,

@@ -184,7 +184,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     entriesPerSecond: durableEntries / elapsed,
     megabytesPerSecond: bytes / elapsed / 1e6,
     syncsPerSecond: syncs / elapsed,
-    entriesPerSync: (after.records - before.records) / Math.max(1, syncs),
+    entriesPerSync: (after.entries - before.entries) / Math.max(1, syncs),
     batchBytes: bytes / Math.max(1, syncs),
     latencyP50: latencies.percentile(0.5),
     latencyP99: latencies.percentile(0.99),

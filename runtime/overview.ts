@@ -16,6 +16,8 @@ export interface Overview {
     readonly bytes: number;
     readonly syncs: number;
     readonly records: number;
+    /** Raft entries written: a record carries one write's entries. */
+    readonly entries: number;
     readonly entriesPerSync: number;
     readonly segmentFlushes: number;
     readonly files: number;
@@ -65,7 +67,8 @@ export function nodeOverview(sources: OverviewSources): Overview {
       bytes: stats.bytes,
       syncs: stats.syncs,
       records: stats.records,
-      entriesPerSync: stats.syncs === 0 ? 0 : stats.records / stats.syncs,
+      entries: stats.entries,
+      entriesPerSync: stats.syncs === 0 ? 0 : stats.entries / stats.syncs,
       segmentFlushes: stats.segmentFlushes,
       files: stats.walFiles,
     },

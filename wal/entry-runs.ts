@@ -2,10 +2,14 @@
 // the group and the run's first index. A segment flush then costs one LMDB put per run instead
 // of one per entry, which is what lets it keep pace with the WAL.
 // A run: u32 count, then per entry u32 payload length, u8 kind, f64 term, f64 time, payload.
+// A WAL run record (record.ts) carries the same bytes as its payload, so a segment flush copies
+// them as they are.
 import { Packr } from 'msgpackr';
-import type { Config, Entry } from '../raft/index.js';
+import type { Config, Entry, EntryKind } from '../raft/index.js';
 import { headerBytes } from './record.js';
-import { entryKinds } from './write-codec.js';
+
+/** An entry's kind as the byte stored for it, in the WAL and in LMDB alike. */
+export const entryKinds: readonly EntryKind[] = ['command', 'noop', 'config'];
 
 const countBytes = 4;
 const entryHeaderBytes = 21;
@@ -19,12 +23,38 @@ export interface Run {
   encode(): Buffer;
 }
 
+/** Bytes of a run of `entries` whose payloads are their data (no config entry among them). */
+export function plainRunSize(entries: readonly Entry[]): number {
+  let bytes = countBytes;
+  for (const entry of entries) bytes += entryHeaderBytes + entry.data.byteLength;
+  return bytes;
+}
+
+/** Writes the run of `entries` (no config entry among them) at `offset`; returns the offset past it. */
+export function writePlainRun(buffer: Buffer, offset: number, entries: readonly Entry[]): number {
+  buffer.writeUInt32LE(entries.length, offset);
+  let at = offset + countBytes;
+  for (const entry of entries) {
+    buffer.writeUInt32LE(entry.data.byteLength, at);
+    buffer.writeUInt8(entryKinds.indexOf(entry.kind), at + 4);
+    buffer.writeDoubleLE(entry.term, at + 5);
+    buffer.writeDoubleLE(entry.time, at + 13);
+    buffer.set(entry.data, at + entryHeaderBytes);
+    at += entryHeaderBytes + entry.data.byteLength;
+  }
+  return at;
+}
+
 /**
- * A run gathered from entry records of one WAL file: it holds only their offsets and copies the
- * fields straight from the file's bytes when encoded, so a segment flush builds no entry objects.
+ * A run gathered from the records of one WAL file: run records, and the single-entry records
+ * files written before runs hold. It keeps only where their bytes are and copies them straight
+ * from the file when encoded, so a segment flush builds no entry objects.
  */
 export class RecordRun implements Run {
-  private readonly offsets: number[] = [];
+  /** Per piece: where its bytes start in the file, and where they end (-1: a single-entry record). */
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private count = 0;
   private bytes = countBytes;
 
   constructor(
@@ -33,25 +63,40 @@ export class RecordRun implements Run {
   ) {}
 
   get next(): number {
-    return this.first + this.offsets.length;
+    return this.first + this.count;
   }
 
   get full(): boolean {
     return this.bytes >= runBytes;
   }
 
-  /** Adds the entry record at `offset` of the file, `length` bytes long, its name `groupBytes` long. */
+  /** Adds the single-entry record at `offset` of the file, `length` bytes long, its name `groupBytes` long. */
   add(offset: number, length: number, groupBytes: number): void {
-    this.offsets.push(offset);
+    this.starts.push(offset);
+    this.ends.push(-1);
+    this.count += 1;
     this.bytes += entryHeaderBytes + length - headerBytes - groupBytes;
+  }
+
+  /** Adds the `count` entries of a run record whose payload spans [start, end) of the file. */
+  addRun(start: number, end: number, count: number): void {
+    this.starts.push(start + countBytes);
+    this.ends.push(end);
+    this.count += count;
+    this.bytes += end - start - countBytes;
   }
 
   encode(): Buffer {
     const { file } = this;
     const value = Buffer.allocUnsafe(this.bytes);
-    value.writeUInt32LE(this.offsets.length, 0);
+    value.writeUInt32LE(this.count, 0);
     let at = countBytes;
-    for (const offset of this.offsets) {
+    this.starts.forEach((offset, piece) => {
+      const end = this.ends[piece]!;
+      if (end >= 0) {
+        at += file.copy(value, at, offset, end);
+        return;
+      }
       const payloadStart = offset + headerBytes + file.readUInt16LE(offset + 10);
       const payloadEnd = offset + file.readUInt32LE(offset);
       value.writeUInt32LE(payloadEnd - payloadStart, at);
@@ -60,7 +105,7 @@ export class RecordRun implements Run {
       file.copy(value, at + 5, offset + 20, offset + 36);
       file.copy(value, at + entryHeaderBytes, payloadStart, payloadEnd);
       at += entryHeaderBytes + payloadEnd - payloadStart;
-    }
+    });
     return value;
   }
 }

@@ -10,7 +10,12 @@ const initialBatchBytes = 1024 * 1024;
 
 export interface GroupCommitEvents {
   /** The records of these groups up to these write sequences are durable. */
-  durable(reports: ReadonlyMap<string, number>, batchRecords: number, batchBytes: number): void;
+  durable(
+    reports: ReadonlyMap<string, number>,
+    batchRecords: number,
+    batchEntries: number,
+    batchBytes: number,
+  ): void;
   /** `batch` is now in `file`; the owner may roll the file over before the next write starts. */
   written(file: WalFile, batch: Batch): WalFile;
   failed(error: Error): void;
@@ -21,6 +26,8 @@ export class Batch implements BatchIndex {
   buffer = Buffer.allocUnsafe(initialBatchBytes);
   length = 0;
   records = 0;
+  /** Raft entries the records carry (a run record carries many). */
+  entries = 0;
   reports = new Map<string, number>();
   /** Told once this batch is durable (or failed): callers of whenDurable(). */
   waiters: ((error: Error | null) => void)[] = [];
@@ -55,6 +62,7 @@ export class Batch implements BatchIndex {
   reset(): void {
     this.length = 0;
     this.records = 0;
+    this.entries = 0;
     this.writes = 0;
     this.reports.clear();
   }
@@ -106,23 +114,30 @@ export class GroupCommit {
     );
   }
 
-  /** Encodes `records` into the next batch; `seq` is reported durable for `group` once they are. */
-  append(group: string, seq: number, records: readonly RecordFields[]): void {
+  /**
+   * Encodes `records` (carrying `entries` raft entries) into the next batch; `seq` is reported
+   * durable for `group` once they are.
+   */
+  append(group: string, seq: number, records: readonly RecordFields[], entries = 0): void {
     let bytes = 0;
     for (const record of records) bytes += recordSize(record);
-    this.appendEncoded(group, seq, bytes, records.length, (buffer, offset) => {
+    this.appendEncoded(group, seq, bytes, records.length, entries, (buffer, offset) => {
       let end = offset;
       for (const record of records) end = writeRecord(buffer, end, record);
       return end;
     });
   }
 
-  /** Appends `count` records of `bytes` in all, written by `encode` at `offset`; it returns the offset past them. */
+  /**
+   * Appends `count` records (carrying `entries` raft entries) of `bytes` in all, written by
+   * `encode` at `offset`; it returns the offset past them.
+   */
   appendEncoded(
     group: string,
     seq: number,
     bytes: number,
     count: number,
+    entries: number,
     encode: (buffer: Buffer, offset: number) => number,
   ): void {
     if (this.closed) throw new Error('the WAL is closed');
@@ -134,6 +149,7 @@ export class GroupCommit {
     batch.writes += 1;
     batch.length = encode(batch.buffer, batch.length);
     batch.records += count;
+    batch.entries += entries;
     if (seq >= 0) batch.reports.set(group, seq);
     if (!this.writing) this.flush();
   }
@@ -160,7 +176,7 @@ export class GroupCommit {
         return;
       }
       this.file = this.events.written(this.file, batch);
-      const { reports, records, length } = batch;
+      const { reports, records, entries, length } = batch;
       batch.reports = new Map();
       batch.reset();
       // The next batch goes to the disk before the owner hears of this one, so whatever the owner
@@ -169,7 +185,7 @@ export class GroupCommit {
       this.writing = false;
       const started = this.startWrite();
       this.writing = true;
-      this.events.durable(reports, records, length);
+      this.events.durable(reports, records, entries, length);
       for (const waiter of waiters) waiter(null);
       if (!started) {
         this.writing = false;

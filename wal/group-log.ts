@@ -29,6 +29,8 @@ export interface GroupLog {
 export interface WalStats {
   readonly writes: number;
   readonly records: number;
+  /** Raft entries written (a record may carry many). */
+  readonly entries: number;
   readonly bytes: number;
   readonly syncs: number;
   readonly segmentFlushes: number;

@@ -144,6 +144,7 @@ export class IndexedFile {
         buffer.readUInt8(offset + 8),
         buffer.readUInt8(offset + 9),
         buffer.readDoubleLE(offset + 12),
+        buffer.readDoubleLE(offset + 28),
       );
       file.records += 1;
       offset += length;
@@ -151,10 +152,11 @@ export class IndexedFile {
     return { file, badRecord: null, intactAfterBad: null, goodBytes: offset };
   }
 
-  private track(group: string, type: number, flags: number, index: number): void {
+  private track(group: string, type: number, flags: number, index: number, extra: number): void {
     if (type === RecordType.deleteGroup) this.deleted.add(group);
     else this.deleted.delete(group);
     if (type === RecordType.entry) this.lastIndex.set(group, index);
+    else if (type === RecordType.run) this.lastIndex.set(group, index + extra - 1);
     else if (type === RecordType.truncate) this.lastIndex.set(group, index - 1);
     else if (type === RecordType.snapshot && flags === 0) this.lastIndex.set(group, index);
     else if (type === RecordType.deleteGroup || type === RecordType.identity) this.lastIndex.set(group, 0);

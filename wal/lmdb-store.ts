@@ -86,6 +86,14 @@ export class LmdbStore {
         this.putRun(group, run);
         return;
       }
+      case 'run': {
+        const first = change.entries[0];
+        if (first === undefined) return;
+        const run = new RunBuilder(first.index);
+        for (const entry of change.entries) run.addEntry(entry);
+        this.putRun(group, run);
+        return;
+      }
       case 'snapshot': {
         const { snapshot } = change;
         this.removeRange(this.snapshots, group, 0, Number.POSITIVE_INFINITY);

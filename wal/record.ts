@@ -1,6 +1,8 @@
 // The WAL's record format. Each record: u32 length of the whole record, u32 CRC-32 of everything
 // after the checksum, u8 type, u8 flags, u16 group-name length, f64 index, f64 term, f64 extra,
-// the group name (UTF-8), then the payload. Little-endian throughout.
+// the group name (UTF-8), then the payload. Little-endian throughout. An entries write is one run
+// record (index: the first entry's, extra: how many; the payload as entry-runs.ts lays out a
+// run), so a write pays for one header, name and checksum however many entries it carries.
 import { crc32 } from 'node:zlib';
 
 export const headerBytes = 36;
@@ -14,7 +16,12 @@ export const RecordType = {
   deleteGroup: 6,
   /** Who the group's member on this node is (its identity, written once when it is created). */
   identity: 7,
+  /** Consecutive entries of one write. Files written before runs hold `entry` records, one each. */
+  run: 8,
 } as const;
+
+/** The highest record type a file may hold. */
+const lastRecordType = RecordType.run;
 
 export type RecordTypeCode = (typeof RecordType)[keyof typeof RecordType];
 
@@ -104,6 +111,29 @@ export function writeNamedRecord(
   return finishRecord(buffer, offset, type, flags, groupBytes, index, term, extra, payloadBytes);
 }
 
+/**
+ * Completes a record of the group named `group` whose payload, `payloadBytes` long, the caller
+ * has already written at `payloadOffset(offset, groupBytes)`: the name, the header, the checksum.
+ */
+export function writeNamedHeader(
+  buffer: Buffer,
+  offset: number,
+  type: RecordTypeCode,
+  group: string,
+  groupBytes: number,
+  index: number,
+  extra: number,
+  payloadBytes: number,
+): number {
+  buffer.write(group, offset + headerBytes, groupBytes, 'utf8');
+  return finishRecord(buffer, offset, type, 0, groupBytes, index, 0, extra, payloadBytes);
+}
+
+/** Where the payload of a record at `offset` whose group name is `groupBytes` long starts. */
+export function payloadOffset(offset: number, groupBytes: number): number {
+  return offset + headerBytes + groupBytes;
+}
+
 /** Writes the header (group name and payload are in place) and the checksum over it all. */
 function finishRecord(
   buffer: Buffer,
@@ -144,7 +174,7 @@ export function intactRecordLength(buffer: Buffer, offset: number): number {
   const length = buffer.readUInt32LE(offset);
   if (length < headerBytes || offset + length > buffer.byteLength) return 0;
   const type = buffer.readUInt8(offset + 8);
-  if (type < RecordType.entry || type > RecordType.identity) return 0;
+  if (type < RecordType.entry || type > lastRecordType) return 0;
   if (headerBytes + buffer.readUInt16LE(offset + 10) > length) return 0;
   if (crc32(buffer.subarray(offset + 8, offset + length)) !== buffer.readUInt32LE(offset + 4)) return 0;
   return length;
@@ -173,7 +203,7 @@ export function readRecord(buffer: Buffer, offset: number): ReadOutcome {
   if (crc32(buffer.subarray(offset + 8, offset + length)) !== checksum)
     return { kind: 'bad', reason: 'a checksum mismatch' };
   const type = buffer.readUInt8(offset + 8);
-  if (type < RecordType.entry || type > RecordType.identity)
+  if (type < RecordType.entry || type > lastRecordType)
     return { kind: 'bad', reason: `an unknown record type ${type}` };
   const groupLength = buffer.readUInt16LE(offset + 10);
   if (headerBytes + groupLength > length)

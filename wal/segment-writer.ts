@@ -47,7 +47,8 @@ export default function flushSegment(task: SegmentTask): SegmentResult {
       }
       const groupBytes = buffer.readUInt16LE(offset + 10);
       const group = names.at(buffer, offset + headerBytes, groupBytes);
-      if (buffer.readUInt8(offset + 8) === RecordType.entry) {
+      const type = buffer.readUInt8(offset + 8);
+      if (type === RecordType.entry || type === RecordType.run) {
         const index = buffer.readDoubleLE(offset + 12);
         let run = runs.get(group);
         if (run !== undefined && (run.next !== index || run.full)) {
@@ -58,7 +59,8 @@ export default function flushSegment(task: SegmentTask): SegmentResult {
           run = new RecordRun(buffer, index);
           runs.set(group, run);
         }
-        run.add(offset, length, groupBytes);
+        if (type === RecordType.entry) run.add(offset, length, groupBytes);
+        else run.addRun(offset + headerBytes + groupBytes, offset + length, buffer.readDoubleLE(offset + 28));
       } else {
         // The group's other changes are ordered against its entries: what came before goes first.
         putRun(group);

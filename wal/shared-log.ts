@@ -47,6 +47,7 @@ export class SharedLog implements GroupLog {
   private counters = {
     writes: 0,
     records: 0,
+    entries: 0,
     bytes: 0,
     syncs: 0,
     segmentFlushes: 0,
@@ -70,9 +71,10 @@ export class SharedLog implements GroupLog {
     const file = new WalFile(firstGeneration, walFilePath(walDirectory, firstGeneration));
     this.files = [...recovered, IndexedFile.live(file.generation, file.path, this.liveFileBytes)];
     this.commit = new GroupCommit(file, options.sync ?? true, {
-      durable: (reports, records, bytes) => {
+      durable: (reports, records, entries, bytes) => {
         this.counters.syncs += 1;
         this.counters.records += records;
+        this.counters.entries += entries;
         this.counters.bytes += bytes;
         options.onDurable(reports);
       },
@@ -171,21 +173,22 @@ export class SharedLog implements GroupLog {
     const lastIndex = this.lastIndexOf(group);
     this.trackLastIndex(group, write);
     this.counters.writes += 1;
+    const entries = write.kind === 'entries' ? write.entries.length : 0;
     if (plainEntries(write)) {
       // The common case, encoded straight into the batch with no record objects in between.
       const bytes = entriesSize(groupBytes, write, lastIndex);
-      const count = write.entries.length + (write.from <= lastIndex ? 1 : 0);
-      this.commit.appendEncoded(group, seq, bytes, count, (buffer, offset) =>
+      const count = (write.entries.length > 0 ? 1 : 0) + (write.from <= lastIndex ? 1 : 0);
+      this.commit.appendEncoded(group, seq, bytes, count, entries, (buffer, offset) =>
         encodeEntries(buffer, offset, group, groupBytes, write, lastIndex),
       );
     } else if (write.kind === 'state') {
       // Every term change and vote writes one of these: it takes a fast path too.
       const bytes = stateSize(groupBytes, write);
-      this.commit.appendEncoded(group, seq, bytes, 1, (buffer, offset) =>
+      this.commit.appendEncoded(group, seq, bytes, 1, 0, (buffer, offset) =>
         encodeStateWrite(buffer, offset, group, groupBytes, write),
       );
     } else {
-      this.commit.append(group, seq, recordsOf(encodeGroup(group), write, lastIndex));
+      this.commit.append(group, seq, recordsOf(encodeGroup(group), write, lastIndex), entries);
     }
     return !this.congested;
   }

@@ -49,6 +49,13 @@ export class StoredGroup {
         this.dropFrom(change.entry.index);
         this.entries.push(change.entry);
         return;
+      case 'run': {
+        const first = change.entries[0];
+        if (first === undefined) return;
+        this.dropFrom(first.index);
+        for (const entry of change.entries) this.entries.push(entry);
+        return;
+      }
       case 'snapshot': {
         const { snapshot } = change;
         this.entries = change.keepLaterEntries

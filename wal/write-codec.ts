@@ -1,12 +1,15 @@
 // Turns the core's writes into WAL records and WAL records back into stored state changes, so the
 // writer, the segment flusher and recovery agree on one meaning for every record.
 import { Packr } from 'msgpackr';
-import type { Config, Entry, EntryKind, Write } from '../raft/index.js';
+import type { Config, Entry, Write } from '../raft/index.js';
+import { decodeRun, entryKinds, plainRunSize, RunBuilder, writePlainRun } from './entry-runs.js';
 import {
   type DecodedRecord,
   headerBytes,
+  payloadOffset,
   type RecordFields,
   RecordType,
+  writeNamedHeader,
   writeNamedRecord,
 } from './record.js';
 
@@ -15,17 +18,17 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const empty = new Uint8Array(0);
 
-/** An entry's kind as the byte stored for it, in the WAL and in LMDB alike. */
-export const entryKinds: readonly EntryKind[] = ['command', 'noop', 'config'];
-
 /**
  * A change to one group's stored state, as a record means it: the core's state, snapshot and
- * chunk writes as they are, an entries write split into a truncation and single entries.
+ * chunk writes as they are, an entries write split into a truncation and its run of entries
+ * (a single entry, in files written before runs). Entries replace what was stored from the
+ * first one's index on.
  */
 export type StoredChange =
   | Exclude<Write, { readonly kind: 'entries' }>
   | { readonly kind: 'truncate'; readonly from: number }
   | { readonly kind: 'entry'; readonly entry: Entry }
+  | { readonly kind: 'run'; readonly entries: readonly Entry[] }
   | { readonly kind: 'deleteGroup' }
   | { readonly kind: 'identity'; readonly member: string };
 
@@ -60,7 +63,7 @@ export function recordsOf(group: Uint8Array, write: Write, lastIndex: number): R
           payload: empty,
         });
       }
-      for (const entry of write.entries) records.push(entryRecord(group, entry));
+      if (write.entries.length > 0) records.push(runRecord(group, write.entries));
       return records;
     }
     case 'snapshot': {
@@ -142,9 +145,9 @@ export function plainEntries(write: Write): write is EntriesWrite {
 
 /** Bytes `encodeEntries` will write, truncation record included, for a name of `groupBytes`. */
 export function entriesSize(groupBytes: number, write: EntriesWrite, lastIndex: number): number {
-  let bytes = write.from <= lastIndex ? headerBytes + groupBytes : 0;
-  for (const entry of write.entries) bytes += headerBytes + groupBytes + entry.data.byteLength;
-  return bytes;
+  const truncation = write.from <= lastIndex ? headerBytes + groupBytes : 0;
+  if (write.entries.length === 0) return truncation;
+  return truncation + headerBytes + groupBytes + plainRunSize(write.entries);
 }
 
 /** Encodes the records of a plain entries write straight into `buffer`, as recordsOf would describe them. */
@@ -159,33 +162,36 @@ export function encodeEntries(
   let end = offset;
   if (write.from <= lastIndex)
     end = writeNamedRecord(buffer, end, RecordType.truncate, 0, group, groupBytes, write.from, 0, 0, empty);
-  for (const entry of write.entries) {
-    const kind = entryKinds.indexOf(entry.kind);
-    end = writeNamedRecord(
-      buffer,
-      end,
-      RecordType.entry,
-      kind,
-      group,
-      groupBytes,
-      entry.index,
-      entry.term,
-      entry.time,
-      entry.data,
-    );
-  }
-  return end;
+  const { entries } = write;
+  if (entries.length === 0) return end;
+  // The run straight into its place in the record, then the name and header around it.
+  const start = payloadOffset(end, groupBytes);
+  const payloadEnd = writePlainRun(buffer, start, entries);
+  const first = entries[0]!.index;
+  return writeNamedHeader(
+    buffer,
+    end,
+    RecordType.run,
+    group,
+    groupBytes,
+    first,
+    entries.length,
+    payloadEnd - start,
+  );
 }
 
-function entryRecord(group: Uint8Array, entry: Entry): RecordFields {
+/** One write's entries (consecutive, config entries among them or not) as one run record. */
+function runRecord(group: Uint8Array, entries: readonly Entry[]): RecordFields {
+  const run = new RunBuilder(entries[0]!.index);
+  for (const entry of entries) run.addEntry(entry);
   return {
-    type: RecordType.entry,
-    flags: entryKinds.indexOf(entry.kind),
+    type: RecordType.run,
+    flags: 0,
     group,
-    index: entry.index,
-    term: entry.term,
-    extra: entry.time,
-    payload: entry.config === null ? entry.data : packr.pack(entry.config),
+    index: run.first,
+    term: 0,
+    extra: entries.length,
+    payload: run.encode(),
   };
 }
 
@@ -233,6 +239,9 @@ export function changeOf(record: DecodedRecord): StoredChange {
         },
       };
     }
+    case RecordType.run:
+      // Copied out of the file's buffer once; the entries' data are views into the copy.
+      return { kind: 'run', entries: decodeRun(record.index, new Uint8Array(record.payload)) };
     case RecordType.snapshot: {
       const { config, data } = packr.unpack(record.payload) as { config: Config; data: Uint8Array };
       return {

@@ -266,17 +266,17 @@ class Demo {
   }
 
   private async entriesPerSync(
-    before: readonly { records: number; syncs: number }[],
+    before: readonly { entries: number; syncs: number }[],
     killed: string,
   ): Promise<number> {
-    let records = 0;
+    let entries = 0;
     let syncs = 0;
     (await this.overviews()).forEach(({ wal }, position) => {
       // The restarted node's counters began again from zero.
-      const from = this.cluster.names[position] === killed ? { records: 0, syncs: 0 } : before[position]!;
+      const from = this.cluster.names[position] === killed ? { entries: 0, syncs: 0 } : before[position]!;
       syncs += wal.syncs - from.syncs;
-      records += wal.records - from.records;
+      entries += wal.entries - from.entries;
     });
-    return syncs === 0 ? 0 : records / syncs;
+    return syncs === 0 ? 0 : entries / syncs;
   }
 }

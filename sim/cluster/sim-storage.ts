@@ -177,6 +177,7 @@ class SimLog implements GroupLog {
     return {
       writes: this.writes,
       records: this.writes,
+      entries: this.writes,
       bytes: 0,
       syncs: this.syncs,
       segmentFlushes: 0,

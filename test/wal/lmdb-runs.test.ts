@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Entry } from '../../raft/index.js';
 import { decodeRun, RecordRun, RunBuilder, runBytes, sliceRun } from '../../wal/entry-runs.js';
 import { LmdbStore } from '../../wal/lmdb-store.js';
-import { encodeGroup, recordSize, writeRecord } from '../../wal/record.js';
+import { encodeGroup, headerBytes, RecordType, recordSize, writeRecord } from '../../wal/record.js';
 import { recordsOf } from '../../wal/write-codec.js';
 
 const stores: { store: LmdbStore; directory: string }[] = [];
@@ -71,25 +71,42 @@ describe('entry runs', () => {
     expect(decodeRun(6, middle.encode()).map((stored) => stored.index)).toEqual([6]);
   });
 
-  it('encode the same from WAL records as from entry objects', () => {
+  it('encode the same from WAL records, run records and the single-entry ones of older files alike, as from entry objects', () => {
     const config = { voters: ['a'], nonVoters: [], promote: [] };
     const stored = [
       entry(3, 1),
       { index: 4, term: 2, kind: 'config' as const, data: new Uint8Array(0), config, time: 40 },
       entry(5, 2),
+      entry(6, 2),
     ];
-    const records = recordsOf(encodeGroup('grüppe'), { kind: 'entries', from: 3, entries: stored }, 2);
+    const group = encodeGroup('grüppe');
+    // Entries 3-5 as one write (a run record), then 6 as a file written before runs holds it.
+    const records = [
+      ...recordsOf(group, { kind: 'entries', from: 3, entries: stored.slice(0, 3) }, 2),
+      {
+        type: RecordType.entry,
+        flags: 0,
+        group,
+        index: 6,
+        term: 2,
+        extra: stored[3]!.time,
+        payload: stored[3]!.data,
+      },
+    ];
+    expect(records.map((record) => record.type)).toEqual([RecordType.run, RecordType.entry]);
     const file = Buffer.alloc(records.reduce((sum, record) => sum + recordSize(record), 7));
     const fromRecords = new RecordRun(file, 3);
     let offset = 7;
     for (const record of records) {
       const end = writeRecord(file, offset, record);
-      fromRecords.add(offset, end - offset, record.group.byteLength);
+      const payload = offset + headerBytes + group.byteLength;
+      if (record.type === RecordType.run) fromRecords.addRun(payload, end, record.extra);
+      else fromRecords.add(offset, end - offset, group.byteLength);
       offset = end;
     }
     const fromEntries = new RunBuilder(3);
     for (const one of stored) fromEntries.addEntry(one);
-    expect(fromRecords.next).toBe(6);
+    expect(fromRecords.next).toBe(7);
     expect(fromRecords.encode()).toEqual(fromEntries.encode());
     expect(decodeRun(3, fromRecords.encode())).toEqual(stored);
   });

@@ -1,7 +1,7 @@
 // The fast path for entries writes must put exactly the bytes the general encoder would.
 import { describe, expect, it } from 'vitest';
 import type { Entry, Write } from '../../raft/index.js';
-import { encodeGroup, readRecord, recordSize, writeRecord } from '../../wal/record.js';
+import { encodeGroup, RecordType, readRecord, recordSize, writeRecord } from '../../wal/record.js';
 import {
   changeOf,
   encodeEntries,
@@ -59,6 +59,45 @@ describe('entries encoding', () => {
     },
   );
 
+  it('puts a write of many entries in one run record, read back as the same entries', () => {
+    const write: Write = {
+      kind: 'entries',
+      from: 5,
+      entries: [entry(5, 2), entry(6, 2), entry(7, 3, 'noop')],
+    };
+    const fast = Buffer.alloc(entriesSize(group.byteLength, write, 4));
+    encodeEntries(fast, 0, groupName, group.byteLength, write, 4);
+    const outcome = readRecord(fast, 0);
+    expect(outcome.kind === 'record' && outcome.record).toMatchObject({
+      type: RecordType.run,
+      group: groupName,
+      index: 5,
+      extra: 3,
+      end: fast.byteLength,
+    });
+    expect(outcome.kind === 'record' && changeOf(outcome.record)).toEqual({
+      kind: 'run',
+      entries: write.entries,
+    });
+  });
+
+  it('reads the single-entry records of files written before runs', () => {
+    const old = entry(4, 2);
+    const fields = {
+      type: RecordType.entry,
+      flags: 0,
+      group,
+      index: 4,
+      term: 2,
+      extra: old.time,
+      payload: old.data,
+    };
+    const buffer = Buffer.alloc(recordSize(fields));
+    writeRecord(buffer, 0, fields);
+    const outcome = readRecord(buffer, 0);
+    expect(outcome.kind === 'record' && changeOf(outcome.record)).toEqual({ kind: 'entry', entry: old });
+  });
+
   it('sends config entries the general way and reads them back whole', () => {
     const config = { voters: ['a', 'b'], nonVoters: ['c'], promote: ['c'] };
     const write: Write = {
@@ -70,6 +109,6 @@ describe('entries encoding', () => {
     const outcome = readRecord(general(write, 1), 0);
     expect(outcome.kind).toBe('record');
     if (outcome.kind !== 'record') return;
-    expect(changeOf(outcome.record)).toEqual({ kind: 'entry', entry: write.entries[0] });
+    expect(changeOf(outcome.record)).toEqual({ kind: 'run', entries: write.entries });
   });
 });
