@@ -22,6 +22,9 @@ export interface ShardHandle {
   readonly leaders: number;
   /** Messages of an earlier term its members ignored, as last known. */
   readonly staleMessages: number;
+  /** Raft messages sent straight to linked peer shards, and those from them for no member here. */
+  readonly linkedMessages: number;
+  readonly unknownGroupMessages: number;
   stop(): Promise<void>;
 }
 
@@ -73,6 +76,10 @@ export class InlineShard implements ShardHandle {
     return this.shard.staleMessages;
   }
 
+  /** An inline shard is never linked: its messages all go through the node. */
+  readonly linkedMessages = 0;
+  readonly unknownGroupMessages = 0;
+
   stop(): Promise<void> {
     this.shard.closeAll();
     return Promise.resolve();
@@ -84,6 +91,8 @@ export class FailedShard implements ShardHandle {
   readonly timersArmed = 0;
   readonly leaders = 0;
   readonly staleMessages = 0;
+  readonly linkedMessages = 0;
+  readonly unknownGroupMessages = 0;
 
   constructor(private readonly reason: string) {}
 

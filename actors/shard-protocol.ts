@@ -1,4 +1,5 @@
 // What a node and a shard on a worker thread say to each other, in batches of one turn.
+import type { MessagePort } from 'node:worker_threads';
 import type { Message, StoredMember, Write } from '../raft/index.js';
 import type { ActorInput, Outcome } from './actor-io.js';
 import type { ErrorCode } from './errors.js';
@@ -15,6 +16,8 @@ export type ToShard =
   | { readonly t: 'check'; readonly id: number; readonly module: string; readonly config: unknown }
   | { readonly t: 'in'; readonly group: string; readonly input: ActorInput }
   | { readonly t: 'peer'; readonly node: string; readonly up: boolean }
+  /** The port to `node`'s shard of the same index (shard-links.ts): raft messages to it go there. */
+  | { readonly t: 'link'; readonly node: string; readonly port: MessagePort }
   | { readonly t: 'close'; readonly id: number; readonly group: string }
   | { readonly t: 'status'; readonly id: number; readonly group: string }
   | { readonly t: 'members'; readonly id: number; readonly group: string }
@@ -48,7 +51,16 @@ export type FromShard =
       readonly timersArmed: number;
       readonly leaders: number;
       readonly staleMessages: number;
+      /** Raft messages sent over links to peer shards, and those received there for no member here. */
+      readonly linkedMessages: number;
+      readonly unknownGroup: number;
     };
+
+/**
+ * Raft messages between linked shards, one batch a turn: four slots per message (group, sending
+ * member, receiving member, message), flat, so a batch is one array however many it carries.
+ */
+export type LinkBatch = readonly unknown[];
 
 export interface ShardWorkerData {
   readonly node: string;

@@ -2,11 +2,13 @@
 // every node. With `threads: 0` there is one shard, inline. A worker shard that fails is started
 // afresh (a bounded number of times a minute), and the node is told which groups it held and
 // which member was running when it failed, so it can reopen the others from the WAL.
+import type { MessagePort } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
 import { type Clock, systemClock } from './clock.js';
 import type { MemberSpec, ShardHost } from './shard.js';
 import { FailedShard, InlineShard, type ShardHandle } from './shard-handle.js';
+import { joinLinks, type LinkableShards, leaveLinks, relink } from './shard-links.js';
 import { WorkerShard } from './worker-shard.js';
 import { WriteSequences } from './write-sequences.js';
 
@@ -28,8 +30,19 @@ export interface ShardSetHost extends ShardHost {
   shardFailed(failure: ShardFailure): void;
 }
 
-export class ShardSet {
+export interface ShardSetOptions {
+  /**
+   * Whether this node's worker shards link with those of other in-process nodes that link
+   * (shard-links.ts): only a node whose peers are reached in-process may.
+   */
+  readonly linkInProcess?: boolean;
+}
+
+export class ShardSet implements LinkableShards {
   private readonly shards: ShardHandle[];
+  /** Counts of workers that failed and were replaced, so the node's totals do not go back. */
+  private retired = { linkedMessages: 0, unknownGroupMessages: 0 };
+  private readonly linked: boolean;
   /** The groups with a running member here, their shard and slot. */
   private readonly running = new Map<
     string,
@@ -44,11 +57,12 @@ export class ShardSet {
   private readonly shardHost: ShardHost;
 
   constructor(
-    private readonly node: string,
-    private readonly threads: number,
+    readonly node: string,
+    readonly threads: number,
     private readonly host: ShardSetHost,
     /** Inline shards run on it; worker threads keep their own (the simulator runs inline shards only). */
     private readonly clock: Clock = systemClock,
+    options: ShardSetOptions = {},
   ) {
     this.shardHost = {
       ...host,
@@ -62,6 +76,14 @@ export class ShardSet {
     this.shards =
       threads === 0 ? [this.inline()] : Array.from({ length: threads }, (_, index) => this.worker(index));
     host.watch?.shardsStarted?.((culprit, reason) => this.failShard(culprit, reason));
+    this.linked = options.linkInProcess === true && threads > 0;
+    if (this.linked) joinLinks(this);
+  }
+
+  link(index: number, peer: string, port: MessagePort): void {
+    const shard = this.shards[index];
+    if (shard instanceof WorkerShard) shard.link(peer, port);
+    else port.close();
   }
 
   /** The simulator's stand-in for a worker thread dying: the shard's members are gone at once. */
@@ -87,6 +109,19 @@ export class ShardSet {
 
   get leaders(): number {
     return this.shards.reduce((sum, shard) => sum + shard.leaders, 0);
+  }
+
+  /** Raft messages the shards sent straight to linked peer shards, not through the node. */
+  get linkedMessages(): number {
+    return this.shards.reduce((sum, shard) => sum + shard.linkedMessages, this.retired.linkedMessages);
+  }
+
+  /** Raft messages linked peer shards sent for groups with no member running here. */
+  get unknownGroupMessages(): number {
+    return this.shards.reduce(
+      (sum, shard) => sum + shard.unknownGroupMessages,
+      this.retired.unknownGroupMessages,
+    );
   }
 
   has(group: string): boolean {
@@ -147,6 +182,7 @@ export class ShardSet {
   }
 
   async stop(): Promise<void> {
+    if (this.linked) leaveLinks(this);
     this.running.clear();
     await Promise.all(this.shards.map((shard) => shard.stop()));
   }
@@ -181,11 +217,16 @@ export class ShardSet {
     recent.push(now);
     this.failures[index] = recent;
     const restarted = recent.length <= maxShardRestartsPerMinute;
+    this.retired = {
+      linkedMessages: this.retired.linkedMessages + shard.linkedMessages,
+      unknownGroupMessages: this.retired.unknownGroupMessages + shard.unknownGroupMessages,
+    };
     this.shards[index] = restarted
       ? this.threads === 0
         ? this.inline()
         : this.worker(index)
       : new FailedShard(`its worker failed ${recent.length} times in a minute; the last time ${reason}`);
+    if (this.linked && restarted) relink(this, index);
     this.host.shardFailed({ shard: index, reason, groups, culprit, restarted });
   }
 }

@@ -1,9 +1,12 @@
 // A shard on a worker thread: the worker's entry point. It runs a Shard and trades batches
-// with its node, one postMessage a turn each way.
-import { parentPort, workerData } from 'node:worker_threads';
+// with its node, one postMessage a turn each way, and with the same shard of in-process peer
+// nodes it is linked to (shard-links.ts), one postMessage a turn to each.
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import type { Message } from '../raft/index.js';
 import { FlotillaError } from './errors.js';
+import { isOn, nodeOf } from './member-id.js';
 import { Shard } from './shard.js';
-import type { FromShard, ShardWorkerData, ToShard } from './shard-protocol.js';
+import type { FromShard, LinkBatch, ShardWorkerData, ToShard } from './shard-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('shard-worker.js runs on a worker thread');
@@ -12,21 +15,83 @@ const { node, running } = workerData as ShardWorkerData;
 let outbox: FromShard[] = [];
 let flushing = false;
 
-function post(message: FromShard): void {
-  outbox.push(message);
+/** A link to a peer node's shard of this index, and the messages for it this turn. */
+interface Link {
+  readonly port: MessagePort;
+  outbox: unknown[];
+}
+const links = new Map<string, Link>();
+let linkedMessages = 0;
+let unknownGroup = 0;
+
+function scheduleFlush(): void {
   if (!flushing) {
     flushing = true;
     setImmediate(flush);
   }
 }
 
+function post(message: FromShard): void {
+  outbox.push(message);
+  scheduleFlush();
+}
+
+/** A raft message: straight to the peer's shard when linked to it, else through the node. */
+function send(group: string, from: string, to: string, message: Message): void {
+  const link = links.get(nodeOf(to));
+  if (link === undefined) {
+    post({ t: 'send', group, from, to, message });
+    return;
+  }
+  link.outbox.push(group, from, to, message);
+  linkedMessages += 1;
+  scheduleFlush();
+}
+
+function dropLink(peer: string): void {
+  links.get(peer)?.port.close();
+  links.delete(peer);
+}
+
+function addLink(peer: string, linkPort: MessagePort): void {
+  dropLink(peer);
+  const link: Link = { port: linkPort, outbox: [] };
+  links.set(peer, link);
+  linkPort.on('message', (batch: LinkBatch) => receiveLinked(peer, batch));
+  // The peer's worker ended (its node closed, or the worker failed): its messages go through the node.
+  linkPort.on('close', () => {
+    if (links.get(peer) === link) links.delete(peer);
+  });
+}
+
+/** Messages from `peer`'s shard, for members here; as the node does, it drops what is for no member. */
+function receiveLinked(peer: string, batch: LinkBatch): void {
+  for (let at = 0; at + 3 < batch.length; at += 4) {
+    const group = batch[at] as string;
+    const from = batch[at + 1] as string;
+    if (!isOn(from, peer) || !shard.has(group)) {
+      unknownGroup += 1;
+      continue;
+    }
+    shard.deliver(group, { kind: 'message', from, message: batch[at + 3] as Message });
+  }
+}
+
 function flush(): void {
   flushing = false;
+  for (const link of links.values()) {
+    if (link.outbox.length === 0) continue;
+    const batch = link.outbox;
+    link.outbox = [];
+    link.port.postMessage(batch);
+  }
   outbox.push({
     t: 'stats',
     timersArmed: shard.armedTimers,
     leaders: shard.leaders,
     staleMessages: shard.staleMessages,
+    linkedMessages,
+    unknownGroup,
   });
   const batch = outbox;
   outbox = [];
@@ -81,7 +146,7 @@ function answer(id: number, work: () => Promise<unknown> | unknown): void {
 const shard = new Shard(
   node,
   {
-    send: (group, from, to, message) => post({ t: 'send', group, from, to, message }),
+    send,
     persist: (group, seq, write) => post({ t: 'persist', group, seq, write }),
     reply: (request, outcome) => post({ t: 'reply', request, outcome }),
     leaderChanged: (group, leader, term) => post({ t: 'leader', group, leader, term }),
@@ -106,7 +171,15 @@ port.on('message', (batch: readonly ToShard[]) => {
         shard.deliver(message.group, message.input);
         break;
       case 'peer':
+        // A node gone down takes its link along, with whatever of its last messages the link
+        // still holds: the node said it is down, so nothing it sent may arrive after that (a
+        // follower would take its old leader back, and wait on it for good). A node that comes
+        // up again is linked afresh, before it is said to be up.
+        if (!message.up) dropLink(message.node);
         shard.peerChanged(message.node, message.up);
+        break;
+      case 'link':
+        addLink(message.node, message.port);
         break;
       case 'close':
         answer(message.id, () => shard.close(message.group));
@@ -123,6 +196,8 @@ port.on('message', (batch: readonly ToShard[]) => {
           timersArmed: shard.armedTimers,
           leaders: shard.leaders,
           staleMessages: shard.staleMessages,
+          linkedMessages,
+          unknownGroup,
         });
         break;
       case 'stop':

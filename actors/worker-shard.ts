@@ -3,7 +3,7 @@
 // A watchdog asks a silent worker whether it still turns; one that died, or has not answered for
 // `shardStuckMs`, is a failed shard: its questions fail, its callers hear TIMEOUT, and the shard
 // set is told which member was running when it failed.
-import { Worker } from 'node:worker_threads';
+import { type MessagePort, Worker } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
 import { FlotillaError } from './errors.js';
@@ -31,6 +31,8 @@ export class WorkerShard implements ShardHandle {
   private readonly worker: Worker;
   private readonly running = new Int32Array(new SharedArrayBuffer(4));
   private outbox: ToShard[] = [];
+  /** Ports in the outbox, moved to the worker with it. */
+  private transfers: MessagePort[] = [];
   private flushing = false;
   private readonly questions = new Map<
     number,
@@ -47,6 +49,8 @@ export class WorkerShard implements ShardHandle {
   timersArmed = 0;
   leaders = 0;
   staleMessages = 0;
+  linkedMessages = 0;
+  unknownGroupMessages = 0;
 
   constructor(
     node: string,
@@ -80,6 +84,16 @@ export class WorkerShard implements ShardHandle {
 
   peerChanged(node: string, up: boolean): void {
     this.post({ t: 'peer', node, up });
+  }
+
+  /** Gives the worker its port to `node`'s shard of the same index (shard-links.ts). */
+  link(node: string, port: MessagePort): void {
+    if (this.state === 'dead') {
+      port.close();
+      return;
+    }
+    this.transfers.push(port);
+    this.post({ t: 'link', node, port });
   }
 
   close(group: string): Promise<void> {
@@ -169,8 +183,11 @@ export class WorkerShard implements ShardHandle {
       setImmediate(() => {
         this.flushing = false;
         const batch = this.outbox;
+        const transfers = this.transfers;
         this.outbox = [];
-        if (this.state !== 'dead') this.worker.postMessage(batch);
+        this.transfers = [];
+        if (this.state !== 'dead') this.worker.postMessage(batch, transfers);
+        else for (const port of transfers) port.close();
       });
     }
   }
@@ -216,6 +233,8 @@ export class WorkerShard implements ShardHandle {
           this.timersArmed = message.timersArmed;
           this.leaders = message.leaders;
           this.staleMessages = message.staleMessages;
+          this.linkedMessages = message.linkedMessages;
+          this.unknownGroupMessages = message.unknownGroup;
           break;
       }
     }

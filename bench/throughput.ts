@@ -74,7 +74,9 @@ interface Counters {
 
 function countersOf(overview: ReturnType<FlotillaNode['overview']>): Counters {
   const { wal, transport } = overview;
-  return { records: wal.records, entries: wal.entries, syncs: wal.syncs, messages: transport.messages };
+  // Messages between linked worker shards (threads on in-process nodes) bypass the transport.
+  const messages = transport.messages + transport.linked;
+  return { records: wal.records, entries: wal.entries, syncs: wal.syncs, messages };
 }
 
 /** Where the load runs: the nodes, their leaders, the processes to read CPU of, their counters. */

@@ -16,6 +16,11 @@ export interface NodeEnvironment {
   localTransport(name: string, events: TransportEvents): Transport;
   /** The simulator's watch over every member (its safety checks); absent in production. */
   readonly watch?: ShardWatch;
+  /**
+   * Whether worker shards of nodes on `localTransport` link straight to each other's (the
+   * process's transport; the simulator runs inline shards and links nothing).
+   */
+  readonly linkShards?: boolean;
 }
 
 export const processEnvironment: NodeEnvironment = {
@@ -23,4 +28,5 @@ export const processEnvironment: NodeEnvironment = {
   openLog: (options) => SharedLog.open(options),
   openDirectory: (path) => new Directory(path),
   localTransport: (name, events) => new InProcessTransport(name, events),
+  linkShards: true,
 };

@@ -75,7 +75,10 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       changed: (group, leader, term) => this.emit('leader', group, leader, term),
       leadershipLost: (group) => this.effects.forget(group),
     });
-    this.shards = new ShardSet(this.name, options.threads ?? 0, this.shardHost(), clock);
+    this.shards = new ShardSet(this.name, options.threads ?? 0, this.shardHost(), clock, {
+      // Peers reached in-process only: a node on TCP keeps every message on the network.
+      linkInProcess: options.listen === undefined && environment.linkShards === true,
+    });
     this.local = new LocalMembers(
       this.name,
       directory,

@@ -25,6 +25,8 @@ export interface Overview {
   readonly transport: {
     readonly frames: number;
     readonly messages: number;
+    /** Raft messages worker shards sent straight to the same shard of an in-process peer. */
+    readonly linked: number;
     readonly dropped: number;
     readonly rejected: number;
     /** Liveness pings sent on quiet links (TCP only). */
@@ -75,10 +77,11 @@ export function nodeOverview(sources: OverviewSources): Overview {
     transport: {
       frames: transport.framesSent,
       messages: transport.envelopesSent,
+      linked: shards.linkedMessages,
       dropped: transport.dropped,
       rejected: transport.rejected,
       pings: transport.pingsSent,
-      unknownGroup,
+      unknownGroup: unknownGroup + shards.unknownGroupMessages,
       staleTerm: shards.staleMessages,
     },
     mailboxDeliveries: effects.delivered,
