@@ -1,6 +1,7 @@
 // What a node and a shard on a worker thread say to each other, in batches of one turn.
 import type { MessagePort } from 'node:worker_threads';
-import type { Message, StoredMember, Write } from '../raft/index.js';
+import type { Message, StoredMember } from '../raft/index.js';
+import type { EncodedWritesData } from '../wal/index.js';
 import type { ActorInput, Outcome } from './actor-io.js';
 import type { ErrorCode } from './errors.js';
 import type { Effect } from './machine.js';
@@ -33,7 +34,8 @@ export type FromShard =
       readonly to: string;
       readonly message: Message;
     }
-  | { readonly t: 'persist'; readonly group: string; readonly seq: number; readonly write: Write }
+  /** The turn's writes of every group, encoded as WAL records by the shard (its buffer moved, not copied). */
+  | { readonly t: 'persisted'; writes: EncodedWritesData | null }
   | { readonly t: 'reply'; readonly request: number; readonly outcome: Outcome }
   | { readonly t: 'leader'; readonly group: string; readonly leader: string | null; readonly term: number }
   | { readonly t: 'effects'; readonly group: string; readonly effects: readonly Effect[] }

@@ -6,10 +6,10 @@ import type { MessagePort } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
 import { type Clock, systemClock } from './clock.js';
-import type { MemberSpec, ShardHost } from './shard.js';
+import type { MemberSpec } from './shard.js';
 import { FailedShard, InlineShard, type ShardHandle } from './shard-handle.js';
 import { joinLinks, type LinkableShards, leaveLinks, relink } from './shard-links.js';
-import { WorkerShard } from './worker-shard.js';
+import { WorkerShard, type WorkerShardHost } from './worker-shard.js';
 import { WriteSequences } from './write-sequences.js';
 
 /** Failures of one shard's worker within a minute past which it is not started again. */
@@ -26,7 +26,7 @@ export interface ShardFailure {
   readonly restarted: boolean;
 }
 
-export interface ShardSetHost extends ShardHost {
+export interface ShardSetHost extends WorkerShardHost {
   shardFailed(failure: ShardFailure): void;
 }
 
@@ -54,7 +54,7 @@ export class ShardSet implements LinkableShards {
   /** When each shard's worker failed, within the last minute. */
   private readonly failures: number[][];
   /** The node's host, but a member that fails leaves the running set before the node hears of it. */
-  private readonly shardHost: ShardHost;
+  private readonly shardHost: WorkerShardHost;
 
   constructor(
     readonly node: string,
@@ -67,6 +67,12 @@ export class ShardSet implements LinkableShards {
     this.shardHost = {
       ...host,
       persist: (group, seq, write) => host.persist(group, this.sequences.toLog(group, seq), write),
+      persistEncoded: (writes) => {
+        const { groups, seqs } = writes;
+        for (let write = 0; write < groups.length; write += 1)
+          seqs[write] = this.sequences.toLog(groups[write]!, seqs[write]!);
+        host.persistEncoded(writes);
+      },
       memberFailed: (group, reason) => {
         this.running.delete(group);
         host.memberFailed(group, reason);

@@ -2,7 +2,8 @@
 // with its node, one postMessage a turn each way, and with the same shard of in-process peer
 // nodes it is linked to (shard-links.ts), one postMessage a turn to each.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import type { Message } from '../raft/index.js';
+import type { Message, Write } from '../raft/index.js';
+import { EncodedWrites } from '../wal/index.js';
 import { FlotillaError } from './errors.js';
 import { isOn, nodeOf } from './member-id.js';
 import { Shard } from './shard.js';
@@ -14,6 +15,18 @@ const { node, running } = workerData as ShardWorkerData;
 
 let outbox: FromShard[] = [];
 let flushing = false;
+/** The turn's writes, encoded as the WAL's records here rather than on the node's thread. */
+const writes = new EncodedWrites();
+/** Where the turn's writes go in the outbox: where its first write was made. */
+let persisted: Extract<FromShard, { t: 'persisted' }> | null = null;
+
+function persist(group: string, seq: number, write: Write): void {
+  if (persisted === null) {
+    persisted = { t: 'persisted', writes: null };
+    post(persisted);
+  }
+  writes.add(group, seq, write);
+}
 
 /** A link to a peer node's shard of this index, and the messages for it this turn. */
 interface Link {
@@ -79,6 +92,13 @@ function receiveLinked(peer: string, batch: LinkBatch): void {
 
 function flush(): void {
   flushing = false;
+  const transfers: ArrayBuffer[] = [];
+  if (persisted !== null) {
+    const taken = writes.take();
+    persisted.writes = taken;
+    transfers.push(taken.bytes.buffer as ArrayBuffer);
+    persisted = null;
+  }
   for (const link of links.values()) {
     if (link.outbox.length === 0) continue;
     const batch = link.outbox;
@@ -96,7 +116,7 @@ function flush(): void {
   const batch = outbox;
   outbox = [];
   try {
-    port!.postMessage(batch);
+    port!.postMessage(batch, transfers);
   } catch {
     // Machine output is checked before it gets here; should a value still not clone, it alone
     // is lost, not the batch and not this thread. A lost reply is a TIMEOUT: its command did apply.
@@ -147,7 +167,7 @@ const shard = new Shard(
   node,
   {
     send,
-    persist: (group, seq, write) => post({ t: 'persist', group, seq, write }),
+    persist,
     reply: (request, outcome) => post({ t: 'reply', request, outcome }),
     leaderChanged: (group, leader, term) => post({ t: 'leader', group, leader, term }),
     effects: (group, effects) => post({ t: 'effects', group, effects }),

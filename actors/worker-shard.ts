@@ -5,6 +5,7 @@
 // set is told which member was running when it failed.
 import { type MessagePort, Worker } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
+import type { EncodedWritesData } from '../wal/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
 import { FlotillaError } from './errors.js';
 import type { MemberSpec, ShardHost } from './shard.js';
@@ -23,6 +24,12 @@ export const shardStuckMs = 5000;
 const shardStopMs = 5000;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** What a worker shard's node does for it beyond what an inline shard needs. */
+export interface WorkerShardHost extends ShardHost {
+  /** The worker's writes of a turn, already encoded as WAL records. */
+  persistEncoded(writes: EncodedWritesData): void;
+}
 
 /** Called once when the worker fails: why, and the slot of the member it was running (0: none). */
 export type ShardDeath = (reason: string, culpritSlot: number) => void;
@@ -54,7 +61,7 @@ export class WorkerShard implements ShardHandle {
 
   constructor(
     node: string,
-    private readonly host: ShardHost,
+    private readonly host: WorkerShardHost,
     private readonly onDeath: ShardDeath,
   ) {
     const data: ShardWorkerData = { node, running: this.running.buffer as SharedArrayBuffer };
@@ -199,8 +206,8 @@ export class WorkerShard implements ShardHandle {
         case 'send':
           host.send(message.group, message.from, message.to, message.message);
           break;
-        case 'persist':
-          host.persist(message.group, message.seq, message.write);
+        case 'persisted':
+          if (message.writes !== null) host.persistEncoded(message.writes);
           break;
         case 'reply':
           this.outstanding.delete(message.request);

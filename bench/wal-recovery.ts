@@ -38,11 +38,11 @@ function writeWal(directory: string, walBytes: number): number {
       let length = 0;
       for (let group = 0; length < buffer.byteLength - 4096; group = (group + 1) % groups) {
         const entry: Entry = { index: next[group]!, term: 1, kind: 'command', data, config: null, time: 0 };
-        for (const record of recordsOf(
-          names[group]!,
-          { kind: 'entries', from: entry.index, entries: [entry] },
-          entry.index - 1,
-        )) {
+        for (const record of recordsOf(names[group]!, {
+          kind: 'entries',
+          from: entry.index,
+          entries: [entry],
+        })) {
           if (length + recordSize(record) > buffer.byteLength) break;
           length = writeRecord(buffer, length, record);
           records += 1;

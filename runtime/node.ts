@@ -163,6 +163,9 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
       send: (group, from, to, message) =>
         this.transport.send(nodeOf(to), { kind: 'raft', group, from, message }),
       persist: (group, seq, write) => this.persist(group, seq, write),
+      persistEncoded: (writes) => {
+        if (!this.wal.writeEncoded(writes)) this.walCongested = true;
+      },
       reply: (request, outcome) => this.calls.settle(request, outcome),
       leaderChanged: (group, leader, term) => this.leaders.reported(group, leader, term),
       effects: (group, effects) => this.runEffects(group, effects),

@@ -1,6 +1,7 @@
 // Group commit: records from every group that arrive while a write and its fdatasync are running
 // are gathered into the next single write and single fdatasync. Batches are sized by what
 // arrived, never by a timer. Two buffers alternate, so encoding never waits on the disk.
+import { grownBuffer } from './grown-buffer.js';
 import { type BatchIndex, recordAt } from './indexed-file.js';
 import { type DecodedRecord, type RecordFields, recordSize, writeRecord } from './record.js';
 import type { WalFile } from './wal-file.js';
@@ -23,7 +24,7 @@ export interface GroupCommitEvents {
 
 /** Appends gathered for one write, with where each group's records are in it. */
 export class Batch implements BatchIndex {
-  buffer = Buffer.allocUnsafe(initialBatchBytes);
+  buffer: Buffer = Buffer.allocUnsafe(initialBatchBytes);
   length = 0;
   records = 0;
   /** Raft entries the records carry (a run record carries many). */
@@ -51,12 +52,7 @@ export class Batch implements BatchIndex {
   }
 
   reserve(bytes: number): void {
-    if (this.length + bytes <= this.buffer.byteLength) return;
-    let size = this.buffer.byteLength * 2;
-    while (size < this.length + bytes) size *= 2;
-    const grown = Buffer.allocUnsafe(size);
-    this.buffer.copy(grown, 0, 0, this.length);
-    this.buffer = grown;
+    this.buffer = grownBuffer(this.buffer, this.length, bytes);
   }
 
   reset(): void {
@@ -140,6 +136,28 @@ export class GroupCommit {
     entries: number,
     encode: (buffer: Buffer, offset: number) => number,
   ): void {
+    const batch = this.begin(group, bytes, count);
+    batch.length = encode(batch.buffer, batch.length);
+    this.end(batch, group, seq, count, entries);
+  }
+
+  /** Appends records already encoded, `source` bytes [start, end): `count` records carrying `entries` entries. */
+  appendBytes(
+    group: string,
+    seq: number,
+    source: Uint8Array,
+    start: number,
+    end: number,
+    count: number,
+    entries: number,
+  ): void {
+    const batch = this.begin(group, end - start, count);
+    batch.buffer.set(source.subarray(start, end), batch.length);
+    batch.length += end - start;
+    this.end(batch, group, seq, count, entries);
+  }
+
+  private begin(group: string, bytes: number, count: number): Batch {
     if (this.closed) throw new Error('the WAL is closed');
     const batch = this.filling;
     batch.reserve(bytes);
@@ -147,7 +165,10 @@ export class GroupCommit {
     batch.starts[batch.writes] = batch.length;
     batch.counts[batch.writes] = count;
     batch.writes += 1;
-    batch.length = encode(batch.buffer, batch.length);
+    return batch;
+  }
+
+  private end(batch: Batch, group: string, seq: number, count: number, entries: number): void {
     batch.records += count;
     batch.entries += entries;
     if (seq >= 0) batch.reports.set(group, seq);

@@ -1,6 +1,7 @@
 // What a node needs of its log, whatever holds it: the shared WAL on disk, or the simulator's
 // disk, which keeps the WAL's crash semantics (what was not reported durable may be lost).
 import type { Write } from '../raft/index.js';
+import type { EncodedWritesData } from './encoded-writes.js';
 import type { StoredState } from './stored-group.js';
 
 export interface GroupLog {
@@ -11,6 +12,8 @@ export interface GroupLog {
    * the log is behind and appenders should hold back.
    */
   write(group: string, seq: number, write: Write): boolean;
+  /** Appends writes a shard encoded as records itself, as write() would each (encoded-writes.ts). */
+  writeEncoded(writes: EncodedWritesData): boolean;
   /**
    * Records the identity of this node's new member of `group`, before anything else it writes:
    * whatever the log held under the name before is gone from then on, as if deleted.

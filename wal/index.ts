@@ -1,5 +1,6 @@
 // The shared write-ahead log: one per node, group commit for every group on it, LMDB segments.
 export type { Entry, Write } from '../raft/index.js';
+export { EncodedWrites, type EncodedWritesData } from './encoded-writes.js';
 export type { GroupLog, WalStats } from './group-log.js';
 export type { SharedLogOptions } from './options.js';
 export { defaultMaxBacklogBytes, defaultRolloverBytes } from './options.js';

@@ -4,6 +4,7 @@
 // than entry objects means the garbage collector has almost nothing to trace however many
 // entries wait for their segment flush.
 import { GroupNames } from './group-names.js';
+import { grownBuffer } from './grown-buffer.js';
 import {
   badRecordReason,
   type DecodedRecord,
@@ -35,8 +36,6 @@ const initialBytes = 1024 * 1024;
 export class IndexedFile {
   /** Offsets of each group's records, in file order. */
   readonly offsets = new Map<string, number[]>();
-  /** For files found at startup: the last index each group's records leave it at (0 after a deletion). */
-  readonly lastIndex = new Map<string, number>();
   /** Groups whose last record here deletes them. */
   readonly deleted = new Set<string>();
   records = 0;
@@ -113,12 +112,7 @@ export class IndexedFile {
   }
 
   private reserve(more: number): void {
-    if (this.length + more <= this.bytes.byteLength) return;
-    let size = this.bytes.byteLength * 2;
-    while (size < this.length + more) size *= 2;
-    const grown = Buffer.allocUnsafe(size);
-    this.bytes.copy(grown, 0, 0, this.length);
-    this.bytes = grown;
+    this.bytes = grownBuffer(this.bytes, this.length, more);
   }
 
   /** Checks every record of `buffer` and indexes it by group, stopping at the first bad one. */
@@ -139,27 +133,12 @@ export class IndexedFile {
       }
       const group = names.at(buffer, offset + headerBytes, buffer.readUInt16LE(offset + 10));
       file.offsetsOf(group).push(offset);
-      file.track(
-        group,
-        buffer.readUInt8(offset + 8),
-        buffer.readUInt8(offset + 9),
-        buffer.readDoubleLE(offset + 12),
-        buffer.readDoubleLE(offset + 28),
-      );
+      if (buffer.readUInt8(offset + 8) === RecordType.deleteGroup) file.deleted.add(group);
+      else file.deleted.delete(group);
       file.records += 1;
       offset += length;
     }
     return { file, badRecord: null, intactAfterBad: null, goodBytes: offset };
-  }
-
-  private track(group: string, type: number, flags: number, index: number, extra: number): void {
-    if (type === RecordType.deleteGroup) this.deleted.add(group);
-    else this.deleted.delete(group);
-    if (type === RecordType.entry) this.lastIndex.set(group, index);
-    else if (type === RecordType.run) this.lastIndex.set(group, index + extra - 1);
-    else if (type === RecordType.truncate) this.lastIndex.set(group, index - 1);
-    else if (type === RecordType.snapshot && flags === 0) this.lastIndex.set(group, index);
-    else if (type === RecordType.deleteGroup || type === RecordType.identity) this.lastIndex.set(group, 0);
   }
 }
 

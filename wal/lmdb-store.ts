@@ -212,19 +212,6 @@ export class LmdbStore {
     return [...names].sort();
   }
 
-  /** The last index the group holds: its last stored entry, else its snapshot's index, else 0. */
-  lastIndex(group: string): number {
-    for (const { key, value } of this.log.getRange({
-      start: [group, Number.POSITIVE_INFINITY],
-      end: [group],
-      reverse: true,
-      limit: 1,
-    })) {
-      return key[1] + runCount(value) - 1;
-    }
-    return (this.snapshots.get([group, 0]) as SnapshotHeader | undefined)?.index ?? 0;
-  }
-
   load(group: string): StoredState | undefined {
     const meta = this.meta.get(group);
     const identity = this.identity.get(group) ?? null;

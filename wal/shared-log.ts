@@ -6,31 +6,23 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Write } from '../raft/index.js';
+import type { EncodedWritesData } from './encoded-writes.js';
 import { GroupCommit } from './group-commit.js';
 import type { GroupLog, WalStats } from './group-log.js';
 import { IndexedFile } from './indexed-file.js';
 import { LmdbStore } from './lmdb-store.js';
 import { defaultMaxBacklogBytes, defaultRolloverBytes, type SharedLogOptions } from './options.js';
-import { encodeGroup, groupNameBytes, type RecordFields, RecordType } from './record.js';
+import { encodeGroup, type RecordFields, RecordType } from './record.js';
 import type { SegmentResult, SegmentTask } from './segment-writer.js';
 import { StoredGroup, type StoredState } from './stored-group.js';
 import { listWalFiles, WalFile, walFilePath } from './wal-file.js';
-import {
-  changeOf,
-  deleteGroupRecord,
-  encodeEntries,
-  encodeStateWrite,
-  entriesSize,
-  identityRecord,
-  plainEntries,
-  recordsOf,
-  stateSize,
-} from './write-codec.js';
+import { changeOf, deleteGroupRecord, identityRecord, planWrite } from './write-codec.js';
 
 export class SharedLog implements GroupLog {
   private readonly commit: GroupCommit;
   private readonly pool: Piscina<SegmentTask, SegmentResult>;
-  private readonly lastIndex = new Map<string, number>();
+  /** Groups written since opening: only their reads look at the batches not yet written. */
+  private readonly written = new Set<string>();
   /**
    * WAL files not yet in LMDB, oldest first, the live one last: the in-memory tables that reads
    * overlay. Files found at startup come first; each leaves once its segment flush is done.
@@ -144,9 +136,9 @@ export class SharedLog implements GroupLog {
     const stored = this.store.load(group);
     let state = stored === undefined ? undefined : StoredGroup.from(stored);
     const changes = [...this.files.flatMap((file) => [...file.changes(group)])];
-    // Every group written since opening is in lastIndex: one that is not has nothing pending,
-    // and the batches need no scan (a node creating thousands of groups loads each of them).
-    if (this.lastIndex.has(group))
+    // A group not written since opening has nothing pending, and the batches need no scan (a
+    // node creating thousands of groups loads each of them).
+    if (this.written.has(group))
       for (const record of this.commit.pending(group)) changes.push(changeOf(record));
     for (const change of changes) {
       if (change.kind === 'deleteGroup') {
@@ -156,11 +148,7 @@ export class SharedLog implements GroupLog {
       state ??= new StoredGroup();
       state.apply(change);
     }
-    const loaded = state?.toStored();
-    // Its first write need not ask LMDB again where the group's log ends.
-    if (!this.lastIndex.has(group))
-      this.lastIndex.set(group, loaded?.entries.at(-1)?.index ?? loaded?.snapshot?.index ?? 0);
-    return loaded;
+    return state?.toStored();
   }
 
   /**
@@ -169,26 +157,35 @@ export class SharedLog implements GroupLog {
    */
   write(group: string, seq: number, write: Write): boolean {
     this.throwIfFailed();
-    const groupBytes = groupNameBytes(group);
-    const lastIndex = this.lastIndexOf(group);
-    this.trackLastIndex(group, write);
+    this.written.add(group);
     this.counters.writes += 1;
-    const entries = write.kind === 'entries' ? write.entries.length : 0;
-    if (plainEntries(write)) {
-      // The common case, encoded straight into the batch with no record objects in between.
-      const bytes = entriesSize(groupBytes, write, lastIndex);
-      const count = (write.entries.length > 0 ? 1 : 0) + (write.from <= lastIndex ? 1 : 0);
-      this.commit.appendEncoded(group, seq, bytes, count, entries, (buffer, offset) =>
-        encodeEntries(buffer, offset, group, groupBytes, write, lastIndex),
+    const plan = planWrite(group, write);
+    this.commit.appendEncoded(group, seq, plan.bytes, plan.records, plan.entries, plan.encode);
+    return !this.congested;
+  }
+
+  /**
+   * Appends writes a shard encoded itself (encoded-writes.ts), as they are: write `i` is
+   * `writes.seqs[i]` of `writes.groups[i]`, reported to onDurable once durable. Returns false as
+   * write() does.
+   */
+  writeEncoded(writes: EncodedWritesData): boolean {
+    this.throwIfFailed();
+    const { bytes, groups, seqs, starts, counts, entries } = writes;
+    for (let write = 0; write < groups.length; write += 1) {
+      const group = groups[write]!;
+      this.written.add(group);
+      this.counters.writes += 1;
+      const end = write + 1 < groups.length ? starts[write + 1]! : writes.length;
+      this.commit.appendBytes(
+        group,
+        seqs[write]!,
+        bytes,
+        starts[write]!,
+        end,
+        counts[write]!,
+        entries[write]!,
       );
-    } else if (write.kind === 'state') {
-      // Every term change and vote writes one of these: it takes a fast path too.
-      const bytes = stateSize(groupBytes, write);
-      this.commit.appendEncoded(group, seq, bytes, 1, 0, (buffer, offset) =>
-        encodeStateWrite(buffer, offset, group, groupBytes, write),
-      );
-    } else {
-      this.commit.append(group, seq, recordsOf(encodeGroup(group), write, lastIndex), entries);
     }
     return !this.congested;
   }
@@ -199,9 +196,9 @@ export class SharedLog implements GroupLog {
    */
   setIdentity(group: string, member: string): void {
     this.throwIfFailed();
-    // Known to the map from here on, so load() looks at the pending batches for this record; a
-    // new member's log is empty, whatever was stored under the name before (stored-group.ts).
-    this.lastIndex.set(group, 0);
+    // Written from here on, so load() looks at the pending batches for this record; a new
+    // member's log is empty, whatever was stored under the name before (stored-group.ts).
+    this.written.add(group);
     this.counters.writes += 1;
     this.commit.append(group, -1, [identityRecord(encodeGroup(group), member)]);
   }
@@ -211,7 +208,7 @@ export class SharedLog implements GroupLog {
     this.throwIfFailed();
     this.counters.writes += 1;
     this.commit.append(group, -1, [deleteGroupRecord(encodeGroup(group))]);
-    this.lastIndex.set(group, 0);
+    this.written.add(group);
     return this.commit.whenDurable();
   }
 
@@ -237,25 +234,6 @@ export class SharedLog implements GroupLog {
     while (this.flushing !== null) await this.flushing;
     await this.pool.destroy();
     await this.store.close();
-  }
-
-  private lastIndexOf(group: string): number {
-    // Groups written since opening are always in the map; others end where startup left them.
-    let last = this.lastIndex.get(group);
-    if (last !== undefined) return last;
-    for (let position = this.files.length - 1; last === undefined && position >= 0; position -= 1) {
-      last = this.files[position]!.lastIndex.get(group);
-    }
-    last ??= this.store.lastIndex(group);
-    // From here on the group is in the map: load() relies on it to know what may be pending.
-    this.lastIndex.set(group, last);
-    return last;
-  }
-
-  private trackLastIndex(group: string, write: Write): void {
-    if (write.kind === 'entries') this.lastIndex.set(group, write.from + write.entries.length - 1);
-    else if (write.kind === 'snapshot' && !write.keepLaterEntries)
-      this.lastIndex.set(group, write.snapshot.index);
   }
 
   /** What a live file holds when it rolls over: the rollover size and one large batch past it. */

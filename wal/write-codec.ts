@@ -5,12 +5,16 @@ import type { Config, Entry, Write } from '../raft/index.js';
 import { decodeRun, entryKinds, plainRunSize, RunBuilder, writePlainRun } from './entry-runs.js';
 import {
   type DecodedRecord,
+  encodeGroup,
+  groupNameBytes,
   headerBytes,
   payloadOffset,
   type RecordFields,
   RecordType,
+  recordSize,
   writeNamedHeader,
   writeNamedRecord,
+  writeRecord,
 } from './record.js';
 
 const packr = new Packr({ useRecords: false });
@@ -33,10 +37,10 @@ export type StoredChange =
   | { readonly kind: 'identity'; readonly member: string };
 
 /**
- * The records for one write. `lastIndex` is the group's last written index, so an entries write
- * that starts at or below it is recorded as the truncation it is.
+ * The records for one write. An entries write with entries is one run record, which replaces
+ * whatever the group held from its first index on; one without is a truncation at `from`.
  */
-export function recordsOf(group: Uint8Array, write: Write, lastIndex: number): RecordFields[] {
+export function recordsOf(group: Uint8Array, write: Write): RecordFields[] {
   switch (write.kind) {
     case 'state':
       return [
@@ -50,22 +54,11 @@ export function recordsOf(group: Uint8Array, write: Write, lastIndex: number): R
           payload: voteBytes(write.vote),
         },
       ];
-    case 'entries': {
-      const records: RecordFields[] = [];
-      if (write.from <= lastIndex) {
-        records.push({
-          type: RecordType.truncate,
-          flags: 0,
-          group,
-          index: write.from,
-          term: 0,
-          extra: 0,
-          payload: empty,
-        });
-      }
-      if (write.entries.length > 0) records.push(runRecord(group, write.entries));
-      return records;
-    }
+    case 'entries':
+      if (write.entries.length > 0) return [runRecord(group, write.entries)];
+      return [
+        { type: RecordType.truncate, flags: 0, group, index: write.from, term: 0, extra: 0, payload: empty },
+      ];
     case 'snapshot': {
       const { snapshot } = write;
       return [
@@ -143,34 +136,41 @@ export function plainEntries(write: Write): write is EntriesWrite {
   return true;
 }
 
-/** Bytes `encodeEntries` will write, truncation record included, for a name of `groupBytes`. */
-export function entriesSize(groupBytes: number, write: EntriesWrite, lastIndex: number): number {
-  const truncation = write.from <= lastIndex ? headerBytes + groupBytes : 0;
-  if (write.entries.length === 0) return truncation;
-  return truncation + headerBytes + groupBytes + plainRunSize(write.entries);
+/** Bytes `encodeEntries` will write for a name of `groupBytes`. */
+export function entriesSize(groupBytes: number, write: EntriesWrite): number {
+  if (write.entries.length === 0) return headerBytes + groupBytes;
+  return headerBytes + groupBytes + plainRunSize(write.entries);
 }
 
-/** Encodes the records of a plain entries write straight into `buffer`, as recordsOf would describe them. */
+/** Encodes the record of a plain entries write straight into `buffer`, as recordsOf would describe it. */
 export function encodeEntries(
   buffer: Buffer,
   offset: number,
   group: string,
   groupBytes: number,
   write: EntriesWrite,
-  lastIndex: number,
 ): number {
-  let end = offset;
-  if (write.from <= lastIndex)
-    end = writeNamedRecord(buffer, end, RecordType.truncate, 0, group, groupBytes, write.from, 0, 0, empty);
   const { entries } = write;
-  if (entries.length === 0) return end;
+  if (entries.length === 0)
+    return writeNamedRecord(
+      buffer,
+      offset,
+      RecordType.truncate,
+      0,
+      group,
+      groupBytes,
+      write.from,
+      0,
+      0,
+      empty,
+    );
   // The run straight into its place in the record, then the name and header around it.
-  const start = payloadOffset(end, groupBytes);
+  const start = payloadOffset(offset, groupBytes);
   const payloadEnd = writePlainRun(buffer, start, entries);
   const first = entries[0]!.index;
   return writeNamedHeader(
     buffer,
-    end,
+    offset,
     RecordType.run,
     group,
     groupBytes,
@@ -178,6 +178,51 @@ export function encodeEntries(
     entries.length,
     payloadEnd - start,
   );
+}
+
+/** One write as the log appends it: its size, its records and entries, and how to encode it. */
+export interface PlannedWrite {
+  readonly bytes: number;
+  readonly records: number;
+  readonly entries: number;
+  encode(buffer: Buffer, offset: number): number;
+}
+
+/**
+ * How `write` of `group` is encoded: plain entries and term/vote writes straight into the
+ * buffer, with no record objects in between (they are nearly every write); the rest through
+ * recordsOf. The node's log and a shard encoding its own writes both go through here.
+ */
+export function planWrite(group: string, write: Write): PlannedWrite {
+  const groupBytes = groupNameBytes(group);
+  const entries = write.kind === 'entries' ? write.entries.length : 0;
+  if (plainEntries(write))
+    return {
+      bytes: entriesSize(groupBytes, write),
+      records: 1,
+      entries,
+      encode: (buffer, offset) => encodeEntries(buffer, offset, group, groupBytes, write),
+    };
+  if (write.kind === 'state')
+    return {
+      bytes: stateSize(groupBytes, write),
+      records: 1,
+      entries,
+      encode: (buffer, offset) => encodeStateWrite(buffer, offset, group, groupBytes, write),
+    };
+  const records = recordsOf(encodeGroup(group), write);
+  let bytes = 0;
+  for (const record of records) bytes += recordSize(record);
+  return {
+    bytes,
+    records: records.length,
+    entries,
+    encode: (buffer, offset) => {
+      let end = offset;
+      for (const record of records) end = writeRecord(buffer, end, record);
+      return end;
+    },
+  };
 }
 
 /** One write's entries (consecutive, config entries among them or not) as one run record. */

@@ -7,13 +7,30 @@
 import type { Clock } from '../../actors/index.js';
 import type { Entry, Write } from '../../raft/index.js';
 import { type GroupDirectory, type GroupRecord, MemoryDirectory } from '../../runtime/directory.js';
-import type { GroupLog, SharedLogOptions, StoredState, WalStats } from '../../wal/index.js';
+import type {
+  EncodedWritesData,
+  GroupLog,
+  SharedLogOptions,
+  StoredState,
+  WalStats,
+} from '../../wal/index.js';
+import { recordAt } from '../../wal/indexed-file.js';
 import { StoredGroup } from '../../wal/stored-group.js';
+import { changeOf, type StoredChange } from '../../wal/write-codec.js';
 import { sameEntry } from '../invariants.js';
 import type { Prng } from '../prng.js';
 
+/** What an encoded write changes: records read back as the WAL's recovery reads them. */
+type EncodedChange = Exclude<StoredChange, { kind: 'deleteGroup' }>;
+
 type LogOp =
   | { readonly kind: 'write'; readonly group: string; readonly seq: number; readonly write: Write }
+  | {
+      readonly kind: 'encoded';
+      readonly group: string;
+      readonly seq: number;
+      readonly changes: readonly EncodedChange[];
+    }
   | { readonly kind: 'identity'; readonly group: string; readonly member: string }
   /** `durable` is called once the delete is (never, if a crash loses it). */
   | { readonly kind: 'delete'; readonly group: string; readonly durable: () => void };
@@ -55,7 +72,7 @@ export class SimStorage {
     const reports = new Map<string, number>();
     for (const op of done) {
       this.apply(op);
-      if (op.kind === 'write') reports.set(op.group, op.seq);
+      if (op.kind === 'write' || op.kind === 'encoded') reports.set(op.group, op.seq);
       else if (op.kind === 'delete') op.durable();
     }
     this.synced += done.length;
@@ -72,6 +89,7 @@ export class SimStorage {
       else {
         state ??= new StoredGroup();
         if (op.kind === 'write') state.applyWrite(op.write);
+        else if (op.kind === 'encoded') for (const change of op.changes) state.apply(change);
         else state.apply({ kind: 'identity', member: op.member });
       }
     }
@@ -130,6 +148,7 @@ export class SimStorage {
       this.durable.set(op.group, stored);
     }
     if (op.kind === 'write') stored.applyWrite(op.write);
+    else if (op.kind === 'encoded') for (const change of op.changes) stored.apply(change);
     else stored.apply({ kind: 'identity', member: op.member });
   }
 
@@ -161,6 +180,24 @@ class SimLog implements GroupLog {
   write(group: string, seq: number, write: Write): boolean {
     this.writes += 1;
     this.append({ kind: 'write', group, seq, write });
+    return true;
+  }
+
+  /** Encoded writes (a worker shard's, in production) read back record by record, as recovery would. */
+  writeEncoded(writes: EncodedWritesData): boolean {
+    const buffer = Buffer.from(writes.bytes.buffer, writes.bytes.byteOffset, writes.length);
+    writes.groups.forEach((group, write) => {
+      this.writes += 1;
+      const changes: EncodedChange[] = [];
+      let offset = writes.starts[write]!;
+      for (let record = 0; record < writes.counts[write]!; record += 1) {
+        const decoded = recordAt(buffer, offset, 'an encoded write');
+        const change = changeOf(decoded);
+        if (change.kind !== 'deleteGroup') changes.push(change);
+        offset = decoded.end;
+      }
+      this.append({ kind: 'encoded', group, seq: writes.seqs[write]!, changes });
+    });
     return true;
   }
 

@@ -5,7 +5,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Entry, Write } from 'flotilla/raft';
-import { SharedLog } from 'flotilla/wal';
+import { EncodedWrites, SharedLog } from 'flotilla/wal';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const directories: string[] = [];
@@ -77,6 +77,58 @@ describe('the shared log', () => {
     expect(recorder.syncs).toBeLessThan(10);
     expect(log.stats().entries).toBe(2000);
     await log.close();
+  });
+
+  it('appends writes a shard encoded itself as write() would, read back the same before and after reopening', async () => {
+    const config = { voters: ['a', 'b', 'c'], nonVoters: [], promote: [] };
+    const script: [string, number, Write][] = [
+      ['g', 1, { kind: 'state', term: 2, vote: 'b', commit: 0 }],
+      ['g', 2, { kind: 'entries', from: 1, entries: [entry(1, 2), entry(2, 2), entry(3, 2)] }],
+      [
+        'h',
+        1,
+        {
+          kind: 'snapshot',
+          snapshot: { index: 0, term: 0, config, data: new Uint8Array([9]) },
+          keepLaterEntries: false,
+        },
+      ],
+      ['g', 3, { kind: 'entries', from: 2, entries: [entry(2, 3, 7)] }],
+      [
+        'h',
+        2,
+        {
+          kind: 'entries',
+          from: 1,
+          entries: [{ index: 1, term: 1, kind: 'config', data: new Uint8Array(0), config, time: 4 }],
+        },
+      ],
+      ['g', 4, { kind: 'entries', from: 2, entries: [] }],
+    ];
+    const plain = new Recorder();
+    const encodedRecorder = new Recorder();
+    const plainDirectory = freshDirectory();
+    const encodedDirectory = freshDirectory();
+    const byWrite = await openLog(plainDirectory, plain);
+    const byBytes = await openLog(encodedDirectory, encodedRecorder);
+    for (const [group, seq, write] of script) byWrite.write(group, seq, write);
+    const writes = new EncodedWrites();
+    for (const [group, seq, write] of script) writes.add(group, seq, write);
+    expect(writes.size).toBe(script.length);
+    byBytes.writeEncoded(writes.take());
+    expect(writes.size).toBe(0);
+    const done = (recorder: Recorder) => recorder.durable.get('g') === 4 && recorder.durable.get('h') === 2;
+    await until(() => done(plain) && done(encodedRecorder), 'both logs durable');
+    for (const group of ['g', 'h']) expect(byBytes.load(group)).toEqual(byWrite.load(group));
+    expect(byBytes.stats()).toMatchObject({ writes: 6, entries: 5, records: byWrite.stats().records });
+    expect(byBytes.load('g')?.entries.map((stored) => [stored.index, stored.term])).toEqual([[1, 2]]);
+    await byWrite.close();
+    await byBytes.close();
+    const plainAgain = await openLog(plainDirectory);
+    const bytesAgain = await openLog(encodedDirectory);
+    for (const group of ['g', 'h']) expect(bytesAgain.load(group)).toEqual(plainAgain.load(group));
+    await plainAgain.close();
+    await bytesAgain.close();
   });
 
   it('recovers entries, terms, votes, commits, snapshots, partial snapshots and truncations after reopening', async () => {

@@ -20,8 +20,8 @@ function entry(index: number, term: number, kind: Entry['kind'] = 'command'): En
   return { index, term, kind, data: new Uint8Array([index, term, 7]), config: null, time: index * 1.5 };
 }
 
-function general(write: Write, lastIndex: number): Buffer {
-  const records = recordsOf(group, write, lastIndex);
+function general(write: Write): Buffer {
+  const records = recordsOf(group, write);
   const buffer = Buffer.alloc(records.reduce((sum, record) => sum + recordSize(record), 0));
   let offset = 0;
   for (const record of records) offset = writeRecord(buffer, offset, record);
@@ -30,14 +30,21 @@ function general(write: Write, lastIndex: number): Buffer {
 
 describe('entries encoding', () => {
   it.each([
-    ['an append', { kind: 'entries', from: 5, entries: [entry(5, 2), entry(6, 2, 'noop')] } as const, 4],
-    ['a truncation', { kind: 'entries', from: 3, entries: [entry(3, 4), entry(4, 4)] } as const, 9],
-    ['an empty truncation', { kind: 'entries', from: 3, entries: [] } as const, 9],
-  ])('writes the same bytes on the fast path as the general encoder for %s', (_name, write, lastIndex) => {
+    ['an append', { kind: 'entries', from: 5, entries: [entry(5, 2), entry(6, 2, 'noop')] } as const],
+    ['entries replacing a tail', { kind: 'entries', from: 3, entries: [entry(3, 4), entry(4, 4)] } as const],
+    ['a truncation with no entries', { kind: 'entries', from: 3, entries: [] } as const],
+  ])('writes the same bytes on the fast path as the general encoder for %s', (_name, write) => {
     expect(plainEntries(write)).toBe(true);
-    const fast = Buffer.alloc(entriesSize(group.byteLength, write, lastIndex));
-    expect(encodeEntries(fast, 0, groupName, group.byteLength, write, lastIndex)).toBe(fast.byteLength);
-    expect(fast.equals(general(write, lastIndex))).toBe(true);
+    const fast = Buffer.alloc(entriesSize(group.byteLength, write));
+    expect(encodeEntries(fast, 0, groupName, group.byteLength, write)).toBe(fast.byteLength);
+    expect(fast.equals(general(write))).toBe(true);
+  });
+
+  it('records entries as one run that replaces the tail from its first index, and no entries as a truncation', () => {
+    const replacing = readRecord(general({ kind: 'entries', from: 3, entries: [entry(3, 4)] }), 0);
+    expect(replacing.kind === 'record' && replacing.record.type).toBe(RecordType.run);
+    const cut = readRecord(general({ kind: 'entries', from: 3, entries: [] }), 0);
+    expect(cut.kind === 'record' && changeOf(cut.record)).toEqual({ kind: 'truncate', from: 3 });
   });
 
   it.each([
@@ -48,7 +55,7 @@ describe('entries encoding', () => {
     (_name, write) => {
       const fast = Buffer.alloc(stateSize(group.byteLength, write));
       expect(encodeStateWrite(fast, 0, groupName, group.byteLength, write)).toBe(fast.byteLength);
-      expect(fast.equals(general(write, 0))).toBe(true);
+      expect(fast.equals(general(write))).toBe(true);
       const outcome = readRecord(fast, 0);
       expect(outcome.kind === 'record' && changeOf(outcome.record)).toEqual({
         kind: 'state',
@@ -65,8 +72,8 @@ describe('entries encoding', () => {
       from: 5,
       entries: [entry(5, 2), entry(6, 2), entry(7, 3, 'noop')],
     };
-    const fast = Buffer.alloc(entriesSize(group.byteLength, write, 4));
-    encodeEntries(fast, 0, groupName, group.byteLength, write, 4);
+    const fast = Buffer.alloc(entriesSize(group.byteLength, write));
+    encodeEntries(fast, 0, groupName, group.byteLength, write);
     const outcome = readRecord(fast, 0);
     expect(outcome.kind === 'record' && outcome.record).toMatchObject({
       type: RecordType.run,
@@ -106,7 +113,7 @@ describe('entries encoding', () => {
       entries: [{ index: 2, term: 3, kind: 'config', data: new Uint8Array(0), config, time: 9 }],
     };
     expect(plainEntries(write)).toBe(false);
-    const outcome = readRecord(general(write, 1), 0);
+    const outcome = readRecord(general(write), 0);
     expect(outcome.kind).toBe('record');
     if (outcome.kind !== 'record') return;
     expect(changeOf(outcome.record)).toEqual({ kind: 'run', entries: write.entries });
