@@ -5,7 +5,13 @@
 // (--from leader) or from the three nodes in turn (--from any), for each --threads value; with
 // --processes the nodes are three node processes over TCP, and the commands come from this
 // process, a fourth node. CPU is read from /proc for every thread and for the main threads alone.
-import { cpus } from 'node:os';
+// Each setting runs in a process of its own on a cluster of its own: a run after another in the
+// same process would pay for the one before (its heap to collect, its log still moving to LMDB).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FlotillaNode } from 'flotilla';
 import { NodeProcesses } from '../runtime/local-cluster.js';
 import { NodeClient } from '../runtime/tcp/node-client.js';
@@ -203,27 +209,55 @@ async function load(
   };
 }
 
-/** One cluster of `groups` groups, loaded from each origin in turn. */
-async function runSize(
+/** One cluster of `groups` groups, loaded from `from` (or, across processes, from a fourth node). */
+async function runSetting(
   groups: number,
-  options: ThroughputOptions,
+  seconds: number,
   threads: number | null,
-): Promise<ThroughputRun[]> {
+  from: 'leader' | 'any',
+): Promise<ThroughputRun> {
   const names = Array.from({ length: groups }, (_, index) => `group-${index}`);
   const setup = threads === null ? await acrossProcesses(names) : await inProcess(names, threads);
   try {
     // A first second of load, not counted: the runs compared should all meet compiled code.
     await load(setup, names, setup.leaders, warmUpSeconds, threads, threads === null ? 'driver' : 'leader');
-    if (threads === null) return [await load(setup, names, setup.leaders, options.seconds, null, 'driver')];
-    const runs: ThroughputRun[] = [];
-    for (const from of options.from) {
-      const callers =
-        from === 'leader' ? setup.leaders : names.map((_, index) => setup.nodes[index % setup.nodes.length]!);
-      runs.push(await load(setup, names, callers, options.seconds, threads, from));
-    }
-    return runs;
+    if (threads === null) return await load(setup, names, setup.leaders, seconds, null, 'driver');
+    const callers =
+      from === 'leader' ? setup.leaders : names.map((_, index) => setup.nodes[index % setup.nodes.length]!);
+    return await load(setup, names, callers, seconds, threads, from);
   } finally {
     await setup.close();
+  }
+}
+
+// The package's `flotilla` command as installed: each setting of a run is one invocation of it.
+const packageCli = fileURLToPath(new URL('../cli/flotilla.js', import.meta.url));
+
+/** One setting in a process of its own: `flotilla bench throughput` for it alone, read back as JSON. */
+async function runApart(
+  groups: number,
+  seconds: number,
+  threads: number | null,
+  from: 'leader' | 'any',
+): Promise<ThroughputRun> {
+  const out = mkdtempSync(join(tmpdir(), 'flotilla-throughput-'));
+  const args = [packageCli, 'bench', 'throughput', '--groups', String(groups), '--seconds', String(seconds)];
+  args.push(...(threads === null ? ['--processes'] : ['--threads', String(threads), '--from', from]));
+  args.push('--json', '--out', out);
+  try {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const last = stdout.trim().split('\n').at(-1) ?? '';
+    if (code !== 0 || !last.startsWith('{'))
+      throw new Error(`the run of ${groups} groups (threads ${threads}, from ${from}) failed (exit ${code})`);
+    const result = JSON.parse(last) as BenchResult & { details: { runs: ThroughputRun[] } };
+    return result.details.runs[0]!;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 }
 
@@ -300,13 +334,27 @@ function cpuFigures(run: ThroughputRun, runs: readonly ThroughputRun[]): Figure[
 
 export async function benchThroughput(options: ThroughputOptions): Promise<BenchResult> {
   const runs: ThroughputRun[] = [];
-  const settings = options.processes ? [null] : options.threads;
-  for (const groups of options.sizes)
-    for (const threads of settings) {
-      const where = threads === null ? 'three node processes' : `threads: ${threads}`;
-      progress(`throughput with ${groups.toLocaleString('en-US')} active groups (${where})`);
-      runs.push(...(await runSize(groups, options, threads)));
-    }
+  const settings: { groups: number; threads: number | null; from: 'leader' | 'any' }[] = [];
+  for (const groups of options.sizes) {
+    if (options.processes) settings.push({ groups, threads: null, from: 'leader' });
+    else
+      for (const threads of options.threads)
+        for (const from of options.from) settings.push({ groups, threads, from });
+  }
+  // One setting runs here; several run each in a process of its own.
+  for (const { groups, threads, from } of settings) {
+    const where =
+      threads === null
+        ? 'three node processes'
+        : `threads: ${threads}, from ${from === 'leader' ? 'the leader' : 'any node'}`;
+    const apart = settings.length === 1 ? '' : ', in a process of its own';
+    progress(`throughput with ${groups.toLocaleString('en-US')} active groups (${where})${apart}`);
+    runs.push(
+      settings.length === 1
+        ? await runSetting(groups, options.seconds, threads, from)
+        : await runApart(groups, options.seconds, threads, from),
+    );
+  }
   const figures: Figure[] = runs.flatMap((run) => [
     rateFigure(run, runs),
     ...cpuFigures(run, runs),
