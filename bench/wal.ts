@@ -139,14 +139,14 @@ function walFigures(
     },
     { name: 'half load: longest garbage-collection pause', value: half.gcLongestPause, unit: 'ms' },
   );
-  const flushed = loads.reduce((sum, load) => sum + load.stats.segmentRecords, 0);
+  const flushed = loads.reduce((sum, load) => sum + load.stats.segmentEntries, 0);
   const flushMillis = loads.reduce((sum, load) => sum + load.stats.segmentMillis, 0);
   if (flushMillis > 0) {
     const best = Math.max(...loads.map((load) => load.entriesPerSecond));
     figures.push({
       name: 'segment flush into LMDB',
       value: flushed / (flushMillis / 1000),
-      unit: 'records/s',
+      unit: 'entries/s',
       reference: { name: 'best WAL append rate', value: best },
     });
   }

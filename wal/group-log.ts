@@ -38,6 +38,7 @@ export interface WalStats {
   readonly syncs: number;
   readonly segmentFlushes: number;
   readonly segmentRecords: number;
+  readonly segmentEntries: number;
   /** Time spent in segment flushes, for their throughput. */
   readonly segmentMillis: number;
   readonly walFiles: number;

@@ -16,6 +16,8 @@ export interface SegmentTask {
 
 export interface SegmentResult {
   readonly records: number;
+  /** Raft entries those records carry (a run record carries many). */
+  readonly entries: number;
   readonly bytes: number;
 }
 
@@ -38,6 +40,7 @@ export default function flushSegment(task: SegmentTask): SegmentResult {
     target.putRun(group, run);
   };
   let records = 0;
+  let entries = 0;
   target.transaction(() => {
     for (let offset = 0; offset < buffer.byteLength; records += 1) {
       const length = intactRecordLength(buffer, offset);
@@ -59,8 +62,10 @@ export default function flushSegment(task: SegmentTask): SegmentResult {
           run = new RecordRun(buffer, index);
           runs.set(group, run);
         }
+        const count = type === RecordType.entry ? 1 : buffer.readDoubleLE(offset + 28);
+        entries += count;
         if (type === RecordType.entry) run.add(offset, length, groupBytes);
-        else run.addRun(offset + headerBytes + groupBytes, offset + length, buffer.readDoubleLE(offset + 28));
+        else run.addRun(offset + headerBytes + groupBytes, offset + length, count);
       } else {
         // The group's other changes are ordered against its entries: what came before goes first.
         putRun(group);
@@ -70,5 +75,5 @@ export default function flushSegment(task: SegmentTask): SegmentResult {
     }
     for (const group of [...runs.keys()]) putRun(group);
   });
-  return { records, bytes: buffer.byteLength };
+  return { records, entries, bytes: buffer.byteLength };
 }

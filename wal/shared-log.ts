@@ -44,6 +44,7 @@ export class SharedLog implements GroupLog {
     syncs: 0,
     segmentFlushes: 0,
     segmentRecords: 0,
+    segmentEntries: 0,
     segmentMillis: 0,
   };
 
@@ -269,6 +270,7 @@ export class SharedLog implements GroupLog {
         this.backlogBytes -= file.size;
         this.counters.segmentFlushes += 1;
         this.counters.segmentRecords += result.records;
+        this.counters.segmentEntries += result.entries;
         // Its records are in LMDB now: reads need no overlay from it.
         this.files = this.files.filter((pending) => pending !== file);
         const buffer = file.release();

@@ -219,6 +219,7 @@ class SimLog implements GroupLog {
       syncs: this.syncs,
       segmentFlushes: 0,
       segmentRecords: 0,
+      segmentEntries: 0,
       segmentMillis: 0,
       walFiles: 0,
       backlogBytes: 0,
