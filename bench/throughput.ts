@@ -3,8 +3,8 @@
 // for K active 3-member groups, with 100-byte commands and fsync on, from a closed loop of
 // clients. On three in-process nodes each command is sent from its group's leader's node
 // (--from leader) or from the three nodes in turn (--from any), for each --threads value; with
-// --processes the nodes are three node processes over TCP, and the commands come from this
-// process, a fourth node. CPU is read from /proc for every thread and for the main threads alone.
+// --processes the nodes are three node processes over TCP, each with --threads worker shards,
+// and the commands come from this process, a fourth node. CPU is read from /proc for every thread and for the main threads alone.
 // Each setting runs in a process of its own on a cluster of its own: a run after another in the
 // same process would pay for the one before (its heap to collect, its log still moving to LMDB).
 import { spawn } from 'node:child_process';
@@ -26,7 +26,7 @@ export type Origin = 'leader' | 'any' | 'driver';
 export interface ThroughputOptions {
   readonly sizes: readonly number[];
   readonly seconds: number;
-  /** Worker threads per node, a run for each (in-process nodes). */
+  /** Worker threads per node, a run for each. */
   readonly threads: readonly number[];
   /** Where commands are sent from, a run for each (in-process nodes). */
   readonly from: readonly ('leader' | 'any')[];
@@ -37,8 +37,9 @@ export interface ThroughputOptions {
 
 interface ThroughputRun {
   readonly groups: number;
-  /** Worker threads per node; null for node processes (their default). */
-  readonly threads: number | null;
+  /** Worker threads per node. */
+  readonly threads: number;
+  /** 'driver' for node processes over TCP, loaded from a fourth node. */
   readonly from: Origin;
   readonly inFlight: number;
   readonly commandsPerSecond: number;
@@ -117,8 +118,8 @@ async function inProcess(names: readonly string[], threads: number): Promise<Set
 }
 
 /** Three node processes; the commands come from this process, a node that leads nothing. */
-async function acrossProcesses(names: readonly string[]): Promise<Setup> {
-  const cluster = await NodeProcesses.start();
+async function acrossProcesses(names: readonly string[], threads: number): Promise<Setup> {
+  const cluster = await NodeProcesses.start(undefined, { threads });
   try {
     await createGroups([cluster.driver], names, 2000, progress);
     const clients = await Promise.all(
@@ -148,7 +149,7 @@ async function load(
   names: readonly string[],
   callers: readonly FlotillaNode[],
   seconds: number,
-  threads: number | null,
+  threads: number,
   from: Origin,
 ): Promise<ThroughputRun> {
   const groups = names.length;
@@ -209,19 +210,19 @@ async function load(
   };
 }
 
-/** One cluster of `groups` groups, loaded from `from` (or, across processes, from a fourth node). */
+/** One cluster of `groups` groups, loaded from `from` (across processes, from a fourth node). */
 async function runSetting(
   groups: number,
   seconds: number,
-  threads: number | null,
-  from: 'leader' | 'any',
+  threads: number,
+  from: Origin,
 ): Promise<ThroughputRun> {
   const names = Array.from({ length: groups }, (_, index) => `group-${index}`);
-  const setup = threads === null ? await acrossProcesses(names) : await inProcess(names, threads);
+  const setup = from === 'driver' ? await acrossProcesses(names, threads) : await inProcess(names, threads);
   try {
     // A first second of load, not counted: the runs compared should all meet compiled code.
-    await load(setup, names, setup.leaders, warmUpSeconds, threads, threads === null ? 'driver' : 'leader');
-    if (threads === null) return await load(setup, names, setup.leaders, seconds, null, 'driver');
+    await load(setup, names, setup.leaders, warmUpSeconds, threads, from === 'driver' ? 'driver' : 'leader');
+    if (from === 'driver') return await load(setup, names, setup.leaders, seconds, threads, 'driver');
     const callers =
       from === 'leader' ? setup.leaders : names.map((_, index) => setup.nodes[index % setup.nodes.length]!);
     return await load(setup, names, callers, seconds, threads, from);
@@ -237,12 +238,12 @@ const packageCli = fileURLToPath(new URL('../cli/flotilla.js', import.meta.url))
 async function runApart(
   groups: number,
   seconds: number,
-  threads: number | null,
-  from: 'leader' | 'any',
+  threads: number,
+  from: Origin,
 ): Promise<ThroughputRun> {
   const out = mkdtempSync(join(tmpdir(), 'flotilla-throughput-'));
   const args = [packageCli, 'bench', 'throughput', '--groups', String(groups), '--seconds', String(seconds)];
-  args.push(...(threads === null ? ['--processes'] : ['--threads', String(threads), '--from', from]));
+  args.push('--threads', String(threads), ...(from === 'driver' ? ['--processes'] : ['--from', from]));
   args.push('--json', '--out', out);
   try {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -263,7 +264,7 @@ async function runApart(
 
 function label(run: ThroughputRun): string {
   const at = `${run.groups.toLocaleString('en-US')} groups`;
-  if (run.threads === null) return `${at}, three node processes`;
+  if (run.from === 'driver') return `${at}, three node processes, threads ${run.threads}`;
   return `${at}, threads ${run.threads}, from ${run.from === 'leader' ? 'the leader' : 'any node'}`;
 }
 
@@ -271,10 +272,19 @@ function label(run: ThroughputRun): string {
 function rateFigure(run: ThroughputRun, runs: readonly ThroughputRun[]): Figure {
   const name = `commands/s, ${label(run)}`;
   const base = { name, value: run.commandsPerSecond, unit: '/s' };
-  const find = (groups: number, threads: number | null, from: Origin) =>
+  const find = (groups: number, threads: number, from: Origin) =>
     runs.find((other) => other.groups === groups && other.threads === threads && other.from === from);
-  if (run.threads === null)
-    return run.groups === 1000 ? { ...base, target: { value: 200_000, higherIsBetter: true } } : base;
+  if (run.from === 'driver') {
+    const inline = find(run.groups, 0, 'driver');
+    const target = { value: 200_000, higherIsBetter: true };
+    return {
+      ...base,
+      ...(run.threads > 0 && inline !== undefined
+        ? { reference: { name: 'threads 0 in this run', value: inline.commandsPerSecond } }
+        : {}),
+      ...(run.groups === 1000 ? { target } : {}),
+    };
+  }
   if (run.from === 'any') {
     const leader = find(run.groups, run.threads, 'leader');
     if (leader !== undefined)
@@ -316,7 +326,7 @@ function cpuFigures(run: ThroughputRun, runs: readonly ThroughputRun[]): Figure[
     name: `main-thread CPU per command, ${label(run)}`,
     value: run.mainThreadUsPerCommand,
     unit: 'µs',
-    ...(run.threads !== null && run.threads > 0 && inline !== undefined
+    ...(run.threads > 0 && inline !== undefined
       ? { reference: { name: 'threads 0 in this run', value: inline.mainThreadUsPerCommand } }
       : {}),
     ...(run.threads === 2 ? { target: { value: 3, higherIsBetter: false } } : {}),
@@ -334,18 +344,16 @@ function cpuFigures(run: ThroughputRun, runs: readonly ThroughputRun[]): Figure[
 
 export async function benchThroughput(options: ThroughputOptions): Promise<BenchResult> {
   const runs: ThroughputRun[] = [];
-  const settings: { groups: number; threads: number | null; from: 'leader' | 'any' }[] = [];
-  for (const groups of options.sizes) {
-    if (options.processes) settings.push({ groups, threads: null, from: 'leader' });
-    else
-      for (const threads of options.threads)
-        for (const from of options.from) settings.push({ groups, threads, from });
-  }
+  const settings: { groups: number; threads: number; from: Origin }[] = [];
+  for (const groups of options.sizes)
+    for (const threads of options.threads)
+      if (options.processes) settings.push({ groups, threads, from: 'driver' });
+      else for (const from of options.from) settings.push({ groups, threads, from });
   // One setting runs here; several run each in a process of its own.
   for (const { groups, threads, from } of settings) {
     const where =
-      threads === null
-        ? 'three node processes'
+      from === 'driver'
+        ? `three node processes, threads: ${threads}`
         : `threads: ${threads}, from ${from === 'leader' ? 'the leader' : 'any node'}`;
     const apart = settings.length === 1 ? '' : ', in a process of its own';
     progress(`throughput with ${groups.toLocaleString('en-US')} active groups (${where})${apart}`);

@@ -24,6 +24,8 @@ export interface LocalClusterOptions {
   readonly route?: (from: string, to: string, address: string) => Promise<string> | string;
   /** The `flotilla` CLI the node processes run; by default this package's (dist/cli/flotilla.js). */
   readonly cli?: string;
+  /** Worker-thread shards of each node process (startNode's `threads`); by default none. */
+  readonly threads?: number;
 }
 
 /** Ports tried, at most, before falling back to one the kernel picks. */
@@ -120,7 +122,7 @@ export class NodeProcesses {
           if (peer === name) continue;
           peers[peer] = (await options.route?.(name, peer, addresses[peer]!)) ?? addresses[peer]!;
         }
-        cluster.writeConfig(name, peers, options.transport);
+        cluster.writeConfig(name, peers, options);
       }
       await Promise.all(names.map((name) => cluster.startProcess(name)));
       cluster.driver = await startNode({
@@ -143,7 +145,8 @@ export class NodeProcesses {
     }
   }
 
-  private writeConfig(name: string, peers: Record<string, string>, transport?: TransportOptions): void {
+  private writeConfig(name: string, peers: Record<string, string>, options: LocalClusterOptions): void {
+    const { transport, threads } = options;
     const config = {
       name,
       dataDir: join(this.root, name),
@@ -151,6 +154,7 @@ export class NodeProcesses {
       peers,
       secret: this.secret,
       ...(transport === undefined ? {} : { transport }),
+      ...(threads === undefined ? {} : { threads }),
     };
     writeFileSync(join(this.root, `${name}.json`), JSON.stringify(config));
   }
