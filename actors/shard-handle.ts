@@ -24,6 +24,8 @@ export interface ShardHandle {
   readonly staleMessages: number;
   /** Raft messages sent straight to linked peer shards, and those from them for no member here. */
   readonly linkedMessages: number;
+  /** Raft messages framed on the worker for nodes it is not linked to. */
+  readonly framedMessages: number;
   readonly unknownGroupMessages: number;
   stop(): Promise<void>;
 }
@@ -76,8 +78,9 @@ export class InlineShard implements ShardHandle {
     return this.shard.staleMessages;
   }
 
-  /** An inline shard is never linked: its messages all go through the node. */
+  /** An inline shard is never linked and frames nothing: its messages all go through the node. */
   readonly linkedMessages = 0;
+  readonly framedMessages = 0;
   readonly unknownGroupMessages = 0;
 
   stop(): Promise<void> {
@@ -92,6 +95,7 @@ export class FailedShard implements ShardHandle {
   readonly leaders = 0;
   readonly staleMessages = 0;
   readonly linkedMessages = 0;
+  readonly framedMessages = 0;
   readonly unknownGroupMessages = 0;
 
   constructor(private readonly reason: string) {}

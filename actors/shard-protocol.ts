@@ -1,6 +1,6 @@
 // What a node and a shard on a worker thread say to each other, in batches of one turn.
 import type { MessagePort } from 'node:worker_threads';
-import type { Message, StoredMember } from '../raft/index.js';
+import type { StoredMember } from '../raft/index.js';
 import type { EncodedWritesData } from '../wal/index.js';
 import type { ActorInput, Outcome } from './actor-io.js';
 import type { ErrorCode } from './errors.js';
@@ -16,6 +16,8 @@ export type ToShard =
     }
   | { readonly t: 'check'; readonly id: number; readonly module: string; readonly config: unknown }
   | { readonly t: 'in'; readonly group: string; readonly input: ActorInput }
+  /** A peer node's raft batch for this shard's groups, as its shard framed it (raft-wire.ts). */
+  | { readonly t: 'framed'; readonly node: string; readonly batch: Uint8Array }
   | { readonly t: 'peer'; readonly node: string; readonly up: boolean }
   /** The port to `node`'s shard of the same index (shard-links.ts): raft messages to it go there. */
   | { readonly t: 'link'; readonly node: string; readonly port: MessagePort }
@@ -27,13 +29,10 @@ export type ToShard =
   | { readonly t: 'stop'; readonly id: number };
 
 export type FromShard =
-  | {
-      readonly t: 'send';
-      readonly group: string;
-      readonly from: string;
-      readonly to: string;
-      readonly message: Message;
-    }
+  /** The turn's raft messages to node `to` (one not linked), framed here (its buffer moved). */
+  | { readonly t: 'framed'; readonly to: string; readonly batch: Uint8Array; readonly messages: number }
+  /** A framed batch from `node` that did not decode: the node closes its connection. */
+  | { readonly t: 'refused'; readonly node: string; readonly reason: string }
   /** The turn's writes of every group, encoded as WAL records by the shard (its buffer moved, not copied). */
   | { readonly t: 'persisted'; writes: EncodedWritesData | null }
   | { readonly t: 'reply'; readonly request: number; readonly outcome: Outcome }
@@ -55,6 +54,8 @@ export type FromShard =
       readonly staleMessages: number;
       /** Raft messages sent over links to peer shards, and those received there for no member here. */
       readonly linkedMessages: number;
+      /** Raft messages this shard framed for nodes it is not linked to. */
+      readonly framedMessages: number;
       readonly unknownGroup: number;
     };
 
@@ -66,6 +67,9 @@ export type LinkBatch = readonly unknown[];
 
 export interface ShardWorkerData {
   readonly node: string;
+  /** This shard's index among its node's `shards`: named in the batches it frames. */
+  readonly index: number;
+  readonly shards: number;
   /** One Int32: the slot of the member the worker runs now, 0 for none (see Shard). */
   readonly running: SharedArrayBuffer;
 }

@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
 import { type Clock, systemClock } from './clock.js';
+import { raftBatchShard } from './raft-wire.js';
 import type { MemberSpec } from './shard.js';
 import { FailedShard, InlineShard, type ShardHandle } from './shard-handle.js';
 import { joinLinks, type LinkableShards, leaveLinks, relink } from './shard-links.js';
@@ -41,7 +42,7 @@ export interface ShardSetOptions {
 export class ShardSet implements LinkableShards {
   private readonly shards: ShardHandle[];
   /** Counts of workers that failed and were replaced, so the node's totals do not go back. */
-  private retired = { linkedMessages: 0, unknownGroupMessages: 0 };
+  private retired = { linkedMessages: 0, framedMessages: 0, unknownGroupMessages: 0 };
   private readonly linked: boolean;
   /** The groups with a running member here, their shard and slot. */
   private readonly running = new Map<
@@ -122,6 +123,11 @@ export class ShardSet implements LinkableShards {
     return this.shards.reduce((sum, shard) => sum + shard.linkedMessages, this.retired.linkedMessages);
   }
 
+  /** Raft messages worker shards framed themselves, for the node to carry as bytes. */
+  get framedMessages(): number {
+    return this.shards.reduce((sum, shard) => sum + shard.framedMessages, this.retired.framedMessages);
+  }
+
   /** Raft messages linked peer shards sent for groups with no member running here. */
   get unknownGroupMessages(): number {
     return this.shards.reduce(
@@ -132,6 +138,19 @@ export class ShardSet implements LinkableShards {
 
   has(group: string): boolean {
     return this.running.has(group);
+  }
+
+  /**
+   * Hands a raft batch framed by `node`'s shard to this node's shard of the same index, as it
+   * came, when both nodes have as many worker shards (each group on the same index); false when
+   * the node must read it itself.
+   */
+  deliverFramed(node: string, batch: Uint8Array): boolean {
+    const { index, shards } = raftBatchShard(batch);
+    const shard = shards === this.threads ? this.shards[index] : undefined;
+    if (!(shard instanceof WorkerShard)) return false;
+    shard.deliverFramed(node, batch);
+    return true;
   }
 
   async open(spec: Omit<MemberSpec, 'slot'>, stored: StoredMember | undefined): Promise<void> {
@@ -202,8 +221,12 @@ export class ShardSet implements LinkableShards {
   }
 
   private worker(index: number): WorkerShard {
-    const shard: WorkerShard = new WorkerShard(this.node, this.shardHost, (reason, culpritSlot) =>
-      this.failed(index, shard, reason, culpritSlot),
+    const shard: WorkerShard = new WorkerShard(
+      this.node,
+      index,
+      this.threads,
+      this.shardHost,
+      (reason, culpritSlot) => this.failed(index, shard, reason, culpritSlot),
     );
     return shard;
   }
@@ -225,6 +248,7 @@ export class ShardSet implements LinkableShards {
     const restarted = recent.length <= maxShardRestartsPerMinute;
     this.retired = {
       linkedMessages: this.retired.linkedMessages + shard.linkedMessages,
+      framedMessages: this.retired.framedMessages + shard.framedMessages,
       unknownGroupMessages: this.retired.unknownGroupMessages + shard.unknownGroupMessages,
     };
     this.shards[index] = restarted

@@ -1,17 +1,20 @@
 // A shard on a worker thread: the worker's entry point. It runs a Shard and trades batches
 // with its node, one postMessage a turn each way, and with the same shard of in-process peer
-// nodes it is linked to (shard-links.ts), one postMessage a turn to each.
+// nodes it is linked to (shard-links.ts), one postMessage a turn to each. Raft messages to any
+// other node it frames itself, one batch a turn for each (raft-wire.ts): the node's thread
+// carries them as bytes, and hands it the batches of peer shards of the same index as they came.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { Message, Write } from '../raft/index.js';
 import { EncodedWrites } from '../wal/index.js';
 import { FlotillaError } from './errors.js';
 import { isOn, nodeOf } from './member-id.js';
+import { decodeRaftBatch, encodeRaftBatch } from './raft-wire.js';
 import { Shard } from './shard.js';
 import type { FromShard, LinkBatch, ShardWorkerData, ToShard } from './shard-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('shard-worker.js runs on a worker thread');
-const { node, running } = workerData as ShardWorkerData;
+const { node, index, shards, running } = workerData as ShardWorkerData;
 
 let outbox: FromShard[] = [];
 let flushing = false;
@@ -36,6 +39,9 @@ interface Link {
 const links = new Map<string, Link>();
 let linkedMessages = 0;
 let unknownGroup = 0;
+/** The turn's raft messages for each node not linked, flat as a framed batch holds them. */
+let framing = new Map<string, unknown[]>();
+let framedMessages = 0;
 
 function scheduleFlush(): void {
   if (!flushing) {
@@ -49,15 +55,21 @@ function post(message: FromShard): void {
   scheduleFlush();
 }
 
-/** A raft message: straight to the peer's shard when linked to it, else through the node. */
+/** A raft message: straight to the peer's shard when linked to it, else framed for the node to carry. */
 function send(group: string, from: string, to: string, message: Message): void {
-  const link = links.get(nodeOf(to));
-  if (link === undefined) {
-    post({ t: 'send', group, from, to, message });
-    return;
+  const peer = nodeOf(to);
+  const link = links.get(peer);
+  if (link !== undefined) {
+    link.outbox.push(group, from, to, message);
+    linkedMessages += 1;
+  } else {
+    let batch = framing.get(peer);
+    if (batch === undefined) {
+      batch = [];
+      framing.set(peer, batch);
+    }
+    batch.push(group, from, message);
   }
-  link.outbox.push(group, from, to, message);
-  linkedMessages += 1;
   scheduleFlush();
 }
 
@@ -79,15 +91,30 @@ function addLink(peer: string, linkPort: MessagePort): void {
 
 /** Messages from `peer`'s shard, for members here; as the node does, it drops what is for no member. */
 function receiveLinked(peer: string, batch: LinkBatch): void {
-  for (let at = 0; at + 3 < batch.length; at += 4) {
-    const group = batch[at] as string;
-    const from = batch[at + 1] as string;
-    if (!isOn(from, peer) || !shard.has(group)) {
-      unknownGroup += 1;
-      continue;
-    }
-    shard.deliver(group, { kind: 'message', from, message: batch[at + 3] as Message });
+  for (let at = 0; at + 3 < batch.length; at += 4)
+    receiveMessage(peer, batch[at] as string, batch[at + 1] as string, batch[at + 3] as Message);
+}
+
+/** A batch `peer`'s shard framed, carried by the node: checked as the node checks what peers send. */
+function receiveFramed(peer: string, batch: Uint8Array): void {
+  let flat: unknown[];
+  try {
+    flat = decodeRaftBatch(batch);
+  } catch (error) {
+    post({ t: 'refused', node: peer, reason: (error as Error).message });
+    return;
   }
+  for (let at = 0; at < flat.length; at += 3)
+    receiveMessage(peer, flat[at] as string, flat[at + 1] as string, flat[at + 2] as Message);
+}
+
+/** A group deleted here, or never created, or a sender naming a member of another node: dropped. */
+function receiveMessage(peer: string, group: string, from: string, message: Message): void {
+  if (!isOn(from, peer) || !shard.has(group)) {
+    unknownGroup += 1;
+    return;
+  }
+  shard.deliver(group, { kind: 'message', from, message });
 }
 
 function flush(): void {
@@ -105,14 +132,16 @@ function flush(): void {
     link.outbox = [];
     link.port.postMessage(batch);
   }
-  outbox.push({
-    t: 'stats',
-    timersArmed: shard.armedTimers,
-    leaders: shard.leaders,
-    staleMessages: shard.staleMessages,
-    linkedMessages,
-    unknownGroup,
-  });
+  if (framing.size > 0) {
+    for (const [to, flat] of framing) {
+      const batch = encodeRaftBatch(index, shards, flat);
+      framedMessages += flat.length / 3;
+      outbox.push({ t: 'framed', to, batch, messages: flat.length / 3 });
+      transfers.push(batch.buffer as ArrayBuffer);
+    }
+    framing = new Map();
+  }
+  outbox.push(stats());
   const batch = outbox;
   outbox = [];
   try {
@@ -139,6 +168,18 @@ function flush(): void {
       }
     }
   }
+}
+
+function stats(): FromShard {
+  return {
+    t: 'stats',
+    timersArmed: shard.armedTimers,
+    leaders: shard.leaders,
+    staleMessages: shard.staleMessages,
+    linkedMessages,
+    framedMessages,
+    unknownGroup,
+  };
 }
 
 /** A question's answer, or its failure with the code the node passes on to the caller. */
@@ -190,6 +231,9 @@ port.on('message', (batch: readonly ToShard[]) => {
       case 'in':
         shard.deliver(message.group, message.input);
         break;
+      case 'framed':
+        receiveFramed(message.node, message.batch);
+        break;
       case 'peer':
         // A node gone down takes its link along, with whatever of its last messages the link
         // still holds: the node said it is down, so nothing it sent may arrive after that (a
@@ -211,14 +255,7 @@ port.on('message', (batch: readonly ToShard[]) => {
         answer(message.id, () => shard.membership(message.group));
         break;
       case 'ping':
-        post({
-          t: 'stats',
-          timersArmed: shard.armedTimers,
-          leaders: shard.leaders,
-          staleMessages: shard.staleMessages,
-          linkedMessages,
-          unknownGroup,
-        });
+        post(stats());
         break;
       case 'stop':
         shard.closeAll();

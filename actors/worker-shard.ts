@@ -3,7 +3,7 @@
 // A watchdog asks a silent worker whether it still turns; one that died, or has not answered for
 // `shardStuckMs`, is a failed shard: its questions fail, its callers hear TIMEOUT, and the shard
 // set is told which member was running when it failed.
-import { type MessagePort, Worker } from 'node:worker_threads';
+import { MessagePort, Worker } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
 import type { EncodedWritesData } from '../wal/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
@@ -29,6 +29,10 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export interface WorkerShardHost extends ShardHost {
   /** The worker's writes of a turn, already encoded as WAL records. */
   persistEncoded(writes: EncodedWritesData): void;
+  /** The worker's raft messages of a turn to node `to`, framed as one batch (raft-wire.ts). */
+  sendFramed(to: string, batch: Uint8Array, messages: number): void;
+  /** A batch from `node` the worker could not read: what the node does with a malformed frame. */
+  refuseFramed(node: string, reason: string): void;
 }
 
 /** Called once when the worker fails: why, and the slot of the member it was running (0: none). */
@@ -38,8 +42,8 @@ export class WorkerShard implements ShardHandle {
   private readonly worker: Worker;
   private readonly running = new Int32Array(new SharedArrayBuffer(4));
   private outbox: ToShard[] = [];
-  /** Ports in the outbox, moved to the worker with it. */
-  private transfers: MessagePort[] = [];
+  /** Ports and batch buffers in the outbox, moved to the worker with it. */
+  private transfers: (MessagePort | ArrayBuffer)[] = [];
   private flushing = false;
   private readonly questions = new Map<
     number,
@@ -57,14 +61,18 @@ export class WorkerShard implements ShardHandle {
   leaders = 0;
   staleMessages = 0;
   linkedMessages = 0;
+  framedMessages = 0;
   unknownGroupMessages = 0;
 
   constructor(
     node: string,
+    /** This shard's index among its node's `shards`. */
+    index: number,
+    shards: number,
     private readonly host: WorkerShardHost,
     private readonly onDeath: ShardDeath,
   ) {
-    const data: ShardWorkerData = { node, running: this.running.buffer as SharedArrayBuffer };
+    const data: ShardWorkerData = { node, index, shards, running: this.running.buffer as SharedArrayBuffer };
     this.worker = new Worker(new URL('./shard-worker.js', import.meta.url), { workerData: data });
     this.worker.on('message', (batch: readonly FromShard[]) => {
       this.lastHeard = Date.now();
@@ -87,6 +95,21 @@ export class WorkerShard implements ShardHandle {
   deliver(group: string, input: ActorInput): void {
     if ('request' in input) this.outstanding.add(input.request);
     this.post({ t: 'in', group, input });
+  }
+
+  /**
+   * A batch that `node`'s shard of this index framed, for the worker to read: moved to it when
+   * the batch has a buffer of its own (an in-process peer's), copied out of a frame otherwise.
+   */
+  deliverFramed(node: string, batch: Uint8Array): void {
+    if (this.state === 'dead') return;
+    const own =
+      batch.byteOffset === 0 &&
+      batch.byteLength === batch.buffer.byteLength &&
+      batch.buffer instanceof ArrayBuffer;
+    const moved = own ? batch : new Uint8Array(batch);
+    this.transfers.push(moved.buffer as ArrayBuffer);
+    this.post({ t: 'framed', node, batch: moved });
   }
 
   peerChanged(node: string, up: boolean): void {
@@ -194,7 +217,7 @@ export class WorkerShard implements ShardHandle {
         this.outbox = [];
         this.transfers = [];
         if (this.state !== 'dead') this.worker.postMessage(batch, transfers);
-        else for (const port of transfers) port.close();
+        else for (const port of transfers) if (port instanceof MessagePort) port.close();
       });
     }
   }
@@ -203,8 +226,11 @@ export class WorkerShard implements ShardHandle {
     const host = this.host;
     for (const message of batch) {
       switch (message.t) {
-        case 'send':
-          host.send(message.group, message.from, message.to, message.message);
+        case 'framed':
+          host.sendFramed(message.to, message.batch, message.messages);
+          break;
+        case 'refused':
+          host.refuseFramed(message.node, message.reason);
           break;
         case 'persisted':
           if (message.writes !== null) host.persistEncoded(message.writes);
@@ -241,6 +267,7 @@ export class WorkerShard implements ShardHandle {
           this.leaders = message.leaders;
           this.staleMessages = message.staleMessages;
           this.linkedMessages = message.linkedMessages;
+          this.framedMessages = message.framedMessages;
           this.unknownGroupMessages = message.unknownGroup;
           break;
       }

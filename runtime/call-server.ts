@@ -3,7 +3,7 @@
 import { isOn, type Outcome, type ShardSet } from '../actors/index.js';
 import type { Message } from '../raft/index.js';
 import type { EffectsHost } from './effects-host.js';
-import type { Envelope, RemoteCall } from './envelope.js';
+import { type Envelope, type RemoteCall, raftEnvelopes } from './envelope.js';
 import type { LocalMembers } from './local-members.js';
 import { actorInput, outcomeOf } from './outcomes.js';
 import type { Overview } from './overview.js';
@@ -102,6 +102,15 @@ export class CallServer {
       calls.drop(request);
       answer({ kind: 'error', code: 'OVERLOADED', message: `the mailbox of ${call.group} is full` });
     }
+  }
+
+  /**
+   * A raft batch a peer's worker shard framed: to this node's shard of the same index as it came
+   * when there is one, read here otherwise. Throws WireError on a batch that does not read.
+   */
+  receiveFramed(from: string, batch: Uint8Array): void {
+    if (this.node.isClosed() || this.node.shards.deliverFramed(from, batch)) return;
+    this.receive(from, raftEnvelopes(batch));
   }
 
   /** What a peer sent: raft messages to members here, calls to run, and answers to calls made. */

@@ -1,6 +1,6 @@
 // What nodes say to each other: Raft messages for their groups, calls one node makes on another
 // (a client request routed to the leader, a member to create), and the calls' results.
-import type { Consistency, NodeChange, Outcome } from '../actors/index.js';
+import { type Consistency, decodeRaftBatch, type NodeChange, type Outcome } from '../actors/index.js';
 import type { Message } from '../raft/index.js';
 import type { Founding, GroupRecord } from './directory.js';
 
@@ -74,4 +74,22 @@ export interface Prepared {
   readonly term?: number;
   /** For a node that holds the group: whether its member has no data yet (it waits for a snapshot). */
   readonly empty?: boolean;
+}
+
+/**
+ * The messages of a raft batch a worker shard framed (actors/raft-wire.ts), as the envelopes a
+ * node would have sent for them: for a node that cannot hand the batch to a shard as it came.
+ * Throws WireError on a batch that does not read.
+ */
+export function raftEnvelopes(batch: Uint8Array): Envelope[] {
+  const flat = decodeRaftBatch(batch);
+  const envelopes: Envelope[] = [];
+  for (let at = 0; at < flat.length; at += 3)
+    envelopes.push({
+      kind: 'raft',
+      group: flat[at] as string,
+      from: flat[at + 1] as string,
+      message: flat[at + 2] as Message,
+    });
+  return envelopes;
 }

@@ -162,6 +162,8 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
     return {
       send: (group, from, to, message) =>
         this.transport.send(nodeOf(to), { kind: 'raft', group, from, message }),
+      sendFramed: (to, batch, messages) => this.transport.sendFramed(to, batch, messages),
+      refuseFramed: (node, reason) => this.transport.refuse(node, reason),
       persist: (group, seq, write) => this.persist(group, seq, write),
       persistEncoded: (writes) => {
         if (!this.wal.writeEncoded(writes)) this.walCongested = true;
@@ -183,6 +185,7 @@ export class FlotillaNode extends EventEmitter<NodeEvents> {
   private transportEvents(): TransportEvents {
     return {
       receive: (from, envelopes) => this.server.receive(from, envelopes),
+      receiveFramed: (from, batch) => this.server.receiveFramed(from, batch),
       clientCall: (call, answer) => {
         // A client watches; it does not take part (it is no peer, so nothing can answer it back).
         if (call.op === 'overview' || call.op === 'status') this.server.perform(call, 'client', answer);

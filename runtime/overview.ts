@@ -27,6 +27,8 @@ export interface Overview {
     readonly messages: number;
     /** Raft messages worker shards sent straight to the same shard of an in-process peer. */
     readonly linked: number;
+    /** Raft messages worker shards framed themselves for other nodes (counted in `messages` too). */
+    readonly framed: number;
     readonly dropped: number;
     readonly rejected: number;
     /** Liveness pings sent on quiet links (TCP only). */
@@ -78,6 +80,7 @@ export function nodeOverview(sources: OverviewSources): Overview {
       frames: transport.framesSent,
       messages: transport.envelopesSent,
       linked: shards.linkedMessages,
+      framed: shards.framedMessages,
       dropped: transport.dropped,
       rejected: transport.rejected,
       pings: transport.pingsSent,

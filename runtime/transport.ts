@@ -5,6 +5,11 @@ import type { Envelope, RemoteCall } from './envelope.js';
 
 export interface TransportEvents {
   receive(from: string, envelopes: readonly Envelope[]): void;
+  /**
+   * A raft batch `from`'s worker shard framed (actors/raft-wire.ts), as bytes; throws WireError
+   * on one that does not read, which the transport treats as any malformed frame.
+   */
+  receiveFramed(from: string, batch: Uint8Array): void;
   peerUp(name: string): void;
   peerDown(name: string): void;
   /** A call from a client that proved the secret (`flotilla status`); `answer` replies to it. */
@@ -34,5 +39,9 @@ export interface Transport extends TransportCounters {
   isUp(name: string): boolean;
   /** Queues `envelope` for `to`; envelopes of a turn go out together. */
   send(to: string, envelope: Envelope): void;
+  /** Queues a raft batch a worker shard framed for `to`, of `messages` messages, to go as it is. */
+  sendFramed(to: string, batch: Uint8Array, messages: number): void;
+  /** `peer` sent what does not read (a framed batch its shard found malformed): as a malformed frame. */
+  refuse(peer: string, reason: string): void;
   close(): void;
 }

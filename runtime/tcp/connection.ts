@@ -1,10 +1,18 @@
-// One socket to one peer: the handshake first, then batches of envelopes both ways. Until both
-// sides have proven the secret, any frame but the next handshake frame closes the socket, and
-// nothing read reaches a group. A frame that breaks the format closes the socket too: the
-// dialing side reconnects, and nothing of the bad frame is kept.
+// One socket to one peer: the handshake first, then batches of envelopes (and of raft messages
+// framed by shards) both ways. Until both sides have proven the secret, any frame but the next
+// handshake frame closes the socket, and nothing read reaches a group. A frame that breaks the
+// format closes the socket too: the dialing side reconnects, and nothing of the bad frame is kept.
 import type { Socket } from 'node:net';
 import type { Envelope } from '../envelope.js';
-import { encodeFrame, type Frame, FrameError, FrameReader, FrameType, type FrameTypeCode } from './frames.js';
+import {
+  encodeFrame,
+  type Frame,
+  FrameError,
+  FrameReader,
+  FrameType,
+  type FrameTypeCode,
+  frameHeader,
+} from './frames.js';
 import { decodeHello, encodeHello, freshNonce, proofHolds, proofOf, type Role } from './handshake.js';
 import { decodeBatch, WireError } from './wire.js';
 
@@ -13,6 +21,8 @@ export interface ConnectionEvents {
   /** `process` is the peer's process as its hello names it (null if it does not). */
   authenticated(connection: Connection, peer: string, client: boolean, process: string | null): void;
   receive(connection: Connection, envelopes: Envelope[]): void;
+  /** A raft batch a peer's shard framed; may throw WireError on one that does not read. */
+  receiveFramed(connection: Connection, batch: Buffer): void;
   /** A frame was refused: `unauthorized` when the peer failed the handshake. */
   rejected(connection: Connection, reason: string, unauthorized: boolean): void;
   closed(connection: Connection): void;
@@ -87,6 +97,14 @@ export class Connection {
     return this.socket.write(encodeFrame(type, payload));
   }
 
+  /** Writes a frame whose payload the caller gives away: it goes to the socket as it is, not copied. */
+  writeOwned(type: FrameTypeCode, payload: Uint8Array): boolean {
+    if (this.stage === 'closed') return false;
+    this.lastSent = Date.now();
+    this.socket.write(frameHeader(type, payload.byteLength));
+    return this.socket.write(payload);
+  }
+
   close(): void {
     if (this.stage === 'closed') return;
     this.stage = 'closed';
@@ -122,12 +140,13 @@ export class Connection {
         return;
       case 'open':
         if (frame.type === FrameType.ping) return;
-        if (frame.type !== FrameType.batch) {
+        if (frame.type !== FrameType.batch && frame.type !== FrameType.raft) {
           this.refuse(`a frame of type ${frame.type} after the handshake`, false);
           return;
         }
         try {
-          this.events.receive(this, decodeBatch(frame.payload));
+          if (frame.type === FrameType.raft) this.events.receiveFramed(this, frame.payload);
+          else this.events.receive(this, decodeBatch(frame.payload));
         } catch (error) {
           if (!(error instanceof WireError)) throw error;
           this.refuse(error.message, false);

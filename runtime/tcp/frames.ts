@@ -11,6 +11,8 @@ export const FrameType = {
   batch: 3,
   /** Nothing to say this interval: the peer is alive. */
   ping: 4,
+  /** Raft messages of one shard's groups, as that shard framed them (actors/raft-wire.ts). */
+  raft: 5,
 } as const;
 
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
@@ -31,6 +33,14 @@ export function encodeFrame(type: FrameTypeCode, payload: Uint8Array): Buffer {
   frame[lengthBytes] = type;
   frame.set(payload, lengthBytes + 1);
   return frame;
+}
+
+/** What comes before a payload of `payloadBytes` in its frame: written apart, the payload is not copied. */
+export function frameHeader(type: FrameTypeCode, payloadBytes: number): Buffer {
+  const header = Buffer.allocUnsafe(lengthBytes + 1);
+  header.writeUInt32BE(1 + payloadBytes, 0);
+  header[lengthBytes] = type;
+  return header;
 }
 
 export class FrameReader {

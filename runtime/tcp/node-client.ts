@@ -61,6 +61,10 @@ export class NodeClient {
             for (const envelope of envelopes)
               if (envelope.kind === 'result') client?.answered(envelope.id, envelope.outcome);
           },
+          // A node frames raft messages for its peers only: a client that hears one closes.
+          receiveFramed: (from) => {
+            from.close();
+          },
           rejected: (_, reason) => {
             if (client !== undefined) client.closedWith = reason;
           },

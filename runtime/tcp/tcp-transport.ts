@@ -1,6 +1,6 @@
 // The transport between node processes: one TCP (or TLS) connection per pair of nodes, dialed
 // by the node whose name sorts first, so a pair never holds two. Each turn's envelopes to a
-// peer go out as one frame. Liveness is per pair, not per group: a peer that has sent nothing
+// peer go out as one frame, and the raft batches worker shards framed for it as they are. Liveness is per pair, not per group: a peer that has sent nothing
 // for `downAfterMs` is down, and a link with nothing to say sends one ping per interval.
 import { randomBytes } from 'node:crypto';
 import {
@@ -11,7 +11,7 @@ import {
   connect as tcpConnect,
 } from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
-import type { Envelope } from '../envelope.js';
+import { type Envelope, raftEnvelopes } from '../envelope.js';
 import type { Transport, TransportEvents } from '../transport.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { FrameType } from './frames.js';
@@ -106,6 +106,9 @@ interface PeerLink {
   /** The peer's process as its last hello named it. */
   process: string | null;
   outbox: Envelope[];
+  /** Raft batches worker shards framed for the peer this turn, and how many messages they hold. */
+  framed: Uint8Array[];
+  framedMessages: number;
   backoffMs: number;
   retry: NodeJS.Timeout | null;
 }
@@ -147,6 +150,8 @@ export class TcpTransport implements Transport {
         up: false,
         process: null,
         outbox: [],
+        framed: [],
+        framedMessages: 0,
         backoffMs: minBackoffMs,
         retry: null,
       });
@@ -162,6 +167,16 @@ export class TcpTransport implements Transport {
         const peer = connection.peer;
         if (peer !== null && this.links.get(peer)?.connection === connection)
           this.events.receive(peer, envelopes);
+      },
+      receiveFramed: (connection, batch) => {
+        if (this.clients.has(connection)) {
+          this.connectionEvents.rejected(connection, 'a client sent a raft batch', false);
+          connection.close();
+          return;
+        }
+        const peer = connection.peer;
+        if (peer !== null && this.links.get(peer)?.connection === connection)
+          this.events.receiveFramed(peer, batch);
       },
       rejected: (connection, reason, unauthorized) => {
         this.rejected += 1;
@@ -224,19 +239,50 @@ export class TcpTransport implements Transport {
   }
 
   send(to: string, envelope: Envelope): void {
-    if (this.closed) return;
+    const link = this.sendable(to, 1);
+    if (link === null) return;
+    link.outbox.push(envelope);
+    this.flushLater();
+  }
+
+  sendFramed(to: string, batch: Uint8Array, messages: number): void {
+    const link = this.sendable(to, messages);
+    if (link === null) return;
+    if (1 + batch.byteLength > this.settings.maxFrameBytes) {
+      // Past what the peer takes in one frame: sent as envelopes, which go in frames that fit.
+      link.outbox.push(...raftEnvelopes(batch));
+    } else {
+      link.framed.push(batch);
+      link.framedMessages += messages;
+    }
+    this.flushLater();
+  }
+
+  refuse(peer: string, reason: string): void {
+    const connection = this.links.get(peer)?.connection;
+    if (connection === null || connection === undefined) return;
+    this.connectionEvents.rejected(connection, reason, false);
+    connection.close();
+  }
+
+  /** The link to `to` if `count` messages may be queued for it now; if not, they are dropped. */
+  private sendable(to: string, count: number): PeerLink | null {
+    if (this.closed) return null;
     const link = this.links.get(to);
     if (link === undefined || !link.up || link.connection === null) {
-      this.dropped += 1;
-      return;
+      this.dropped += count;
+      return null;
     }
     if (link.connection.pendingBytes > this.settings.maxQueueBytes) {
       // The peer is not keeping up: what is lost here is lost as on a bad network, and Raft
       // resends it; a call's caller times out.
-      this.dropped += 1;
-      return;
+      this.dropped += count;
+      return null;
     }
-    link.outbox.push(envelope);
+    return link;
+  }
+
+  private flushLater(): void {
     if (!this.flushing) {
       this.flushing = true;
       setImmediate(() => this.flush());
@@ -253,22 +299,33 @@ export class TcpTransport implements Transport {
       if (link.retry !== null) clearTimeout(link.retry);
       link.dialing?.close();
       link.connection?.close();
-      link.outbox = [];
+      this.clearQueued(link);
     }
+  }
+
+  private clearQueued(link: PeerLink): void {
+    link.outbox = [];
+    link.framed = [];
+    link.framedMessages = 0;
   }
 
   private flush(): void {
     this.flushing = false;
     for (const link of this.links.values()) {
-      if (link.outbox.length === 0) continue;
+      if (link.outbox.length === 0 && link.framed.length === 0) continue;
       const envelopes = link.outbox;
-      link.outbox = [];
+      const framed = link.framed;
+      const framedMessages = link.framedMessages;
+      this.clearQueued(link);
       const connection = link.connection;
       if (connection === null || !link.up) {
-        this.dropped += envelopes.length;
+        this.dropped += envelopes.length + framedMessages;
         continue;
       }
       connection.socket.cork();
+      for (const batch of framed) connection.writeOwned(FrameType.raft, batch);
+      this.framesSent += framed.length;
+      this.envelopesSent += framedMessages;
       for (let start = 0; start < envelopes.length; start += envelopesPerFrame) {
         const part =
           envelopes.length <= envelopesPerFrame
@@ -412,7 +469,7 @@ export class TcpTransport implements Transport {
       }
       if (link.connection !== connection) continue;
       link.connection = null;
-      link.outbox = [];
+      this.clearQueued(link);
       if (link.up) {
         link.up = false;
         this.events.peerDown(link.name);

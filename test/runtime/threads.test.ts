@@ -65,7 +65,8 @@ describe('worker-thread shards', () => {
 
 describe('linked worker shards', () => {
   // The runtime suite also runs with the nodes on TCP (FLOTILLA_TEST_TRANSPORT=tcp): nodes on
-  // TCP never link, whatever process they share, so their messages keep to the network.
+  // TCP never link, whatever process they share, so their messages keep to the network, framed
+  // by the shards (tcp/shard-frames.test.ts).
   const onTcp = process.env.FLOTILLA_TEST_TRANSPORT === 'tcp';
 
   it(
@@ -85,6 +86,10 @@ describe('linked worker shards', () => {
           'c to apply every command',
         );
         expect(linked()).toEqual([0, 0, 0]);
+        await until(
+          () => ['a', 'b', 'c'].every((name) => cluster.node(name).overview().transport.framed > 0),
+          'every node to have framed its raft messages',
+        );
         return;
       }
       // Figures come a turn late from a worker: wait for them rather than read them at once.

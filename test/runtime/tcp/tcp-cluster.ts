@@ -14,10 +14,11 @@ export const secret = 'loopback-test-secret';
  * Node 'n' listening on `port`, whose one peer 'a' sorts before it, so that 'n' only listens for
  * 'a' and never dials it: a test connects as 'a' (sim/transport-fuzz.ts handshakeAs).
  */
-export async function listenerForA(dataDir: string, port: number): Promise<FlotillaNode> {
+export async function listenerForA(dataDir: string, port: number, threads = 0): Promise<FlotillaNode> {
   return startNode({
     name: 'n',
     dataDir,
+    threads,
     listen: `127.0.0.1:${port}`,
     peers: { a: `127.0.0.1:${await freePort()}` },
     secret,
@@ -42,6 +43,8 @@ export async function startTcpCluster(
   transport: { readonly maxFrameBytes?: number } = {},
   /** Puts a fault proxy on every link, so a test can cut it (see `link`). */
   proxied = false,
+  /** Worker threads of each node, by name (0 for a node not named). */
+  threads: Readonly<Record<string, number>> = {},
 ): Promise<TcpCluster> {
   const root = mkdtempSync(join(tmpdir(), 'flotilla-tcp-'));
   const addresses: Record<string, string> = {};
@@ -61,6 +64,7 @@ export async function startTcpCluster(
     const node = await startNode({
       name,
       dataDir: join(root, name),
+      threads: threads[name] ?? 0,
       listen: addresses[name]!,
       peers: Object.fromEntries(
         names.filter((peer) => peer !== name).map((peer) => [peer, addressFor(name, peer)]),

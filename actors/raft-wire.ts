@@ -1,0 +1,187 @@
+// Raft messages as bytes between nodes: the checks every message from a peer passes before it
+// reaches a group (a proven peer may still run a buggy or newer build, and a wrong shape must
+// close its connection, never throw inside the Raft core), and the batches a shard on a worker
+// thread frames itself for a peer node, so that the node's thread carries them as bytes.
+import { Packr } from 'msgpackr';
+import type { Config, Entry, Message } from '../raft/index.js';
+
+/** Binaries are copied out on decode: an entry kept in a log must not pin the whole frame. */
+export const wirePackr = new Packr({ useRecords: false, copyBuffers: true, moreTypes: true });
+
+export class WireError extends Error {}
+
+/**
+ * A shard's batch: the shard's index and its node's shard count (2 bytes each, big-endian),
+ * then one msgpack array of three slots per message: group, sending member, message. A node
+ * with as many shards holds each of these groups on the same index, and hands the batch to
+ * that shard as it came; any other decodes it on its own thread.
+ */
+const headerBytes = 4;
+
+/** `flat` (group, sending member, message, ...) as one batch of shard `index` of `shards`. */
+export function encodeRaftBatch(index: number, shards: number, flat: readonly unknown[]): Uint8Array {
+  const body = wirePackr.pack(flat);
+  // A buffer of its own: it is moved to the node's thread, and the packer's is reused.
+  const batch = new Uint8Array(headerBytes + body.byteLength);
+  const view = new DataView(batch.buffer);
+  view.setUint16(0, index);
+  view.setUint16(2, shards);
+  batch.set(body, headerBytes);
+  return batch;
+}
+
+/** The shard that framed `batch` and its node's shard count; throws WireError on a batch too short. */
+export function raftBatchShard(batch: Uint8Array): { readonly index: number; readonly shards: number } {
+  if (batch.byteLength <= headerBytes) fail('a raft batch shorter than its header');
+  const view = new DataView(batch.buffer, batch.byteOffset, headerBytes);
+  return { index: view.getUint16(0), shards: view.getUint16(2) };
+}
+
+/** The messages of a batch, flat as encoded, each checked; throws WireError on anything else. */
+export function decodeRaftBatch(batch: Uint8Array): unknown[] {
+  raftBatchShard(batch);
+  let flat: unknown;
+  try {
+    flat = wirePackr.unpack(batch.subarray(headerBytes));
+  } catch (error) {
+    fail(`a raft batch that is not msgpack: ${String(error)}`);
+  }
+  if (!Array.isArray(flat) || flat.length % 3 !== 0) fail('a raft batch that is not a list of triples');
+  for (let at = 0; at < flat.length; at += 3) {
+    name(flat[at], 'a group');
+    name(flat[at + 1], 'a sending member');
+    checkMessage(flat[at + 2]);
+  }
+  return flat;
+}
+
+type Fields = Record<string, unknown>;
+
+function fail(what: string): never {
+  throw new WireError(what);
+}
+
+function record(value: unknown, what: string): Fields {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${what} is not a map`);
+  return value as Fields;
+}
+
+function count(value: unknown, what: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) fail(`${what} is not a count`);
+  return value as number;
+}
+
+function text(value: unknown, what: string): string {
+  if (typeof value !== 'string') fail(`${what} is not a string`);
+  return value;
+}
+
+function name(value: unknown, what: string): string {
+  const given = text(value, what);
+  if (given === '' || given.length > 1024) fail(`${what} is not a name`);
+  return given;
+}
+
+function flag(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') fail(`${what} is not a boolean`);
+  return value;
+}
+
+function bytes(value: unknown, what: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) fail(`${what} is not binary`);
+  return value;
+}
+
+function names(value: unknown, what: string): string[] {
+  if (!Array.isArray(value)) fail(`${what} is not a list`);
+  for (const item of value) name(item, what);
+  return value as string[];
+}
+
+function checkConfig(value: unknown, what: string): Config {
+  const config = record(value, what);
+  names(config.voters, `${what} voters`);
+  names(config.nonVoters, `${what} non-voters`);
+  names(config.promote, `${what} promotions`);
+  return config as unknown as Config;
+}
+
+function checkEntries(value: unknown, prevIndex: number): Entry[] {
+  if (!Array.isArray(value)) fail('append entries are not a list');
+  value.forEach((item, position) => {
+    const entry = record(item, 'an entry');
+    if (count(entry.index, 'an entry index') !== prevIndex + 1 + position)
+      fail('append entries out of order');
+    count(entry.term, 'an entry term');
+    bytes(entry.data, 'entry data');
+    if (typeof entry.time !== 'number') fail('an entry time is not a number');
+    if (entry.kind === 'config') checkConfig(entry.config, 'an entry config');
+    else if (entry.kind !== 'command' && entry.kind !== 'noop') fail('an entry of no known kind');
+    else if (entry.config !== null) fail('a config on an entry that is not one');
+  });
+  return value as Entry[];
+}
+
+export function checkMessage(value: unknown): Message {
+  const message = record(value, 'a raft message');
+  count(message.term, 'a message term');
+  switch (message.type) {
+    case 'append':
+      count(message.prevTerm, 'prevTerm');
+      count(message.commit, 'commit');
+      flag(message.probe, 'probe');
+      checkEntries(message.entries, count(message.prevIndex, 'prevIndex'));
+      break;
+    case 'appendResponse':
+      flag(message.success, 'success');
+      flag(message.stalled, 'stalled');
+      for (const field of ['match', 'rejectIndex', 'hintIndex']) count(message[field], field);
+      if (message.version !== undefined) count(message.version, 'version');
+      break;
+    case 'heartbeat':
+      count(message.commit, 'commit');
+      count(message.seq, 'seq');
+      break;
+    case 'heartbeatResponse':
+      count(message.seq, 'seq');
+      count(message.match, 'match');
+      if (message.version !== undefined) count(message.version, 'version');
+      break;
+    case 'vote':
+      count(message.lastIndex, 'lastIndex');
+      count(message.lastTerm, 'lastTerm');
+      flag(message.pre, 'pre');
+      flag(message.transfer, 'transfer');
+      break;
+    case 'voteResponse':
+      flag(message.granted, 'granted');
+      flag(message.pre, 'pre');
+      break;
+    case 'snapshot': {
+      for (const field of ['index', 'snapshotTerm', 'size', 'offset']) count(message[field], field);
+      checkConfig(message.config, 'a snapshot config');
+      const chunk = bytes(message.chunk, 'a snapshot chunk');
+      if ((message.offset as number) + chunk.byteLength > (message.size as number))
+        fail('a snapshot chunk past its size');
+      break;
+    }
+    case 'snapshotResponse':
+      count(message.index, 'index');
+      count(message.received, 'received');
+      flag(message.installed, 'installed');
+      break;
+    case 'timeoutNow':
+    case 'leaderGone':
+      break;
+    case 'removed':
+      count(message.configIndex, 'configIndex');
+      name(message.member, 'a removed member');
+      break;
+    default:
+      fail(`a raft message of no known type ${String(message.type)}`);
+  }
+  return message as unknown as Message;
+}
+
+/** The field checks of the wire, for the checks of what else nodes say to each other. */
+export const wireFields = { fail, record, count, text, name, flag, bytes, names } as const;
