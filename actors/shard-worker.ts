@@ -6,6 +6,7 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { Message, Write } from '../raft/index.js';
 import { EncodedWrites } from '../wal/index.js';
+import { eachCommand } from './command-lane.js';
 import { FlotillaError } from './errors.js';
 import { isOn, nodeOf } from './member-id.js';
 import { decodeRaftBatch, encodeRaftBatch } from './raft-wire.js';
@@ -230,6 +231,11 @@ port.on('message', (batch: readonly ToShard[]) => {
         break;
       case 'in':
         shard.deliver(message.group, message.input);
+        break;
+      case 'commands':
+        eachCommand(message.commands!, (group, request, data) =>
+          shard.deliver(group, { kind: 'command', request, data }),
+        );
         break;
       case 'framed':
         receiveFramed(message.node, message.batch);

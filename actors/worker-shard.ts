@@ -7,6 +7,7 @@ import { MessagePort, Worker } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
 import type { EncodedWritesData } from '../wal/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
+import { CommandLane } from './command-lane.js';
 import { FlotillaError } from './errors.js';
 import type { MemberSpec, ShardHost } from './shard.js';
 import type { ShardHandle } from './shard-handle.js';
@@ -44,6 +45,9 @@ export class WorkerShard implements ShardHandle {
   private outbox: ToShard[] = [];
   /** Ports and batch buffers in the outbox, moved to the worker with it. */
   private transfers: (MessagePort | ArrayBuffer)[] = [];
+  /** The outbox's command lanes; the last takes commands until anything else is posted after it. */
+  private lanes: { message: Extract<ToShard, { t: 'commands' }>; lane: CommandLane }[] = [];
+  private openLane: CommandLane | null = null;
   private flushing = false;
   private readonly questions = new Map<
     number,
@@ -93,8 +97,21 @@ export class WorkerShard implements ShardHandle {
   }
 
   deliver(group: string, input: ActorInput): void {
+    if (this.state === 'dead') return;
     if ('request' in input) this.outstanding.add(input.request);
-    this.post({ t: 'in', group, input });
+    if (input.kind === 'command') this.laneForCommand().add(group, input.request, input.data);
+    else this.post({ t: 'in', group, input });
+  }
+
+  /** The open lane, or a new one at the end of the outbox: commands keep their order with all else. */
+  private laneForCommand(): CommandLane {
+    if (this.openLane !== null) return this.openLane;
+    const message: Extract<ToShard, { t: 'commands' }> = { t: 'commands', commands: null };
+    this.post(message);
+    const lane = new CommandLane();
+    this.lanes.push({ message, lane });
+    this.openLane = lane;
+    return lane;
   }
 
   /**
@@ -208,14 +225,26 @@ export class WorkerShard implements ShardHandle {
   private post(message: ToShard): void {
     if (this.state === 'dead') return;
     this.outbox.push(message);
+    this.openLane = null;
     if (!this.flushing) {
       this.flushing = true;
       setImmediate(() => {
         this.flushing = false;
         const batch = this.outbox;
         const transfers = this.transfers;
+        for (const { message, lane } of this.lanes) {
+          const commands = lane.take();
+          message.commands = commands;
+          transfers.push(
+            commands.bytes.buffer as ArrayBuffer,
+            commands.requests.buffer,
+            commands.ends.buffer,
+          );
+        }
         this.outbox = [];
         this.transfers = [];
+        this.lanes = [];
+        this.openLane = null;
         if (this.state !== 'dead') this.worker.postMessage(batch, transfers);
         else for (const port of transfers) if (port instanceof MessagePort) port.close();
       });

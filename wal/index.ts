@@ -2,6 +2,7 @@
 export type { Entry, Write } from '../raft/index.js';
 export { EncodedWrites, type EncodedWritesData } from './encoded-writes.js';
 export type { GroupLog, WalStats } from './group-log.js';
+export { grownBuffer } from './grown-buffer.js';
 export type { SharedLogOptions } from './options.js';
 export { defaultMaxBacklogBytes, defaultRolloverBytes } from './options.js';
 // The on-disk format, for tools that write or inspect WAL files (benchmarks, recovery drills).
