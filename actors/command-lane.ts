@@ -3,6 +3,7 @@
 // each command's bytes once and serializes no object per command, and the worker rebuilds only
 // the inputs its members take.
 import { grownBuffer } from '../wal/index.js';
+import { chunkCopy } from './byte-chunks.js';
 
 export interface CommandLaneData {
   readonly groups: readonly string[];
@@ -48,31 +49,7 @@ export class CommandLane {
   }
 }
 
-/**
- * The worker copies each command's bytes out of the lane into chunks of this size, and its
- * entry is a view of one: an entry a log keeps long pins one chunk, not a whole turn's lane, and
- * a turn allocates a buffer per chunk rather than one per command (measured: a buffer per
- * command cost 3 µs per command in all, most of it in the collector).
- */
-const chunkBytes = 8 * 1024;
-/** Commands larger than this get a buffer of their own. */
-const ownBufferBytes = chunkBytes / 4;
-let chunk = new Uint8Array(chunkBytes);
-let chunkUsed = 0;
-
-function copied(source: Uint8Array): Uint8Array {
-  if (source.byteLength > ownBufferBytes) return source.slice();
-  if (chunkUsed + source.byteLength > chunkBytes) {
-    chunk = new Uint8Array(chunkBytes);
-    chunkUsed = 0;
-  }
-  const copy = chunk.subarray(chunkUsed, chunkUsed + source.byteLength);
-  copy.set(source);
-  chunkUsed += source.byteLength;
-  return copy;
-}
-
-/** Calls `take` for each command of `lane`, in order, with a copy of its bytes (see chunkBytes). */
+/** Calls `take` for each command of `lane`, in order, with a copy of its bytes (byte-chunks.ts). */
 export function eachCommand(
   lane: CommandLaneData,
   take: (group: string, request: number, data: Uint8Array) => void,
@@ -81,7 +58,7 @@ export function eachCommand(
   let start = 0;
   for (let at = 0; at < groups.length; at += 1) {
     const end = ends[at]!;
-    take(groups[at]!, requests[at]!, copied(bytes.subarray(start, end)));
+    take(groups[at]!, requests[at]!, chunkCopy(bytes.subarray(start, end)));
     start = end;
   }
 }

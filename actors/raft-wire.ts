@@ -1,7 +1,7 @@
-// Raft messages as bytes between nodes: the checks every message from a peer passes before it
-// reaches a group (a proven peer may still run a buggy or newer build, and a wrong shape must
-// close its connection, never throw inside the Raft core), and the batches a shard on a worker
-// thread frames itself for a peer node, so that the node's thread carries them as bytes.
+// Messages between nodes as msgpack (envelopes: calls, results, raft messages a node sends
+// itself), and the checks every raft message from a peer passes before it reaches a group (a
+// proven peer may still run a buggy or newer build, and a wrong shape must close its connection,
+// never throw inside the Raft core). Raft batches have a codec of their own (raft-batch.ts).
 import { Packr } from 'msgpackr';
 import type { Config, Entry, Message } from '../raft/index.js';
 
@@ -9,51 +9,6 @@ import type { Config, Entry, Message } from '../raft/index.js';
 export const wirePackr = new Packr({ useRecords: false, copyBuffers: true, moreTypes: true });
 
 export class WireError extends Error {}
-
-/**
- * A shard's batch: the shard's index and its node's shard count (2 bytes each, big-endian),
- * then one msgpack array of three slots per message: group, sending member, message. A node
- * with as many shards holds each of these groups on the same index, and hands the batch to
- * that shard as it came; any other decodes it on its own thread.
- */
-const headerBytes = 4;
-
-/** `flat` (group, sending member, message, ...) as one batch of shard `index` of `shards`. */
-export function encodeRaftBatch(index: number, shards: number, flat: readonly unknown[]): Uint8Array {
-  const body = wirePackr.pack(flat);
-  // A buffer of its own: it is moved to the node's thread, and the packer's is reused.
-  const batch = new Uint8Array(headerBytes + body.byteLength);
-  const view = new DataView(batch.buffer);
-  view.setUint16(0, index);
-  view.setUint16(2, shards);
-  batch.set(body, headerBytes);
-  return batch;
-}
-
-/** The shard that framed `batch` and its node's shard count; throws WireError on a batch too short. */
-export function raftBatchShard(batch: Uint8Array): { readonly index: number; readonly shards: number } {
-  if (batch.byteLength <= headerBytes) fail('a raft batch shorter than its header');
-  const view = new DataView(batch.buffer, batch.byteOffset, headerBytes);
-  return { index: view.getUint16(0), shards: view.getUint16(2) };
-}
-
-/** The messages of a batch, flat as encoded, each checked; throws WireError on anything else. */
-export function decodeRaftBatch(batch: Uint8Array): unknown[] {
-  raftBatchShard(batch);
-  let flat: unknown;
-  try {
-    flat = wirePackr.unpack(batch.subarray(headerBytes));
-  } catch (error) {
-    fail(`a raft batch that is not msgpack: ${String(error)}`);
-  }
-  if (!Array.isArray(flat) || flat.length % 3 !== 0) fail('a raft batch that is not a list of triples');
-  for (let at = 0; at < flat.length; at += 3) {
-    name(flat[at], 'a group');
-    name(flat[at + 1], 'a sending member');
-    checkMessage(flat[at + 2]);
-  }
-  return flat;
-}
 
 type Fields = Record<string, unknown>;
 

@@ -19,7 +19,7 @@ export type ToShard =
   | { readonly t: 'in'; readonly group: string; readonly input: ActorInput }
   /** Commands, in order, as one lane (command-lane.ts); filled in as the batch is posted. */
   | { readonly t: 'commands'; commands: CommandLaneData | null }
-  /** A peer node's raft batch for this shard's groups, as its shard framed it (raft-wire.ts). */
+  /** A peer node's raft batch for this shard's groups, as its shard framed it (raft-batch.ts). */
   | { readonly t: 'framed'; readonly node: string; readonly batch: Uint8Array }
   | { readonly t: 'peer'; readonly node: string; readonly up: boolean }
   /** The port to `node`'s shard of the same index (shard-links.ts): raft messages to it go there. */

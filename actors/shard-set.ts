@@ -6,7 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
 import { type Clock, systemClock } from './clock.js';
-import { raftBatchShard } from './raft-wire.js';
+import { raftBatchShard } from './raft-batch.js';
 import type { MemberSpec } from './shard.js';
 import { FailedShard, InlineShard, type ShardHandle } from './shard-handle.js';
 import { joinLinks, type LinkableShards, leaveLinks, relink } from './shard-links.js';

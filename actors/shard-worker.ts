@@ -1,7 +1,7 @@
 // A shard on a worker thread: the worker's entry point. It runs a Shard and trades batches
 // with its node, one postMessage a turn each way, and with the same shard of in-process peer
 // nodes it is linked to (shard-links.ts), one postMessage a turn to each. Raft messages to any
-// other node it frames itself, one batch a turn for each (raft-wire.ts): the node's thread
+// other node it frames itself, one batch a turn for each (raft-batch.ts): the node's thread
 // carries them as bytes, and hands it the batches of peer shards of the same index as they came.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { Message, Write } from '../raft/index.js';
@@ -9,7 +9,7 @@ import { EncodedWrites } from '../wal/index.js';
 import { eachCommand } from './command-lane.js';
 import { FlotillaError } from './errors.js';
 import { isOn, nodeOf } from './member-id.js';
-import { decodeRaftBatch, encodeRaftBatch } from './raft-wire.js';
+import { decodeRaftBatch, encodeRaftBatch } from './raft-batch.js';
 import { Shard } from './shard.js';
 import type { FromShard, LinkBatch, ShardWorkerData, ToShard } from './shard-protocol.js';
 

@@ -30,7 +30,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export interface WorkerShardHost extends ShardHost {
   /** The worker's writes of a turn, already encoded as WAL records. */
   persistEncoded(writes: EncodedWritesData): void;
-  /** The worker's raft messages of a turn to node `to`, framed as one batch (raft-wire.ts). */
+  /** The worker's raft messages of a turn to node `to`, framed as one batch (raft-batch.ts). */
   sendFramed(to: string, batch: Uint8Array, messages: number): void;
   /** A batch from `node` the worker could not read: what the node does with a malformed frame. */
   refuseFramed(node: string, reason: string): void;

@@ -99,12 +99,28 @@ describe('a node with worker shards under malformed raft batches', () => {
     await refused(withHeader(1, 2, garbage));
   });
 
-  it('closes the connection of a batch it read itself (another shard count) that is not msgpack', async () => {
+  it('closes the connection of a batch it read itself (another shard count) that does not decode', async () => {
     await refused(withHeader(0, 3, garbage));
   });
 
   it('closes the connection of a batch whose message is out of shape', async () => {
-    await refused(encodeRaftBatch(0, 2, ['solo', 'a', { type: 'append', term: 'seven' }]));
+    const append = {
+      type: 'append',
+      term: 3,
+      prevIndex: 0,
+      prevTerm: 0,
+      entries: [],
+      commit: 0,
+      probe: false,
+    };
+    // Header 4 bytes, then 'solo' and 'a' (a u32 length each), then the type at 17, the term at 18.
+    const batch = encodeRaftBatch(0, 2, ['solo', 'a', append]);
+    const halfTerm = Buffer.from(batch);
+    halfTerm.writeDoubleBE(1.5, 18);
+    await refused(halfTerm);
+    const unknownType = Buffer.from(batch);
+    unknownType[17] = 99;
+    await refused(unknownType);
   });
 
   it('drops messages for groups it does not hold and keeps the connection', async () => {
