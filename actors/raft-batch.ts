@@ -8,7 +8,8 @@
 // Layout: [u16 shard index][u16 shard count], then per message: group, sending member (each a
 // u32 byte length and UTF-8), a u8 type and that type's fields. Counts and terms are f64 (safe
 // integers, checked), flags one u8 of bits. A node with as many shards holds each of these groups
-// on the same index and hands the batch to that shard as it came; any other reads it itself.
+// on the same index and hands the batch to that shard as it came; any other reads it itself. A
+// node's own thread frames what its inline shard sends as shard 0 of 0: no shard takes that as it came.
 import type { Config, Entry, EntryKind, Message } from '../raft/index.js';
 import { grownBuffer } from '../wal/index.js';
 import { chunkCopy } from './byte-chunks.js';
