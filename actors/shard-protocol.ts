@@ -62,12 +62,6 @@ export type FromShard =
       readonly unknownGroup: number;
     };
 
-/**
- * Raft messages between linked shards, one batch a turn: four slots per message (group, sending
- * member, receiving member, message), flat, so a batch is one array however many it carries.
- */
-export type LinkBatch = readonly unknown[];
-
 export interface ShardWorkerData {
   readonly node: string;
   /** This shard's index among its node's `shards`: named in the batches it frames. */

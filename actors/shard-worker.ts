@@ -1,8 +1,8 @@
 // A shard on a worker thread: the worker's entry point. It runs a Shard and trades batches
-// with its node, one postMessage a turn each way, and with the same shard of in-process peer
-// nodes it is linked to (shard-links.ts), one postMessage a turn to each. Raft messages to any
-// other node it frames itself, one batch a turn for each (raft-batch.ts): the node's thread
-// carries them as bytes, and hands it the batches of peer shards of the same index as they came.
+// with its node, one postMessage a turn each way. Its raft messages it frames itself, one raft
+// batch a turn for each peer node (raft-batch.ts): straight to the same shard of an in-process
+// peer it is linked to (shard-links.ts), else to its node, whose thread carries them as bytes
+// and hands it the batches of peer shards of the same index as they came.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { Message, Write } from '../raft/index.js';
 import { EncodedWrites } from '../wal/index.js';
@@ -11,7 +11,7 @@ import { FlotillaError } from './errors.js';
 import { isOn, nodeOf } from './member-id.js';
 import { decodeRaftBatch, encodeRaftBatch } from './raft-batch.js';
 import { Shard } from './shard.js';
-import type { FromShard, LinkBatch, ShardWorkerData, ToShard } from './shard-protocol.js';
+import type { FromShard, ShardWorkerData, ToShard } from './shard-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('shard-worker.js runs on a worker thread');
@@ -32,15 +32,11 @@ function persist(group: string, seq: number, write: Write): void {
   writes.add(group, seq, write);
 }
 
-/** A link to a peer node's shard of this index, and the messages for it this turn. */
-interface Link {
-  readonly port: MessagePort;
-  outbox: unknown[];
-}
-const links = new Map<string, Link>();
+/** Ports to peer nodes' shards of this index (shard-links.ts). */
+const links = new Map<string, MessagePort>();
 let linkedMessages = 0;
 let unknownGroup = 0;
-/** The turn's raft messages for each node not linked, flat as a framed batch holds them. */
+/** The turn's raft messages for each peer node, flat as a raft batch holds them. */
 let framing = new Map<string, unknown[]>();
 let framedMessages = 0;
 
@@ -56,47 +52,34 @@ function post(message: FromShard): void {
   scheduleFlush();
 }
 
-/** A raft message: straight to the peer's shard when linked to it, else framed for the node to carry. */
+/** A raft message, framed at the end of the turn with the rest for its node (see flush). */
 function send(group: string, from: string, to: string, message: Message): void {
   const peer = nodeOf(to);
-  const link = links.get(peer);
-  if (link !== undefined) {
-    link.outbox.push(group, from, to, message);
-    linkedMessages += 1;
-  } else {
-    let batch = framing.get(peer);
-    if (batch === undefined) {
-      batch = [];
-      framing.set(peer, batch);
-    }
-    batch.push(group, from, message);
+  let batch = framing.get(peer);
+  if (batch === undefined) {
+    batch = [];
+    framing.set(peer, batch);
   }
+  batch.push(group, from, message);
   scheduleFlush();
 }
 
 function dropLink(peer: string): void {
-  links.get(peer)?.port.close();
+  links.get(peer)?.close();
   links.delete(peer);
 }
 
 function addLink(peer: string, linkPort: MessagePort): void {
   dropLink(peer);
-  const link: Link = { port: linkPort, outbox: [] };
-  links.set(peer, link);
-  linkPort.on('message', (batch: LinkBatch) => receiveLinked(peer, batch));
+  links.set(peer, linkPort);
+  linkPort.on('message', (batch: Uint8Array) => receiveFramed(peer, batch));
   // The peer's worker ended (its node closed, or the worker failed): its messages go through the node.
   linkPort.on('close', () => {
-    if (links.get(peer) === link) links.delete(peer);
+    if (links.get(peer) === linkPort) links.delete(peer);
   });
 }
 
-/** Messages from `peer`'s shard, for members here; as the node does, it drops what is for no member. */
-function receiveLinked(peer: string, batch: LinkBatch): void {
-  for (let at = 0; at + 3 < batch.length; at += 4)
-    receiveMessage(peer, batch[at] as string, batch[at + 1] as string, batch[at + 3] as Message);
-}
-
-/** A batch `peer`'s shard framed, carried by the node: checked as the node checks what peers send. */
+/** A batch `peer`'s shard framed, from its link or carried by the node: checked as the node checks what peers send. */
 function receiveFramed(peer: string, batch: Uint8Array): void {
   let flat: unknown[];
   try {
@@ -127,18 +110,21 @@ function flush(): void {
     transfers.push(taken.bytes.buffer as ArrayBuffer);
     persisted = null;
   }
-  for (const link of links.values()) {
-    if (link.outbox.length === 0) continue;
-    const batch = link.outbox;
-    link.outbox = [];
-    link.port.postMessage(batch);
-  }
+  // Each peer's messages as one raft batch: straight to its shard when linked to it (moved, not
+  // cloned), else to the node to carry.
   if (framing.size > 0) {
     for (const [to, flat] of framing) {
       const batch = encodeRaftBatch(index, shards, flat);
-      framedMessages += flat.length / 3;
-      outbox.push({ t: 'framed', to, batch, messages: flat.length / 3 });
-      transfers.push(batch.buffer as ArrayBuffer);
+      const messages = flat.length / 3;
+      const link = links.get(to);
+      if (link !== undefined) {
+        link.postMessage(batch, [batch.buffer as ArrayBuffer]);
+        linkedMessages += messages;
+      } else {
+        outbox.push({ t: 'framed', to, batch, messages });
+        transfers.push(batch.buffer as ArrayBuffer);
+        framedMessages += messages;
+      }
     }
     framing = new Map();
   }
