@@ -3,8 +3,8 @@ import type { MessagePort } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
 import type { EncodedWritesData } from '../wal/index.js';
 import type { ActorInput, Outcome } from './actor-io.js';
-import type { CommandLaneData } from './command-lane.js';
 import type { ErrorCode } from './errors.js';
+import type { InputLaneData } from './input-lane.js';
 import type { Effect } from './machine.js';
 import type { MemberSpec } from './shard.js';
 
@@ -17,8 +17,8 @@ export type ToShard =
     }
   | { readonly t: 'check'; readonly id: number; readonly module: string; readonly config: unknown }
   | { readonly t: 'in'; readonly group: string; readonly input: ActorInput }
-  /** Commands, in order, as one lane (command-lane.ts); filled in as the batch is posted. */
-  | { readonly t: 'commands'; commands: CommandLaneData | null }
+  /** Commands and durable reports, in order, as one lane (input-lane.ts); filled in as the batch is posted. */
+  | { readonly t: 'inputs'; inputs: InputLaneData | null }
   /** A peer node's raft batch for this shard's groups, as its shard framed it (raft-batch.ts). */
   | { readonly t: 'framed'; readonly node: string; readonly batch: Uint8Array }
   | { readonly t: 'peer'; readonly node: string; readonly up: boolean }

@@ -6,8 +6,9 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { Message, Write } from '../raft/index.js';
 import { EncodedWrites } from '../wal/index.js';
-import { eachCommand } from './command-lane.js';
+import type { ActorInput } from './actor-io.js';
 import { FlotillaError } from './errors.js';
+import { eachInput } from './input-lane.js';
 import { isOn, nodeOf } from './member-id.js';
 import { decodeRaftBatch, encodeRaftBatch } from './raft-batch.js';
 import { Shard } from './shard.js';
@@ -205,6 +206,7 @@ const shard = new Shard(
   },
   new Int32Array(running),
 );
+const deliver = (group: string, input: ActorInput) => shard.deliver(group, input);
 
 port.on('message', (batch: readonly ToShard[]) => {
   for (const message of batch) {
@@ -218,10 +220,8 @@ port.on('message', (batch: readonly ToShard[]) => {
       case 'in':
         shard.deliver(message.group, message.input);
         break;
-      case 'commands':
-        eachCommand(message.commands!, (group, request, data) =>
-          shard.deliver(group, { kind: 'command', request, data }),
-        );
+      case 'inputs':
+        eachInput(message.inputs!, deliver);
         break;
       case 'framed':
         receiveFramed(message.node, message.batch);

@@ -7,8 +7,8 @@ import { MessagePort, Worker } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
 import type { EncodedWritesData } from '../wal/index.js';
 import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
-import { CommandLane } from './command-lane.js';
 import { FlotillaError } from './errors.js';
+import { InputLane, laneBuffers } from './input-lane.js';
 import type { MemberSpec, ShardHost } from './shard.js';
 import type { ShardHandle } from './shard-handle.js';
 import type { FromShard, ShardWorkerData, ToShard } from './shard-protocol.js';
@@ -45,9 +45,9 @@ export class WorkerShard implements ShardHandle {
   private outbox: ToShard[] = [];
   /** Ports and batch buffers in the outbox, moved to the worker with it. */
   private transfers: (MessagePort | ArrayBuffer)[] = [];
-  /** The outbox's command lanes; the last takes commands until anything else is posted after it. */
-  private lanes: { message: Extract<ToShard, { t: 'commands' }>; lane: CommandLane }[] = [];
-  private openLane: CommandLane | null = null;
+  /** The outbox's input lanes; the last takes inputs until anything else is posted after it. */
+  private lanes: { message: Extract<ToShard, { t: 'inputs' }>; lane: InputLane }[] = [];
+  private openLane: InputLane | null = null;
   private flushing = false;
   private readonly questions = new Map<
     number,
@@ -99,16 +99,15 @@ export class WorkerShard implements ShardHandle {
   deliver(group: string, input: ActorInput): void {
     if (this.state === 'dead') return;
     if ('request' in input) this.outstanding.add(input.request);
-    if (input.kind === 'command') this.laneForCommand().add(group, input.request, input.data);
-    else this.post({ t: 'in', group, input });
+    if (!this.lane().add(group, input)) this.post({ t: 'in', group, input });
   }
 
-  /** The open lane, or a new one at the end of the outbox: commands keep their order with all else. */
-  private laneForCommand(): CommandLane {
+  /** The open lane, or a new one at the end of the outbox: its inputs keep their order with all else. */
+  private lane(): InputLane {
     if (this.openLane !== null) return this.openLane;
-    const message: Extract<ToShard, { t: 'commands' }> = { t: 'commands', commands: null };
+    const message: Extract<ToShard, { t: 'inputs' }> = { t: 'inputs', inputs: null };
     this.post(message);
-    const lane = new CommandLane();
+    const lane = new InputLane();
     this.lanes.push({ message, lane });
     this.openLane = lane;
     return lane;
@@ -233,13 +232,8 @@ export class WorkerShard implements ShardHandle {
         const batch = this.outbox;
         const transfers = this.transfers;
         for (const { message, lane } of this.lanes) {
-          const commands = lane.take();
-          message.commands = commands;
-          transfers.push(
-            commands.bytes.buffer as ArrayBuffer,
-            commands.requests.buffer,
-            commands.ends.buffer,
-          );
+          message.inputs = lane.take();
+          transfers.push(...laneBuffers(message.inputs));
         }
         this.outbox = [];
         this.transfers = [];
