@@ -9,6 +9,10 @@ export const maxPendingCalls = 100_000;
 export type Answer = (outcome: Outcome) => void;
 
 export class PendingCalls {
+  /**
+   * Keyed by a call's place since `firstId` rather than by its id: the places are small integers,
+   * which a Map hashes without boxing, where ids past 2^31 would each be a heap number.
+   */
   private readonly answers = new Map<number, Answer>();
   /** The peer each call sent to another node went to, until it is answered. */
   private readonly sentTo = new Map<number, string>();
@@ -22,13 +26,14 @@ export class PendingCalls {
    * an answer meant for a call of this node's previous process, which had the same ids, would
    * otherwise settle another call of this one (a caller told another command's result).
    */
-  private nextId: number;
+  private readonly firstId: number;
+  private nextPlace = 0;
 
   constructor(clock: Clock = systemClock) {
-    this.nextId = 1 + Math.floor(clock.random() * 2 ** 48);
+    this.firstId = 1 + Math.floor(clock.random() * 2 ** 48);
     this.deadlines = new TimerWheel<number>((expired) => {
-      for (const id of expired)
-        this.settle(id, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
+      for (const place of expired)
+        this.settlePlace(place, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
     }, clock);
   }
 
@@ -38,24 +43,30 @@ export class PendingCalls {
 
   /** Waits for the outcome of a new call; `deadline` (ms on the clock) answers TIMEOUT, `peer` is where it went. */
   add(answer: Answer, deadline: number | null, peer: string | null = null): number {
-    const id = this.nextId++;
-    this.answers.set(id, answer);
-    if (deadline !== null) this.deadlines.add(id, deadline);
-    if (peer !== null) this.sentTo.set(id, peer);
-    return id;
+    const place = this.nextPlace++;
+    this.answers.set(place, answer);
+    if (deadline !== null) this.deadlines.add(place, deadline);
+    if (peer !== null) this.sentTo.set(place, peer);
+    return this.firstId + place;
   }
 
   /** Forgets a call that was never sent, without answering it. */
   drop(id: number): void {
-    this.answers.delete(id);
-    this.sentTo.delete(id);
+    const place = id - this.firstId;
+    this.answers.delete(place);
+    this.sentTo.delete(place);
   }
 
+  /** Answers call `id`; an id this node never gave out (or answered already) is ignored. */
   settle(id: number, outcome: Outcome): void {
-    const answer = this.answers.get(id);
+    this.settlePlace(id - this.firstId, outcome);
+  }
+
+  private settlePlace(place: number, outcome: Outcome): void {
+    const answer = this.answers.get(place);
     if (answer === undefined) return;
-    this.answers.delete(id);
-    if (this.sentTo.size > 0) this.sentTo.delete(id);
+    this.answers.delete(place);
+    if (this.sentTo.size > 0) this.sentTo.delete(place);
     answer(outcome);
   }
 
@@ -65,9 +76,9 @@ export class PendingCalls {
    */
   lostWith(peer: string): void {
     const lost: number[] = [];
-    for (const [id, node] of this.sentTo) if (node === peer) lost.push(id);
-    for (const id of lost)
-      this.settle(id, {
+    for (const [place, node] of this.sentTo) if (node === peer) lost.push(place);
+    for (const place of lost)
+      this.settlePlace(place, {
         kind: 'error',
         code: 'TIMEOUT',
         message: `node ${peer} went down before answering: the call may or may not have taken effect`,
@@ -77,6 +88,6 @@ export class PendingCalls {
   /** Answers every waiting call with `outcome` and stops the deadlines' timer. */
   close(outcome: Outcome): void {
     this.deadlines.stop();
-    for (const id of [...this.answers.keys()]) this.settle(id, outcome);
+    for (const place of [...this.answers.keys()]) this.settlePlace(place, outcome);
   }
 }
