@@ -140,7 +140,7 @@ export class CallServer {
           break;
         }
         case 'result':
-          calls.settle(envelope.id, envelope.outcome);
+          calls.settleFrom(from, envelope.id, envelope.outcome);
           break;
       }
     }

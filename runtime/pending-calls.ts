@@ -1,4 +1,4 @@
-// The calls a node is waiting on, by id: its own callers' (answered by a local member or by a
+// The calls a node is waiting on, by handle: its own callers' (answered by a local member or by a
 // peer) and those peers made on its members. Each is answered once: by its outcome, at its
 // deadline with TIMEOUT, when the peer it went to goes down, or when the node closes.
 import { type Clock, type Outcome, systemClock, TimerWheel } from '../actors/index.js';
@@ -10,8 +10,9 @@ export type Answer = (outcome: Outcome) => void;
 
 export class PendingCalls {
   /**
-   * Keyed by a call's place since `firstId` rather than by its id: the places are small integers,
-   * which a Map hashes without boxing, where ids past 2^31 would each be a heap number.
+   * Each call by its handle: its place in the order calls were made, a small integer that a Map
+   * hashes without boxing (an id past 2^31 would be a heap number) and that the members a call
+   * is handed to key their own tables by. Only calls sent to a peer carry an id on the wire.
    */
   private readonly answers = new Map<number, Answer>();
   /** The peer each call sent to another node went to, until it is answered. */
@@ -22,18 +23,19 @@ export class PendingCalls {
    */
   private readonly deadlines: TimerWheel<number>;
   /**
-   * Ids start at a random point for each process: a peer answers by the caller's node name, so
-   * an answer meant for a call of this node's previous process, which had the same ids, would
-   * otherwise settle another call of this one (a caller told another command's result).
+   * Wire ids start at a random point for each process: a peer answers by the caller's node
+   * name, so an answer meant for a call of this node's previous process, which had the same
+   * handles, would otherwise settle another call of this one (a caller told another command's
+   * result).
    */
   private readonly firstId: number;
-  private nextPlace = 0;
+  private nextHandle = 0;
 
   constructor(clock: Clock = systemClock) {
     this.firstId = 1 + Math.floor(clock.random() * 2 ** 48);
     this.deadlines = new TimerWheel<number>((expired) => {
-      for (const place of expired)
-        this.settlePlace(place, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
+      for (const handle of expired)
+        this.settle(handle, { kind: 'error', code: 'TIMEOUT', message: 'no answer in time' });
     }, clock);
   }
 
@@ -41,33 +43,45 @@ export class PendingCalls {
     return this.answers.size >= maxPendingCalls;
   }
 
-  /** Waits for the outcome of a new call; `deadline` (ms on the clock) answers TIMEOUT, `peer` is where it went. */
+  /**
+   * Waits for the outcome of a new call, and gives its handle; `deadline` (ms on the clock)
+   * answers TIMEOUT, `peer` is where it went (send it with `wireId`).
+   */
   add(answer: Answer, deadline: number | null, peer: string | null = null): number {
-    const place = this.nextPlace++;
-    this.answers.set(place, answer);
-    if (deadline !== null) this.deadlines.add(place, deadline);
-    if (peer !== null) this.sentTo.set(place, peer);
-    return this.firstId + place;
+    const handle = this.nextHandle++;
+    this.answers.set(handle, answer);
+    if (deadline !== null) this.deadlines.add(handle, deadline);
+    if (peer !== null) this.sentTo.set(handle, peer);
+    return handle;
+  }
+
+  /** The id a call sent to a peer goes by on the wire. */
+  wireId(handle: number): number {
+    return this.firstId + handle;
   }
 
   /** Forgets a call that was never sent, without answering it. */
-  drop(id: number): void {
-    const place = id - this.firstId;
-    this.answers.delete(place);
-    this.sentTo.delete(place);
+  drop(handle: number): void {
+    this.answers.delete(handle);
+    this.sentTo.delete(handle);
   }
 
-  /** Answers call `id`; an id this node never gave out (or answered already) is ignored. */
-  settle(id: number, outcome: Outcome): void {
-    this.settlePlace(id - this.firstId, outcome);
-  }
-
-  private settlePlace(place: number, outcome: Outcome): void {
-    const answer = this.answers.get(place);
+  /** Answers call `handle`; one answered already is not answered again. */
+  settle(handle: number, outcome: Outcome): void {
+    const answer = this.answers.get(handle);
     if (answer === undefined) return;
-    this.answers.delete(place);
-    if (this.sentTo.size > 0) this.sentTo.delete(place);
+    this.answers.delete(handle);
+    if (this.sentTo.size > 0) this.sentTo.delete(handle);
     answer(outcome);
+  }
+
+  /**
+   * `peer`'s answer to the call it was sent as wire id `id`. An id this process never sent to
+   * that peer (an earlier process's, another peer's, one answered already) settles nothing.
+   */
+  settleFrom(peer: string, id: number, outcome: Outcome): void {
+    const handle = id - this.firstId;
+    if (this.sentTo.get(handle) === peer) this.settle(handle, outcome);
   }
 
   /**
@@ -76,9 +90,9 @@ export class PendingCalls {
    */
   lostWith(peer: string): void {
     const lost: number[] = [];
-    for (const [place, node] of this.sentTo) if (node === peer) lost.push(place);
-    for (const place of lost)
-      this.settlePlace(place, {
+    for (const [handle, node] of this.sentTo) if (node === peer) lost.push(handle);
+    for (const handle of lost)
+      this.settle(handle, {
         kind: 'error',
         code: 'TIMEOUT',
         message: `node ${peer} went down before answering: the call may or may not have taken effect`,
@@ -88,6 +102,6 @@ export class PendingCalls {
   /** Answers every waiting call with `outcome` and stops the deadlines' timer. */
   close(outcome: Outcome): void {
     this.deadlines.stop();
-    for (const place of [...this.answers.keys()]) this.settlePlace(place, outcome);
+    for (const handle of [...this.answers.keys()]) this.settle(handle, outcome);
   }
 }

@@ -160,8 +160,8 @@ export class Router {
     } else if (!transport.isUp(node)) {
       answer({ kind: 'notLeader', leader: null });
     } else {
-      const id = calls.add(answer, deadline, node);
-      transport.send(node, { kind: 'call', id, call });
+      const handle = calls.add(answer, deadline, node);
+      transport.send(node, { kind: 'call', id: calls.wireId(handle), call });
     }
   }
 

@@ -45,4 +45,22 @@ describe('pending calls', () => {
     calls.settle(id, { kind: 'ok', value: 1 });
     expect(heard).toEqual([]);
   });
+
+  it('take a wire answer only from the peer the call went to, and only for an id it was sent as', () => {
+    const calls = new PendingCalls();
+    const heard: string[] = [];
+    const sent = calls.add(() => heard.push('sent to b'), null, 'b');
+    const local = calls.add(() => heard.push('local'), null);
+    const id = calls.wireId(sent);
+    // Another peer, this node's own local call, an id of an earlier process: none settles.
+    calls.settleFrom('c', id, { kind: 'ok', value: 1 });
+    calls.settleFrom('b', calls.wireId(local), { kind: 'ok', value: 1 });
+    calls.settleFrom('b', new PendingCalls().wireId(sent), { kind: 'ok', value: 1 });
+    calls.settleFrom('b', id + 0.5, { kind: 'ok', value: 1 });
+    expect(heard).toEqual([]);
+    calls.settleFrom('b', id, { kind: 'ok', value: 2 });
+    calls.settleFrom('b', id, { kind: 'ok', value: 3 });
+    calls.settle(local, { kind: 'ok', value: 4 });
+    expect(heard).toEqual(['sent to b', 'local']);
+  });
 });
