@@ -39,6 +39,16 @@ export type FromShard =
   /** The turn's writes of every group, encoded as WAL records by the shard (its buffer moved, not copied). */
   | { readonly t: 'persisted'; writes: EncodedWritesData | null }
   | { readonly t: 'reply'; readonly request: number; readonly outcome: Outcome }
+  /**
+   * Replies in a row, as one message: an `ok` outcome goes as its value alone, any other as
+   * itself at the positions `others` lists (ascending). Filled in until anything else is posted.
+   */
+  | {
+      readonly t: 'replies';
+      readonly requests: number[];
+      readonly values: unknown[];
+      readonly others: number[];
+    }
   | { readonly t: 'leader'; readonly group: string; readonly leader: string | null; readonly term: number }
   | { readonly t: 'effects'; readonly group: string; readonly effects: readonly Effect[] }
   | { readonly t: 'report'; readonly group: string; readonly code: ErrorCode; readonly message: string }

@@ -6,7 +6,7 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { Message, Write } from '../raft/index.js';
 import { EncodedWrites } from '../wal/index.js';
-import type { ActorInput } from './actor-io.js';
+import type { ActorInput, Outcome } from './actor-io.js';
 import { FlotillaError } from './errors.js';
 import { eachInput } from './input-lane.js';
 import { isOn, nodeOf } from './member-id.js';
@@ -50,7 +50,48 @@ function scheduleFlush(): void {
 
 function post(message: FromShard): void {
   outbox.push(message);
+  replies = null;
   scheduleFlush();
+}
+
+/** The replies message at the end of the outbox, while nothing else has been posted after it. */
+let replies: Extract<FromShard, { t: 'replies' }> | null = null;
+
+/** A caller's outcome: one of a row of replies, which cross to the node as one message. */
+function reply(request: number, outcome: Outcome): void {
+  if (replies === null) {
+    const opened: Extract<FromShard, { t: 'replies' }> = {
+      t: 'replies',
+      requests: [],
+      values: [],
+      others: [],
+    };
+    post(opened);
+    replies = opened;
+  }
+  if (outcome.kind === 'ok') replies.values.push(outcome.value);
+  else {
+    replies.others.push(replies.requests.length);
+    replies.values.push(outcome);
+  }
+  replies.requests.push(request);
+}
+
+/** A batch's replies one message each, for the batch that could not be posted whole. */
+function oneByOne(batch: readonly FromShard[]): FromShard[] {
+  return batch.flatMap((message) =>
+    message.t !== 'replies'
+      ? [message]
+      : message.requests.map(
+          (request, at): FromShard => ({
+            t: 'reply',
+            request,
+            outcome: message.others.includes(at)
+              ? (message.values[at] as Outcome)
+              : { kind: 'ok', value: message.values[at] },
+          }),
+        ),
+  );
 }
 
 /** A raft message, framed at the end of the turn with the rest for its node (see flush). */
@@ -132,12 +173,13 @@ function flush(): void {
   outbox.push(stats());
   const batch = outbox;
   outbox = [];
+  replies = null;
   try {
     port!.postMessage(batch, transfers);
   } catch {
     // Machine output is checked before it gets here; should a value still not clone, it alone
     // is lost, not the batch and not this thread. A lost reply is a TIMEOUT: its command did apply.
-    for (const message of batch) {
+    for (const message of oneByOne(batch)) {
       try {
         port!.postMessage([message]);
       } catch (error) {
@@ -197,7 +239,7 @@ const shard = new Shard(
   {
     send,
     persist,
-    reply: (request, outcome) => post({ t: 'reply', request, outcome }),
+    reply,
     leaderChanged: (group, leader, term) => post({ t: 'leader', group, leader, term }),
     effects: (group, effects) => post({ t: 'effects', group, effects }),
     report: (group, code, message) => post({ t: 'report', group, code, message }),

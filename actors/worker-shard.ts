@@ -6,7 +6,7 @@
 import { MessagePort, Worker } from 'node:worker_threads';
 import type { StoredMember } from '../raft/index.js';
 import type { EncodedWritesData } from '../wal/index.js';
-import type { ActorInput, MemberStatus, MemberView } from './actor-io.js';
+import type { ActorInput, MemberStatus, MemberView, Outcome } from './actor-io.js';
 import { FlotillaError } from './errors.js';
 import { InputLane, laneBuffers } from './input-lane.js';
 import type { MemberSpec, ShardHost } from './shard.js';
@@ -262,6 +262,19 @@ export class WorkerShard implements ShardHandle {
           this.outstanding.delete(message.request);
           host.reply(message.request, message.outcome);
           break;
+        case 'replies': {
+          const { requests, values, others } = message;
+          let other = 0;
+          for (let at = 0; at < requests.length; at += 1) {
+            const request = requests[at]!;
+            this.outstanding.delete(request);
+            if (others[other] === at) {
+              other += 1;
+              host.reply(request, values[at] as Outcome);
+            } else host.reply(request, { kind: 'ok', value: values[at] });
+          }
+          break;
+        }
         case 'leader':
           host.leaderChanged(message.group, message.leader, message.term);
           break;
