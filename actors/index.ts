@@ -28,8 +28,7 @@ export {
 export { memberOn, type NodeChange } from './member-changes.js';
 export { isOn, newMemberId, nodeOf } from './member-id.js';
 export { maxPlainDepth, maxPlainValues, plainDataProblem } from './plain-data.js';
-export { decodeRaftBatch, encodeRaftBatch, raftBatchShard } from './raft-batch.js';
-export { checkMessage, WireError, wireFields, wirePackr } from './raft-wire.js';
+export { decodeRaftBatch, encodeRaftBatch, raftBatchShard, WireError } from './raft-batch.js';
 export { actorBudget, mailboxBound, roundBudget } from './scheduler.js';
 export { type MemberSpec, Shard, type ShardHost } from './shard.js';
 export {

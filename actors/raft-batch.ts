@@ -3,7 +3,8 @@
 // messages (field names, a map per message and per entry) it costs a fraction to write and to
 // read, and its reading checks as it goes: a count is read as a count, an entry's index is its
 // place after prevIndex, and anything short, unknown or out of range is a WireError that closes
-// the connection, never a throw inside the Raft core.
+// the connection, never a throw inside the Raft core. Envelopes (calls, results) are msgpack
+// (runtime/tcp/wire.ts).
 //
 // Layout: [u16 shard index][u16 shard count], then per message: group, sending member (each a
 // u32 byte length and UTF-8), a u8 type and that type's fields. Counts and terms are f64 (safe
@@ -13,7 +14,9 @@
 import type { Config, Entry, EntryKind, Message } from '../raft/index.js';
 import { grownBuffer } from '../wal/index.js';
 import { chunkCopy } from './byte-chunks.js';
-import { WireError } from './raft-wire.js';
+
+/** What a peer sent does not read: the connection it came on is closed, nothing of it is kept. */
+export class WireError extends Error {}
 
 const headerBytes = 4;
 /** A batch's first buffer; it doubles as a busy turn needs. */

@@ -2,8 +2,7 @@
 // on the wire instead (cut short, bytes changed, counts that lie) is a WireError, never another
 // throw and never a message the core would misread.
 import { describe, expect, it } from 'vitest';
-import { decodeRaftBatch, encodeRaftBatch, raftBatchShard } from '../../actors/raft-batch.js';
-import { WireError } from '../../actors/raft-wire.js';
+import { decodeRaftBatch, encodeRaftBatch, raftBatchShard, WireError } from '../../actors/raft-batch.js';
 import type { Entry, Message } from '../../raft/index.js';
 
 const config = { voters: ['a/1', 'b/2', 'c/3'], nonVoters: ['d/4'], promote: [] };
