@@ -114,17 +114,14 @@ export class WorkerShard implements ShardHandle {
   }
 
   /**
-   * A batch that `node`'s shard of this index framed, for the worker to read: moved to it when
-   * the batch has a buffer of its own (an in-process peer's), copied out of a frame otherwise.
+   * A batch that `node`'s shard of this index framed, for the worker to read: copied into a
+   * buffer of its own, which is moved (a frame's bytes share their buffer with the frames around
+   * them, which moving it would take from under them).
    */
   deliverFramed(node: string, batch: Uint8Array): void {
     if (this.state === 'dead') return;
-    const own =
-      batch.byteOffset === 0 &&
-      batch.byteLength === batch.buffer.byteLength &&
-      batch.buffer instanceof ArrayBuffer;
-    const moved = own ? batch : new Uint8Array(batch);
-    this.transfers.push(moved.buffer as ArrayBuffer);
+    const moved = new Uint8Array(batch);
+    this.transfers.push(moved.buffer);
     this.post({ t: 'framed', node, batch: moved });
   }
 

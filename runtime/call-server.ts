@@ -105,8 +105,8 @@ export class CallServer {
   }
 
   /**
-   * A raft batch a peer's worker shard framed: to this node's shard of the same index as it came
-   * when there is one, read here otherwise. Throws WireError on a batch that does not read.
+   * A peer's raft batch: to this node's shard of the same index as it came when its worker shard
+   * framed it for as many shards as this node has, read here otherwise. Throws WireError on a batch that does not read.
    */
   receiveFramed(from: string, batch: Uint8Array): void {
     if (this.node.isClosed() || this.node.shards.deliverFramed(from, batch)) return;

@@ -77,9 +77,9 @@ export interface Prepared {
 }
 
 /**
- * The messages of a raft batch a worker shard framed (actors/raft-wire.ts), as the envelopes a
- * node would have sent for them: for a node that cannot hand the batch to a shard as it came.
- * Throws WireError on a batch that does not read.
+ * The messages of a raft batch (actors/raft-batch.ts) as the envelopes they stand for: for a
+ * node that cannot hand the batch to a shard as it came. Throws WireError on a batch that does
+ * not read.
  */
 export function raftEnvelopes(batch: Uint8Array): Envelope[] {
   const flat = decodeRaftBatch(batch);

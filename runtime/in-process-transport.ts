@@ -1,8 +1,9 @@
 // The transport between nodes of one process: each turn's envelopes to a peer are delivered
-// together on the next turn, by reference, and so are the raft batches worker shards framed. That is safe because nothing in them is changed
-// after it is sent: Raft messages and entries are immutable, commands are encoded when the
-// caller makes the call, and replies and mailbox messages are copies. Nodes find each other by
-// name; a node that closes is seen as down by the others.
+// together on the next turn, by reference, and so are the raft batches worker shards framed.
+// That is safe because nothing in them is changed after it is sent: Raft messages and entries
+// are immutable, commands are encoded when the caller makes the call, and replies and mailbox
+// messages are copies. Nodes find each other by name; a node that closes is seen as down by the
+// others.
 import { WireError } from '../actors/index.js';
 import type { Envelope } from './envelope.js';
 import { badArgument } from './errors.js';

@@ -6,8 +6,8 @@ import type { Envelope, RemoteCall } from './envelope.js';
 export interface TransportEvents {
   receive(from: string, envelopes: readonly Envelope[]): void;
   /**
-   * A raft batch `from`'s worker shard framed (actors/raft-wire.ts), as bytes; throws WireError
-   * on one that does not read, which the transport treats as any malformed frame.
+   * A raft batch from `from` (actors/raft-batch.ts), as bytes; throws WireError on one that does
+   * not read, which the transport treats as any malformed frame.
    */
   receiveFramed(from: string, batch: Uint8Array): void;
   peerUp(name: string): void;

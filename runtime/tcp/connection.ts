@@ -1,5 +1,5 @@
-// One socket to one peer: the handshake first, then batches of envelopes (and of raft messages
-// framed by shards) both ways. Until both sides have proven the secret, any frame but the next
+// One socket to one peer: the handshake first, then batches of envelopes and of raft messages
+// both ways. Until both sides have proven the secret, any frame but the next
 // handshake frame closes the socket, and nothing read reaches a group. A frame that breaks the
 // format closes the socket too: the dialing side reconnects, and nothing of the bad frame is kept.
 import type { Socket } from 'node:net';
@@ -21,7 +21,7 @@ export interface ConnectionEvents {
   /** `process` is the peer's process as its hello names it (null if it does not). */
   authenticated(connection: Connection, peer: string, client: boolean, process: string | null): void;
   receive(connection: Connection, envelopes: Envelope[]): void;
-  /** A raft batch a peer's shard framed; may throw WireError on one that does not read. */
+  /** A raft batch from the peer; may throw WireError on one that does not read. */
   receiveFramed(connection: Connection, batch: Buffer): void;
   /** A frame was refused: `unauthorized` when the peer failed the handshake. */
   rejected(connection: Connection, reason: string, unauthorized: boolean): void;

@@ -11,7 +11,7 @@ export const FrameType = {
   batch: 3,
   /** Nothing to say this interval: the peer is alive. */
   ping: 4,
-  /** Raft messages of one shard's groups, as that shard framed them (actors/raft-wire.ts). */
+  /** A raft batch (actors/raft-batch.ts): one shard's, or a node's own. */
   raft: 5,
 } as const;
 

@@ -1,7 +1,8 @@
 // The transport between node processes: one TCP (or TLS) connection per pair of nodes, dialed
-// by the node whose name sorts first, so a pair never holds two. Each turn's envelopes to a
-// peer go out as one frame, and the raft batches worker shards framed for it as they are. Liveness is per pair, not per group: a peer that has sent nothing
-// for `downAfterMs` is down, and a link with nothing to say sends one ping per interval.
+// by the node whose name sorts first, so a pair never holds two. Each turn's calls and results
+// to a peer go out as one frame, its raft messages as raft batches (the ones its worker shards
+// framed as they are). Liveness is per pair, not per group: a peer that has sent nothing for
+// `downAfterMs` is down, and a link with nothing to say sends one ping per interval.
 import { randomBytes } from 'node:crypto';
 import {
   createServer as createTcpServer,
@@ -11,8 +12,8 @@ import {
   connect as tcpConnect,
 } from 'node:net';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
-import { encodeRaftBatch } from '../../actors/index.js';
-import { type Envelope, raftEnvelopes } from '../envelope.js';
+import { decodeRaftBatch, encodeRaftBatch } from '../../actors/index.js';
+import type { Envelope } from '../envelope.js';
 import type { Transport, TransportEvents } from '../transport.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { FrameType } from './frames.js';
@@ -255,8 +256,8 @@ export class TcpTransport implements Transport {
     const link = this.sendable(to, messages);
     if (link === null) return;
     if (1 + batch.byteLength > this.settings.maxFrameBytes) {
-      // Past what the peer takes in one frame: sent as envelopes, which go in frames that fit.
-      link.outbox.push(...raftEnvelopes(batch));
+      // Past what the peer takes in one frame: its messages go with this node's own, in batches that fit.
+      for (const item of decodeRaftBatch(batch)) link.raft.push(item);
     } else {
       link.framed.push(batch);
       link.framedMessages += messages;
@@ -378,19 +379,26 @@ export class TcpTransport implements Transport {
   }
 
   /**
-   * This node's raft messages (`flat`: group, from, message) as one raft batch of shard 0 of 0,
-   * which no peer's shard takes as it came (it was not framed by one); as envelopes if that
-   * batch would pass the frame limit.
+   * Raft messages (`flat`: group, from, message) as one raft batch of shard 0 of 0, which no
+   * peer's shard takes as it came (no shard framed it); as halves when that batch would pass the
+   * frame limit, which the peer would refuse by closing the connection. A message too large for
+   * a frame on its own is dropped and counted, as sendBatch drops an envelope: Raft's appends and
+   * snapshot chunks are bounded well below the limit.
    */
   private sendRaft(connection: Connection, flat: readonly unknown[]): void {
     const batch = encodeRaftBatch(0, 0, flat);
-    if (1 + batch.byteLength > this.settings.maxFrameBytes) {
-      this.sendBatch(connection, raftEnvelopes(batch));
-      return;
+    const messages = flat.length / 3;
+    if (1 + batch.byteLength <= this.settings.maxFrameBytes) {
+      connection.writeOwned(FrameType.raft, batch);
+      this.framesSent += 1;
+      this.envelopesSent += messages;
+    } else if (messages === 1) {
+      this.dropped += 1;
+    } else {
+      const half = 3 * (messages >> 1);
+      this.sendRaft(connection, flat.slice(0, half));
+      this.sendRaft(connection, flat.slice(half));
     }
-    connection.writeOwned(FrameType.raft, batch);
-    this.framesSent += 1;
-    this.envelopesSent += flat.length / 3;
   }
 
   /** A client's calls: each answered on its connection; anything but a call closes it. */
